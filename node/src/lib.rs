@@ -1,0 +1,19 @@
+//! # myco-node: the Myco agent runtime
+//!
+//! This crate holds what runs on a person's machine: the durable [`store`] of source chains,
+//! the encrypted [`keystore`] of the agent's key, the [`datadir`] that holds both, and the
+//! `myco` command line ([`cli`]).
+//!
+//! ```
+//! use myco_dna::{ChainAuthor, DnaHash, SigningKey, Timestamp};
+//! use myco_node::store::{ChainId, MemoryStore, Store};
+//!
+//! let mut author = ChainAuthor::new(SigningKey::from_bytes(&[3; 32]), DnaHash([0; 32]));
+//! let genesis = author.genesis(Timestamp(1), Vec::new());
+//! let mut store = MemoryStore::new();
+//! store.append(&genesis).unwrap();
+//! let head = store.head(&ChainId::of(&genesis)).unwrap().unwrap();
+//! assert_eq!(head.hash, genesis.hash());
+//! ```
+
+pub mod store;

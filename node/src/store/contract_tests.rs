@@ -1,0 +1,206 @@
+//! The same behaviour tests run against every `Store` implementation.
+
+use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility};
+
+use super::{full_check, ChainId, MemoryStore, SledStore, Store, StoreError};
+
+fn chain(seed: u8, len: usize) -> Vec<Record> {
+    let mut author = ChainAuthor::new(SigningKey::from_bytes(&[seed; 32]), DnaHash([9; 32]));
+    let mut out = vec![author.genesis(Timestamp(1_000), Vec::new())];
+    for i in 1..len {
+        let entry = Entry(format!("story {i}").into_bytes());
+        out.push(author.create(
+            Timestamp(1_000 + i as u64),
+            "content",
+            "story",
+            Visibility::Pod,
+            entry,
+        ));
+    }
+    out
+}
+
+fn each_store(test: impl Fn(&mut dyn FnMut() -> Box<dyn StoreUnderTest>)) {
+    test(&mut || Box::new(MemoryStore::new()));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut n = 0;
+    test(&mut || {
+        n += 1;
+        let store = SledStore::open(&dir.path().join(format!("store-{n}"))).expect("open sled");
+        Box::new(store)
+    });
+}
+
+trait StoreUnderTest: Store {}
+impl<T: Store> StoreUnderTest for T {}
+
+#[test]
+fn appended_records_read_back_by_hash_seq_and_range() {
+    each_store(|make| {
+        let mut store = make();
+        let records = chain(1, 10);
+        store.append_batch(&records[..4]).unwrap();
+        for record in &records[4..] {
+            store.append(record).unwrap();
+        }
+        let id = ChainId::of(&records[0]);
+        assert_eq!(
+            store.get(&records[3].hash()).unwrap().as_ref(),
+            Some(&records[3])
+        );
+        assert_eq!(
+            store.get_by_seq(&id, 7).unwrap().as_ref(),
+            Some(&records[7])
+        );
+        assert_eq!(store.range(&id, 2, 3).unwrap(), records[2..5].to_vec());
+        let head = store.head(&id).unwrap().unwrap();
+        assert_eq!((head.seq, head.hash), (9, records[9].hash()));
+        assert_eq!(store.heads().unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn a_record_that_skips_a_seq_is_refused_and_nothing_of_its_batch_is_stored() {
+    each_store(|make| {
+        let mut store = make();
+        let records = chain(2, 5);
+        store.append(&records[0]).unwrap();
+        let err = store
+            .append_batch(&[records[1].clone(), records[3].clone()])
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotNextInChain {
+                    expected_seq: 2,
+                    got_seq: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert_eq!(
+            store.get(&records[1].hash()).unwrap(),
+            None,
+            "batch must be all or nothing"
+        );
+        assert_eq!(
+            store.head(&ChainId::of(&records[0])).unwrap().unwrap().seq,
+            0
+        );
+    });
+}
+
+#[test]
+fn a_chain_must_start_with_seq_zero() {
+    each_store(|make| {
+        let mut store = make();
+        let records = chain(3, 3);
+        let err = store.append(&records[1]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::NotNextInChain {
+                    expected_seq: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    });
+}
+
+#[test]
+fn purge_removes_entry_bytes_and_keeps_the_signed_action() {
+    each_store(|make| {
+        let mut store = make();
+        let records = chain(4, 3);
+        store.append_batch(&records).unwrap();
+        assert!(store.purge_entry(&records[2].hash()).unwrap());
+        let kept = store.get(&records[2].hash()).unwrap().unwrap();
+        assert_eq!(kept.entry, None);
+        assert_eq!(kept.signed, records[2].signed);
+        assert!(
+            !store.purge_entry(&records[2].hash()).unwrap(),
+            "second purge has nothing to do"
+        );
+        assert!(
+            full_check(&*store).unwrap().is_sound(),
+            "a purged chain still verifies"
+        );
+    });
+}
+
+#[test]
+fn full_check_passes_on_a_sound_store() {
+    each_store(|make| {
+        let mut store = make();
+        store.append_batch(&chain(5, 50)).unwrap();
+        store.append_batch(&chain(6, 5)).unwrap();
+        let report = full_check(&*store).unwrap();
+        assert!(report.is_sound(), "{report:?}");
+        assert_eq!((report.chains, report.records), (2, 55));
+    });
+}
+
+#[test]
+fn injected_fault_fails_the_append_and_stores_nothing() {
+    let mut store = MemoryStore::new();
+    let records = chain(7, 3);
+    store.fail_appends_after(1);
+    store.append(&records[0]).unwrap();
+    assert!(matches!(
+        store.append(&records[1]),
+        Err(StoreError::Injected(_))
+    ));
+    assert_eq!(store.get(&records[1].hash()).unwrap(), None);
+}
+
+#[test]
+fn sled_store_reopens_with_everything_it_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = chain(8, 20);
+    {
+        let mut store = SledStore::open(dir.path()).unwrap();
+        store.append_batch(&records).unwrap();
+    }
+    let store = SledStore::open(dir.path()).unwrap();
+    assert!(store.integrity_report().is_sound());
+    assert_eq!(
+        store.head(&ChainId::of(&records[0])).unwrap().unwrap().hash,
+        records[19].hash()
+    );
+}
+
+#[test]
+fn sled_store_quarantines_a_chain_whose_tail_is_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = chain(9, 6);
+    {
+        let mut store = SledStore::open(dir.path()).unwrap();
+        store.append_batch(&records).unwrap();
+        // Damage the newest record behind the store's back: a tampered signature.
+        let mut damaged = records[5].clone();
+        damaged.signed.signature.0[3] ^= 0xff;
+        store.overwrite_raw_for_test(&records[5].hash(), &damaged.to_bytes());
+    }
+    let mut store = SledStore::open(dir.path()).unwrap();
+    let report = store.integrity_report().clone();
+    assert_eq!(report.faults.len(), 1, "{report:?}");
+    assert_eq!(report.faults[0].seq, 5);
+    assert!(
+        report.faults[0].problem.contains("signature"),
+        "{}",
+        report.faults[0].problem
+    );
+    let id = ChainId::of(&records[0]);
+    assert!(matches!(
+        store.head(&id),
+        Err(StoreError::Quarantined { .. })
+    ));
+    store
+        .truncate_chain(&id, report.faults[0].last_good)
+        .unwrap();
+    assert_eq!(store.head(&id).unwrap().unwrap().seq, 4);
+    assert!(full_check(&store).unwrap().is_sound());
+}

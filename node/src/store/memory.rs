@@ -1,0 +1,97 @@
+//! The in-memory store, for tests and the simulator, with fault injection.
+
+use std::collections::BTreeMap;
+
+use myco_dna::{ActionHash, Record};
+
+use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
+
+/// Source chains in memory. Deterministic: every map is ordered.
+#[derive(Default, Clone)]
+pub struct MemoryStore {
+    records: BTreeMap<ActionHash, Record>,
+    chains: BTreeMap<(ChainId, u64), ActionHash>,
+    heads: BTreeMap<ChainId, ChainHead>,
+    appends_before_fault: Option<u64>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// After `n` more successful batches, every append fails with an injected fault, as a
+    /// full or failing disk would.
+    pub fn fail_appends_after(&mut self, n: u64) {
+        self.appends_before_fault = Some(n);
+    }
+
+    /// Every record held, for tests that scan a whole store.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.records.values()
+    }
+}
+
+impl Store for MemoryStore {
+    fn append_batch(&mut self, records: &[Record]) -> Result<(), StoreError> {
+        if let Some(left) = self.appends_before_fault.as_mut() {
+            if *left == 0 {
+                return Err(StoreError::Injected(
+                    "append refused: simulated disk failure",
+                ));
+            }
+            *left -= 1;
+        }
+        let new_heads = plan_appends(records, |chain| Ok(self.heads.get(chain).copied()))?;
+        for record in records {
+            let hash = record.hash();
+            self.chains
+                .insert((ChainId::of(record), record.action().seq), hash);
+            self.records.insert(hash, record.clone());
+        }
+        self.heads.extend(new_heads);
+        Ok(())
+    }
+
+    fn get(&self, hash: &ActionHash) -> Result<Option<Record>, StoreError> {
+        Ok(self.records.get(hash).cloned())
+    }
+
+    fn get_by_seq(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError> {
+        Ok(self
+            .chains
+            .get(&(*chain, seq))
+            .and_then(|hash| self.records.get(hash))
+            .cloned())
+    }
+
+    fn range(
+        &self,
+        chain: &ChainId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        Ok(self
+            .chains
+            .range((*chain, from_seq)..=(*chain, u64::MAX))
+            .take(limit)
+            .filter_map(|(_, hash)| self.records.get(hash).cloned())
+            .collect())
+    }
+
+    fn head(&self, chain: &ChainId) -> Result<Option<ChainHead>, StoreError> {
+        Ok(self.heads.get(chain).copied())
+    }
+
+    fn heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
+        Ok(self.heads.clone())
+    }
+
+    fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {
+        Ok(match self.records.get_mut(hash) {
+            Some(record) => record.entry.take().is_some(),
+            None => false,
+        })
+    }
+}

@@ -1,0 +1,164 @@
+//! Durable storage of source chains, behind the [`Store`] trait.
+//!
+//! Two implementations: [`SledStore`] (the daemon's default, on disk) and [`MemoryStore`]
+//! (tests and the simulator). Both enforce the same rule on append: a record must extend its
+//! chain's head (seq + 1, prev = head hash), so a store never holds a gapped or forked chain.
+//! A batch is applied atomically and, on sled, flushed once (group commit) before
+//! [`Store::append_batch`] returns.
+
+mod integrity;
+mod keys;
+mod memory;
+mod sled_store;
+
+pub use integrity::{full_check, ChainFault, IntegrityReport};
+pub use memory::MemoryStore;
+pub use sled_store::SledStore;
+
+use std::collections::BTreeMap;
+
+use myco_dna::{ActionHash, AgentKey, DecodeError, DnaHash, Record};
+
+/// The newest action of one chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChainHead {
+    /// Its seq.
+    pub seq: u64,
+    /// Its hash.
+    pub hash: ActionHash,
+}
+
+/// One chain: a pod and an author.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChainId {
+    /// The pod.
+    pub pod: DnaHash,
+    /// The author.
+    pub author: AgentKey,
+}
+
+impl ChainId {
+    /// The chain a record belongs to.
+    pub fn of(record: &Record) -> Self {
+        ChainId {
+            pod: record.action().pod,
+            author: record.action().author,
+        }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not extend its chain's head.
+    #[error("record {hash} does not extend its chain: expected seq {expected_seq} after head {head:?}, got seq {got_seq}")]
+    NotNextInChain {
+        /// The refused record.
+        hash: ActionHash,
+        /// The seq that would extend the chain.
+        expected_seq: u64,
+        /// The record's seq.
+        got_seq: u64,
+        /// The current head's hash, if any.
+        head: Option<ActionHash>,
+    },
+    /// Stored bytes do not decode: the store is damaged.
+    #[error("stored record under key {key} does not decode ({source}); run `myco chain verify` and restore from a backup or pod peers")]
+    Corrupt {
+        /// The key, in hex.
+        key: String,
+        /// The decode error.
+        source: DecodeError,
+    },
+    /// The chain failed the integrity check at open and is not served until repaired.
+    #[error("chain of {author} in pod {pod} failed its integrity check and is quarantined; run `myco chain verify --repair`")]
+    Quarantined {
+        /// The pod.
+        pod: DnaHash,
+        /// The author.
+        author: AgentKey,
+    },
+    /// The underlying database failed.
+    #[error("storage engine error: {0}")]
+    Engine(#[from] sled::Error),
+    /// An injected fault (memory store only).
+    #[error("injected fault: {0}")]
+    Injected(&'static str),
+}
+
+/// Storage of source chains.
+pub trait Store {
+    /// Appends records atomically: either all are stored, or none is. Each must extend its
+    /// chain's head, counting earlier records of the same batch. Returns once the batch is
+    /// durable.
+    fn append_batch(&mut self, records: &[Record]) -> Result<(), StoreError>;
+
+    /// Appends one record durably.
+    fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+        self.append_batch(std::slice::from_ref(record))
+    }
+
+    /// A record by action hash.
+    fn get(&self, hash: &ActionHash) -> Result<Option<Record>, StoreError>;
+
+    /// A record by chain and seq.
+    fn get_by_seq(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError>;
+
+    /// Up to `limit` records of a chain, from `from_seq` upwards, in seq order.
+    fn range(
+        &self,
+        chain: &ChainId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError>;
+
+    /// The head of a chain, if the chain exists.
+    fn head(&self, chain: &ChainId) -> Result<Option<ChainHead>, StoreError>;
+
+    /// Every chain and its head, in order.
+    fn heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError>;
+
+    /// Removes the entry bytes of a record, keeping its signed action. Returns whether
+    /// there were bytes to remove.
+    fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError>;
+}
+
+/// Checks that `records` extend their chains' heads in order, and returns the new heads.
+/// `head_of` reads a chain's current head from the store.
+pub(crate) fn plan_appends(
+    records: &[Record],
+    mut head_of: impl FnMut(&ChainId) -> Result<Option<ChainHead>, StoreError>,
+) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
+    let mut new_heads: BTreeMap<ChainId, ChainHead> = BTreeMap::new();
+    for record in records {
+        let chain = ChainId::of(record);
+        let head = match new_heads.get(&chain) {
+            Some(head) => Some(*head),
+            None => head_of(&chain)?,
+        };
+        let action = record.action();
+        let (expected_seq, expected_prev) = match head {
+            Some(head) => (head.seq + 1, Some(head.hash)),
+            None => (0, None),
+        };
+        if action.seq != expected_seq || action.prev != expected_prev {
+            return Err(StoreError::NotNextInChain {
+                hash: record.hash(),
+                expected_seq,
+                got_seq: action.seq,
+                head: head.map(|h| h.hash),
+            });
+        }
+        new_heads.insert(
+            chain,
+            ChainHead {
+                seq: action.seq,
+                hash: record.hash(),
+            },
+        );
+    }
+    Ok(new_heads)
+}
+
+#[cfg(test)]
+mod contract_tests;
