@@ -27,9 +27,14 @@ fn each_record_type_has_pinned_canonical_bytes_and_hash() {
     }
     let expected: Vec<_> = VECTORS
         .iter()
-        .map(|(kind, hash, bytes_hash, len)| (*kind, hash.to_string(), bytes_hash.to_string(), *len))
+        .map(|(kind, hash, bytes_hash, len)| {
+            (*kind, hash.to_string(), bytes_hash.to_string(), *len)
+        })
         .collect();
-    assert_eq!(actual, expected, "canonical encoding changed; see this file's docs");
+    assert_eq!(
+        actual, expected,
+        "canonical encoding changed; see this file's docs"
+    );
 }
 
 #[test]

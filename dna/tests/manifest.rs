@@ -3,37 +3,7 @@
 use myco_dna::manifest::{Admission, BenefitModel};
 use myco_dna::{DnaManifest, ManifestError, Visibility};
 
-const GOOD: &str = r#"
-name = "River Stories"
-network_seed = "river-2026"
-zomes = ["membership", "governance", "content", "value"]
-
-[territory]
-code = "DK"
-name = "Denmark"
-parent = "EU"
-
-[properties]
-founders = ["kh_0101010101010101010101010101010101010101010101010101010101010101"]
-admission = "invite"
-min_creator_share_bp = 7500
-required_principles = ["consent", "attribution"]
-allowed_regions = ["EU"]
-benefit_model = "contribution"
-
-[properties.voting]
-threshold_bp = 5000
-window_secs = 604800
-
-[properties.voting.emergency]
-threshold_bp = 7500
-window_secs = 86400
-
-[[properties.cultural_protocols]]
-name = "sacred"
-requires_steward_approval = true
-max_visibility = "Pod"
-"#;
+const GOOD: &str = include_str!("fixtures/river.toml");
 
 const ZOMES: [&str; 4] = ["membership", "governance", "content", "value"];
 
@@ -72,7 +42,10 @@ fn the_pod_id_is_stable_and_depends_on_every_field() {
 
 #[test]
 fn a_share_above_10000_bp_is_refused() {
-    let (field, problem) = field_error(&GOOD.replace("min_creator_share_bp = 7500", "min_creator_share_bp = 10001"));
+    let (field, problem) = field_error(&GOOD.replace(
+        "min_creator_share_bp = 7500",
+        "min_creator_share_bp = 10001",
+    ));
     assert_eq!(field, "properties.min_creator_share_bp");
     assert!(problem.contains("0 to 10000"), "{problem}");
 }

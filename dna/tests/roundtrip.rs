@@ -13,7 +13,11 @@ use myco_dna::{
 use proptest::prelude::*;
 
 fn visibility() -> impl Strategy<Value = Visibility> {
-    prop_oneof![Just(Visibility::Public), Just(Visibility::Pod), Just(Visibility::Private)]
+    prop_oneof![
+        Just(Visibility::Public),
+        Just(Visibility::Pod),
+        Just(Visibility::Private)
+    ]
 }
 
 fn name() -> impl Strategy<Value = String> {
@@ -23,19 +27,51 @@ fn name() -> impl Strategy<Value = String> {
 fn body() -> impl Strategy<Value = (ActionBody, Option<Entry>)> {
     let entry_bytes = proptest::collection::vec(any::<u8>(), 0..600);
     prop_oneof![
-        proptest::collection::vec(any::<u8>(), 0..200)
-            .prop_map(|proof| (ActionBody::Genesis { membrane_proof: proof }, None)),
-        (name(), name(), visibility(), entry_bytes.clone()).prop_map(|(zome, entry_type, visibility, bytes)| {
-            let entry = Entry(bytes);
-            let entry_ref = EntryRef { zome, entry_type, entry_hash: entry.hash(), visibility };
-            (ActionBody::Create(entry_ref), Some(entry))
-        }),
-        (any::<[u8; 32]>(), name(), visibility(), entry_bytes).prop_map(|(original, entry_type, visibility, bytes)| {
-            let entry = Entry(bytes);
-            let entry = (EntryRef { zome: "content".into(), entry_type, entry_hash: entry.hash(), visibility }, entry);
-            (ActionBody::Update { original: ActionHash(original), entry: entry.0 }, Some(entry.1))
-        }),
-        any::<[u8; 32]>().prop_map(|target| (ActionBody::Delete { target: ActionHash(target) }, None)),
+        proptest::collection::vec(any::<u8>(), 0..200).prop_map(|proof| (
+            ActionBody::Genesis {
+                membrane_proof: proof
+            },
+            None
+        )),
+        (name(), name(), visibility(), entry_bytes.clone()).prop_map(
+            |(zome, entry_type, visibility, bytes)| {
+                let entry = Entry(bytes);
+                let entry_ref = EntryRef {
+                    zome,
+                    entry_type,
+                    entry_hash: entry.hash(),
+                    visibility,
+                };
+                (ActionBody::Create(entry_ref), Some(entry))
+            }
+        ),
+        (any::<[u8; 32]>(), name(), visibility(), entry_bytes).prop_map(
+            |(original, entry_type, visibility, bytes)| {
+                let entry = Entry(bytes);
+                let entry = (
+                    EntryRef {
+                        zome: "content".into(),
+                        entry_type,
+                        entry_hash: entry.hash(),
+                        visibility,
+                    },
+                    entry,
+                );
+                (
+                    ActionBody::Update {
+                        original: ActionHash(original),
+                        entry: entry.0,
+                    },
+                    Some(entry.1),
+                )
+            }
+        ),
+        any::<[u8; 32]>().prop_map(|target| (
+            ActionBody::Delete {
+                target: ActionHash(target)
+            },
+            None
+        )),
     ]
 }
 
@@ -121,8 +157,17 @@ proptest! {
 }
 
 const KNOWN_CHECKS: [&str; 11] = [
-    "decode", "hash", "signature", "entry_hash", "size", "genesis", "seq", "prev", "timestamp",
-    "chain", "fork",
+    "decode",
+    "hash",
+    "signature",
+    "entry_hash",
+    "size",
+    "genesis",
+    "seq",
+    "prev",
+    "timestamp",
+    "chain",
+    "fork",
 ];
 
 #[test]
@@ -134,8 +179,10 @@ fn flipping_every_bit_of_every_record_kind_is_caught_and_named() {
             for bit in 0..8 {
                 let mut bytes = original.clone();
                 bytes[i] ^= 1 << bit;
-                let err = decode_and_check(&bytes)
-                    .expect_err(&format!("flip of bit {bit} in byte {i} of a {} was not caught", record.action().body.kind()));
+                let err = decode_and_check(&bytes).expect_err(&format!(
+                    "flip of bit {bit} in byte {i} of a {} was not caught",
+                    record.action().body.kind()
+                ));
                 assert!(KNOWN_CHECKS.contains(&err.check()), "{err}");
                 seen.insert(err.check());
             }
@@ -143,6 +190,9 @@ fn flipping_every_bit_of_every_record_kind_is_caught_and_named() {
     }
     // Tampering is caught by the check that owns each part of the record.
     for check in ["decode", "hash", "signature", "entry_hash"] {
-        assert!(seen.contains(check), "no flip was caught by `{check}`: {seen:?}");
+        assert!(
+            seen.contains(check),
+            "no flip was caught by `{check}`: {seen:?}"
+        );
     }
 }

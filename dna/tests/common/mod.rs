@@ -53,12 +53,22 @@ pub fn one_of_each() -> Vec<Record> {
         },
         Some(new_entry),
     );
-    let delete = author.next(t(3), ActionBody::Delete { target: create.hash() }, None);
+    let delete = author.next(
+        t(3),
+        ActionBody::Delete {
+            target: create.hash(),
+        },
+        None,
+    );
     vec![genesis, create, update, delete]
 }
 
 /// Re-signs `action` content with `key` after a mutation, so only the mutated property is wrong.
-pub fn resign(record: &Record, key: &SigningKey, mutate: impl FnOnce(&mut myco_dna::Action)) -> Record {
+pub fn resign(
+    record: &Record,
+    key: &SigningKey,
+    mutate: impl FnOnce(&mut myco_dna::Action),
+) -> Record {
     let mut action = record.action().clone();
     mutate(&mut action);
     Record {
