@@ -78,6 +78,32 @@ pub fn verify_strict(
         .map_err(|_| SignatureError::BadSignature)
 }
 
+/// Hashes a message under a domain tag, so a signature made for one purpose (an invitation,
+/// a registry pointer, a session binding) can never pass as another, or as an action's.
+pub fn message_digest(domain: &str, message: &[u8]) -> [u8; 32] {
+    use blake2::Digest;
+    let mut hasher = crate::hash::Blake2b256::new();
+    hasher.update((domain.len() as u64).to_be_bytes());
+    hasher.update(domain.as_bytes());
+    hasher.update(message);
+    hasher.finalize().into()
+}
+
+/// Signs `message` under `domain` (see [`message_digest`]).
+pub fn sign_message(signing_key: &SigningKey, domain: &str, message: &[u8]) -> Signature {
+    Signature(signing_key.sign(&message_digest(domain, message)).to_bytes())
+}
+
+/// Checks a [`sign_message`] signature with `verify_strict`.
+pub fn verify_message(
+    signer: &AgentKey,
+    domain: &str,
+    message: &[u8],
+    signature: &Signature,
+) -> Result<(), SignatureError> {
+    verify_strict(signer, &ActionHash(message_digest(domain, message)), signature)
+}
+
 /// One item of a batch: who signed which hash, with what signature.
 #[derive(Clone, Copy, Debug)]
 pub struct SignedHash<'a> {

@@ -1,0 +1,211 @@
+//! The content zome: stories and creator content, consent, revenue shares, principles,
+//! cultural protocols and steward approvals, comments and reactions.
+
+mod types;
+
+pub use types::*;
+
+use myco_dna::{DnaManifest, KeyHash, Record, ValidationContext, Verdict, Visibility, Zome};
+
+use crate::codec::{decode, decode_required, fetch, is_entry};
+use crate::governance::{check_role, Role};
+use crate::text::bounded;
+use crate::ZOME_CONTENT;
+
+/// Longest title, kind or attribution, in bytes.
+pub const MAX_SHORT_FIELD: usize = 256;
+/// Longest comment, in bytes.
+pub const MAX_COMMENT: usize = 4096;
+/// Most revenue-share recipients.
+pub const MAX_SHARES: usize = 64;
+
+/// The content zome.
+pub struct ContentZome;
+
+impl Zome for ContentZome {
+    fn name(&self) -> &'static str {
+        ZOME_CONTENT
+    }
+
+    fn entry_types(&self) -> &'static [&'static str] {
+        &[CONTENT, APPROVAL, COMMENT, REACTION]
+    }
+
+    fn validate(&self, record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Verdict {
+        crate::verdict_of(validate(record, dna, ctx))
+    }
+}
+
+/// The creator's share of `content`'s revenue, in basis points (all of it without a share list).
+pub fn creator_share_bp(content: &Content, creator: &KeyHash) -> u16 {
+    match &content.revenue_share {
+        None => 10_000,
+        Some(shares) => shares
+            .iter()
+            .filter(|s| s.recipient == Recipient::Member(*creator))
+            .map(|s| s.bp.0)
+            .sum(),
+    }
+}
+
+fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+    let Some(entry_ref) = record.action().body.entry_ref() else {
+        return Ok(());
+    };
+    let visibility = entry_ref.visibility;
+    match entry_ref.entry_type.as_str() {
+        CONTENT => match decode::<Content>(record, "content")? {
+            Some(content) => validate_content(record, &content, visibility, dna),
+            None => Ok(()),
+        },
+        APPROVAL => validate_approval(record, &decode_required(record, "approval")?, dna, ctx),
+        COMMENT => {
+            let comment: Comment = decode_required(record, "comment")?;
+            bounded("comment", &comment.text, MAX_COMMENT)?;
+            follows_content_visibility(&comment.content, visibility, ctx)
+        }
+        REACTION => {
+            let reaction: Reaction = decode_required(record, "reaction")?;
+            bounded("reaction", &reaction.reaction, 64)?;
+            follows_content_visibility(&reaction.content, visibility, ctx)
+        }
+        other => Err(crate::unknown_entry_type(ZOME_CONTENT, other)),
+    }
+}
+
+fn validate_content(
+    record: &Record,
+    content: &Content,
+    visibility: Visibility,
+    dna: &DnaManifest,
+) -> Result<(), Verdict> {
+    for (field, value) in [("title", &content.title), ("kind", &content.kind)] {
+        bounded(field, value, MAX_SHORT_FIELD)?;
+    }
+    bounded("attribution", content.attribution.as_deref().unwrap_or(""), MAX_SHORT_FIELD)?;
+    match visibility {
+        Visibility::Public if !content.consent.public_sharing => {
+            return Err(Verdict::invalid(
+                "Public visibility needs the author's public_sharing consent",
+            ))
+        }
+        Visibility::Pod if !content.consent.community_sharing => {
+            return Err(Verdict::invalid(
+                "Pod visibility needs the author's community_sharing consent",
+            ))
+        }
+        _ => {}
+    }
+    let creator = record.action().author.key_hash();
+    if let Some(shares) = &content.revenue_share {
+        check_shares(shares, &creator, dna)?;
+    }
+    let props = &dna.properties;
+    if let Some(missing) = props
+        .required_principles
+        .iter()
+        .find(|p| !content.principles.contains(p))
+    {
+        return Err(Verdict::invalid(format!(
+            "the content does not affirm the required principle `{missing}`"
+        )));
+    }
+    for tag in &content.protocols {
+        let Some(protocol) = props.cultural_protocols.iter().find(|p| &p.name == tag) else {
+            return Err(Verdict::invalid(format!(
+                "`{tag}` is not one of this pod's cultural protocols"
+            )));
+        };
+        if !protocol.max_visibility.is_at_least_as_wide_as(visibility) {
+            return Err(Verdict::invalid(format!(
+                "the `{tag}` protocol allows at most {:?} visibility, not {visibility:?}",
+                protocol.max_visibility
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_shares(shares: &[Share], creator: &KeyHash, dna: &DnaManifest) -> Result<(), Verdict> {
+    if shares.is_empty() || shares.len() > MAX_SHARES {
+        return Err(Verdict::invalid(format!(
+            "a revenue share lists 1 to {MAX_SHARES} recipients"
+        )));
+    }
+    let mut recipients: Vec<&Recipient> = shares.iter().map(|s| &s.recipient).collect();
+    recipients.sort();
+    if recipients.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Verdict::invalid("revenue-share recipients must be distinct"));
+    }
+    let total: u32 = shares.iter().map(|s| u32::from(s.bp.0)).sum();
+    if total != 10_000 {
+        return Err(Verdict::invalid(format!(
+            "revenue shares sum to {total} bp; they must sum to exactly 10000"
+        )));
+    }
+    let creator_bp: u32 = shares
+        .iter()
+        .filter(|s| s.recipient == Recipient::Member(*creator))
+        .map(|s| u32::from(s.bp.0))
+        .sum();
+    let floor = dna.properties.min_creator_share_bp.0;
+    if creator_bp < u32::from(floor) {
+        return Err(Verdict::invalid(format!(
+            "the creator's share is {creator_bp} bp, below this pod's floor of {floor} bp"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_approval(
+    record: &Record,
+    approval: &Approval,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
+    let target = fetch(ctx, &approval.content)?;
+    if !is_entry(target, ZOME_CONTENT, CONTENT) {
+        return Err(Verdict::invalid(format!("{} is not content", approval.content)));
+    }
+    let needs_approval = dna
+        .properties
+        .cultural_protocols
+        .iter()
+        .any(|p| p.name == approval.protocol && p.requires_steward_approval);
+    if !needs_approval {
+        return Err(Verdict::invalid(format!(
+            "`{}` is not a protocol that requires steward approval",
+            approval.protocol
+        )));
+    }
+    if let Some(content) = decode::<Content>(target, "content")? {
+        if !content.protocols.contains(&approval.protocol) {
+            return Err(Verdict::invalid(format!(
+                "the content is not tagged with `{}`",
+                approval.protocol
+            )));
+        }
+    }
+    check_role(&approval.role, &record.action().author.key_hash(), Role::Steward, dna, ctx)
+}
+
+fn follows_content_visibility(
+    content: &myco_dna::ActionHash,
+    visibility: Visibility,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
+    let target = fetch(ctx, content)?;
+    let Some(target_ref) = target.action().body.entry_ref() else {
+        return Err(Verdict::invalid(format!("{content} is not content")));
+    };
+    if !is_entry(target, ZOME_CONTENT, CONTENT) {
+        return Err(Verdict::invalid(format!("{content} is not content")));
+    }
+    if !target_ref.visibility.is_at_least_as_wide_as(visibility) {
+        return Err(Verdict::invalid(format!(
+            "a {visibility:?} response cannot be wider than the {:?} content it responds to",
+            target_ref.visibility
+        )));
+    }
+    Ok(())
+}
