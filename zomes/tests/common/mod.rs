@@ -215,3 +215,36 @@ pub fn assert_refused(verdict: &Verdict, needle: &str) {
         other => panic!("expected a refusal mentioning `{needle}`, got {other:?}"),
     }
 }
+
+/// Delivers `records` in the given order to a fresh validator, retrying records that wait
+/// for dependencies until nothing more changes. Returns the validator and each record's final
+/// verdict kind ("valid", "invalid" or "missing").
+pub fn settle(dna: &DnaManifest, records: &[Record]) -> (Pod, BTreeMap<ActionHash, &'static str>) {
+    let mut pod = Pod::new(dna.clone());
+    let mut verdicts = BTreeMap::new();
+    let mut pending: Vec<&Record> = records.iter().collect();
+    loop {
+        let before = pending.len();
+        let mut waiting = Vec::new();
+        for record in pending {
+            match pod.submit(record) {
+                Verdict::Valid => {
+                    verdicts.insert(record.hash(), "valid");
+                }
+                Verdict::Invalid(_) => {
+                    verdicts.insert(record.hash(), "invalid");
+                }
+                Verdict::MissingDeps(_) => waiting.push(record),
+            }
+        }
+        let progressed = waiting.len() < before;
+        pending = waiting;
+        if !progressed || pending.is_empty() {
+            break;
+        }
+    }
+    for record in pending {
+        verdicts.insert(record.hash(), "missing");
+    }
+    (pod, verdicts)
+}
