@@ -28,11 +28,12 @@ impl Verdict {
 
 /// What a zome may read while validating one record.
 pub trait ValidationContext {
-    /// A record the validated record references by hash, if held.
-    fn get(&self, hash: &ActionHash) -> Option<&Record>;
+    /// A record the validated record references by hash, if held and valid.
+    fn get(&self, hash: &ActionHash) -> Option<Record>;
 
-    /// The author's chain before the validated record, in seq order.
-    fn author_chain(&self) -> &[Record];
+    /// The author's records before the validated one that write `zome`'s `entry_type`, in seq
+    /// order. (A query rather than the whole chain, so validation stays cheap on long chains.)
+    fn author_records(&self, zome: &str, entry_type: &str) -> Vec<Record>;
 }
 
 /// A set of rules for some entry types.

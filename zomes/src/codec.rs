@@ -47,19 +47,19 @@ pub fn is_entry(record: &Record, zome: &str, entry_type: &str) -> bool {
 }
 
 /// Fetches a referenced record, or reports it missing.
-pub fn fetch<'a>(
-    ctx: &'a dyn myco_dna::ValidationContext,
+pub fn fetch(
+    ctx: &dyn myco_dna::ValidationContext,
     hash: &myco_dna::ActionHash,
-) -> Result<&'a Record, Verdict> {
+) -> Result<Record, Verdict> {
     ctx.get(hash)
         .ok_or_else(|| Verdict::MissingDeps(vec![*hash]))
 }
 
 /// Fetches several referenced records, reporting every missing one at once.
-pub fn fetch_all<'a>(
-    ctx: &'a dyn myco_dna::ValidationContext,
+pub fn fetch_all(
+    ctx: &dyn myco_dna::ValidationContext,
     hashes: &[myco_dna::ActionHash],
-) -> Result<Vec<&'a Record>, Verdict> {
+) -> Result<Vec<Record>, Verdict> {
     let mut missing = Vec::new();
     let mut found = Vec::with_capacity(hashes.len());
     for hash in hashes {

@@ -18,8 +18,8 @@
 //!
 //! struct Nothing;
 //! impl ValidationContext for Nothing {
-//!     fn get(&self, _: &ActionHash) -> Option<&Record> { None }
-//!     fn author_chain(&self) -> &[Record] { &[] }
+//!     fn get(&self, _: &ActionHash) -> Option<Record> { None }
+//!     fn author_records(&self, _: &str, _: &str) -> Vec<Record> { Vec::new() }
 //! }
 //!
 //! let dna = DnaManifest::from_toml(include_str!("../../dna/examples/territory-dk.toml")).unwrap();
@@ -33,6 +33,7 @@ pub mod codec;
 pub mod content;
 pub mod governance;
 pub mod membership;
+pub mod state;
 mod text;
 pub mod value;
 
@@ -80,9 +81,8 @@ pub fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext)
 fn route(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
     let action = record.action();
     if let Some(leave) = ctx
-        .author_chain()
-        .iter()
-        .find(|r| codec::is_entry(r, ZOME_MEMBERSHIP, membership::LEAVE))
+        .author_records(ZOME_MEMBERSHIP, membership::LEAVE)
+        .first()
     {
         return Err(Verdict::invalid(format!(
             "the author left this pod in {}; they must join again to write",
@@ -90,11 +90,11 @@ fn route(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Res
         )));
     }
     let zome_name = match &action.body {
-        ActionBody::Genesis { .. } => ZOME_MEMBERSHIP,
-        ActionBody::Create(entry) => entry.zome.as_str(),
+        ActionBody::Genesis { .. } => ZOME_MEMBERSHIP.to_string(),
+        ActionBody::Create(entry) => entry.zome.clone(),
         ActionBody::Update { original, entry } => {
             let original = codec::fetch(ctx, original)?;
-            check_same_author(record, original, "update")?;
+            check_same_author(record, &original, "update")?;
             match original.action().body.entry_ref() {
                 Some(old) if old.zome == entry.zome && old.entry_type == entry.entry_type => {}
                 _ => {
@@ -103,17 +103,18 @@ fn route(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Res
                     ))
                 }
             }
-            entry.zome.as_str()
+            entry.zome.clone()
         }
         ActionBody::Delete { target } => {
             let target = codec::fetch(ctx, target)?;
-            check_same_author(record, target, "delete")?;
+            check_same_author(record, &target, "delete")?;
             match target.action().body.entry_ref() {
-                Some(entry) => entry.zome.as_str(),
+                Some(entry) => entry.zome.clone(),
                 None => return Err(Verdict::invalid("only a Create or Update can be deleted")),
             }
         }
     };
+    let zome_name = zome_name.as_str();
     if !dna.zomes.iter().any(|z| z == zome_name) {
         return Err(Verdict::invalid(format!(
             "this pod's DNA does not use the `{zome_name}` zome"

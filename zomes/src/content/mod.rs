@@ -164,7 +164,7 @@ fn validate_approval(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     let target = fetch(ctx, &approval.content)?;
-    if !is_entry(target, ZOME_CONTENT, CONTENT) {
+    if !is_entry(&target, ZOME_CONTENT, CONTENT) {
         return Err(Verdict::invalid(format!("{} is not content", approval.content)));
     }
     let needs_approval = dna
@@ -178,7 +178,7 @@ fn validate_approval(
             approval.protocol
         )));
     }
-    if let Some(content) = decode::<Content>(target, "content")? {
+    if let Some(content) = decode::<Content>(&target, "content")? {
         if !content.protocols.contains(&approval.protocol) {
             return Err(Verdict::invalid(format!(
                 "the content is not tagged with `{}`",
@@ -198,7 +198,7 @@ fn follows_content_visibility(
     let Some(target_ref) = target.action().body.entry_ref() else {
         return Err(Verdict::invalid(format!("{content} is not content")));
     };
-    if !is_entry(target, ZOME_CONTENT, CONTENT) {
+    if !is_entry(&target, ZOME_CONTENT, CONTENT) {
         return Err(Verdict::invalid(format!("{content} is not content")));
     }
     if !target_ref.visibility.is_at_least_as_wide_as(visibility) {

@@ -36,7 +36,7 @@ pub fn validate_checkpoint(
     let base = roster_at(checkpoint.prev.as_ref(), dna, ctx)?;
     let mut changes = Changes::default();
     for change in fetch_all(ctx, &checkpoint.changes)? {
-        classify(change, record, ctx, &mut changes)?;
+        classify(&change, record, ctx, &mut changes)?;
     }
     // Apply in a fixed order, so the order changes are listed in does not matter.
     let mut members: BTreeSet<KeyHash> = base.members.iter().copied().collect();

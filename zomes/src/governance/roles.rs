@@ -51,17 +51,17 @@ pub fn decided_proposal(
     ctx: &dyn ValidationContext,
 ) -> Result<(Decision, Proposal), Verdict> {
     let record = fetch(ctx, hash)?;
-    if !is_entry(record, ZOME_GOVERNANCE, DECISION) {
+    if !is_entry(&record, ZOME_GOVERNANCE, DECISION) {
         return Err(Verdict::invalid(format!("{hash} is not a governance decision")));
     }
-    let decision: Decision = decode_required(record, "decision")?;
+    let decision: Decision = decode_required(&record, "decision")?;
     let proposal_record = fetch(ctx, &decision.proposal)?;
-    if !is_entry(proposal_record, ZOME_GOVERNANCE, PROPOSAL) {
+    if !is_entry(&proposal_record, ZOME_GOVERNANCE, PROPOSAL) {
         return Err(Verdict::invalid(format!(
             "decision {hash} names {} which is not a proposal",
             decision.proposal
         )));
     }
-    let proposal: Proposal = decode_required(proposal_record, "proposal")?;
+    let proposal: Proposal = decode_required(&proposal_record, "proposal")?;
     Ok((decision, proposal))
 }

@@ -47,10 +47,10 @@ pub fn roster_at(
         return Ok(Roster::founders(dna));
     };
     let record = fetch(ctx, hash)?;
-    if !is_entry(record, ZOME_GOVERNANCE, CHECKPOINT) {
+    if !is_entry(&record, ZOME_GOVERNANCE, CHECKPOINT) {
         return Err(Verdict::invalid(format!("{hash} is not a roster checkpoint")));
     }
-    let checkpoint: Checkpoint = decode_required(record, "checkpoint")?;
+    let checkpoint: Checkpoint = decode_required(&record, "checkpoint")?;
     Ok(Roster {
         members: checkpoint.members,
         stewards: checkpoint.stewards,

@@ -21,10 +21,10 @@ pub const MAX_DECISION_VOTES: usize = 10_000;
 /// The proposal at `hash`, decoded.
 pub fn proposal_at(hash: &ActionHash, ctx: &dyn ValidationContext) -> Result<Proposal, Verdict> {
     let record = fetch(ctx, hash)?;
-    if !is_entry(record, ZOME_GOVERNANCE, PROPOSAL) {
+    if !is_entry(&record, ZOME_GOVERNANCE, PROPOSAL) {
         return Err(Verdict::invalid(format!("{hash} is not a proposal")));
     }
-    decode_required(record, "proposal")
+    decode_required(&record, "proposal")
 }
 
 /// Who may vote on `proposal`: its checkpoint's members, or its stewards for emergencies.
@@ -70,15 +70,13 @@ pub fn validate_vote(
     let proposal = proposal_at(&vote.proposal, ctx)?;
     let electorate = electorate(&proposal, dna, ctx)?;
     check_cast(&record.action().author.key_hash(), record, &proposal, &electorate)?;
-    for earlier in ctx.author_chain() {
-        if is_entry(earlier, ZOME_GOVERNANCE, VOTE) {
-            if let Ok(Some(Vote { proposal, .. })) = decode::<Vote>(earlier, "vote") {
-                if proposal == vote.proposal {
-                    return Err(Verdict::invalid(format!(
-                        "double vote: the author already voted on this proposal in {}",
-                        earlier.hash()
-                    )));
-                }
+    for earlier in ctx.author_records(ZOME_GOVERNANCE, VOTE) {
+        if let Ok(Some(Vote { proposal, .. })) = decode::<Vote>(&earlier, "vote") {
+            if proposal == vote.proposal {
+                return Err(Verdict::invalid(format!(
+                    "double vote: the author already voted on this proposal in {}",
+                    earlier.hash()
+                )));
             }
         }
     }
@@ -101,10 +99,10 @@ pub fn validate_decision(
     let mut voters = BTreeSet::new();
     for record in records {
         let hash = record.hash();
-        if !is_entry(record, ZOME_GOVERNANCE, VOTE) {
+        if !is_entry(&record, ZOME_GOVERNANCE, VOTE) {
             return Err(Verdict::invalid(format!("{hash} listed as a vote is not a vote")));
         }
-        let vote: Vote = decode_required(record, "vote")?;
+        let vote: Vote = decode_required(&record, "vote")?;
         if vote.proposal != decision.proposal {
             return Err(Verdict::invalid(format!("vote {hash} is for another proposal")));
         }
@@ -112,7 +110,7 @@ pub fn validate_decision(
             return Err(Verdict::invalid(format!("vote {hash} is not a yes vote")));
         }
         let voter = record.action().author.key_hash();
-        check_cast(&voter, record, &proposal, &electorate)
+        check_cast(&voter, &record, &proposal, &electorate)
             .map_err(|v| match v {
                 Verdict::Invalid(reason) => Verdict::invalid(format!("vote {hash}: {reason}")),
                 other => other,

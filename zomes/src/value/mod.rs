@@ -48,7 +48,7 @@ fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> 
         VALUE_EVENT => {
             let event: ValueEvent = decode_required(record, "value event")?;
             let (content_record, _) = content_of(&event.content, ctx)?;
-            check_recorder(record, content_record, event.role.as_ref(), dna, ctx)?;
+            check_recorder(record, &content_record, event.role.as_ref(), dna, ctx)?;
             if event.amount.0 == 0 {
                 return Err(Verdict::invalid("a value event needs an amount above zero"));
             }
@@ -66,15 +66,15 @@ fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> 
     }
 }
 
-fn content_of<'a>(
+fn content_of(
     hash: &myco_dna::ActionHash,
-    ctx: &'a dyn ValidationContext,
-) -> Result<(&'a Record, Content), Verdict> {
+    ctx: &dyn ValidationContext,
+) -> Result<(Record, Content), Verdict> {
     let record = fetch(ctx, hash)?;
-    if !is_entry(record, ZOME_CONTENT, CONTENT) {
+    if !is_entry(&record, ZOME_CONTENT, CONTENT) {
         return Err(Verdict::invalid(format!("{hash} is not content")));
     }
-    let content = decode_required::<Content>(record, "content").map_err(|_| {
+    let content = decode_required::<Content>(&record, "content").map_err(|_| {
         Verdict::invalid(format!(
             "the revenue share of {hash} is not available (the content is private or deleted)"
         ))
@@ -109,12 +109,12 @@ fn validate_distribution(
         return Err(Verdict::invalid(format!("a distribution lists at most {MAX_PAYOUTS} payouts and contributions")));
     }
     let event_record = fetch(ctx, &distribution.event)?;
-    if !is_entry(event_record, ZOME_VALUE, VALUE_EVENT) {
+    if !is_entry(&event_record, ZOME_VALUE, VALUE_EVENT) {
         return Err(Verdict::invalid(format!("{} is not a value event", distribution.event)));
     }
-    let event: ValueEvent = decode_required(event_record, "value event")?;
+    let event: ValueEvent = decode_required(&event_record, "value event")?;
     let (content_record, content) = content_of(&event.content, ctx)?;
-    check_recorder(record, content_record, distribution.role.as_ref(), dna, ctx)?;
+    check_recorder(record, &content_record, distribution.role.as_ref(), dna, ctx)?;
     let creator = content_record.action().author.key_hash();
     let shares = content
         .revenue_share
@@ -194,7 +194,7 @@ fn community_weights(
             }
             let mut weights: BTreeMap<KeyHash, u64> = BTreeMap::new();
             for record in fetch_all(ctx, &hashes)? {
-                if !is_entry(record, ZOME_CONTENT, CONTENT) {
+                if !is_entry(&record, ZOME_CONTENT, CONTENT) {
                     return Err(Verdict::invalid(format!("contribution {} is not content", record.hash())));
                 }
                 *weights.entry(record.action().author.key_hash()).or_default() += 1;

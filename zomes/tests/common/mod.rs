@@ -45,11 +45,11 @@ pub struct Context<'a> {
 }
 
 impl ValidationContext for Context<'_> {
-    fn get(&self, hash: &ActionHash) -> Option<&Record> {
-        self.validated.get(hash)
+    fn get(&self, hash: &ActionHash) -> Option<Record> {
+        self.validated.get(hash).cloned()
     }
-    fn author_chain(&self) -> &[Record] {
-        &self.chain
+    fn author_records(&self, zome: &str, entry_type: &str) -> Vec<Record> {
+        self.chain.iter().filter(|r| myco_zomes::codec::is_entry(r, zome, entry_type)).cloned().collect()
     }
 }
 
