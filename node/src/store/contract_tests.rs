@@ -144,6 +144,18 @@ fn full_check_passes_on_a_sound_store() {
 }
 
 #[test]
+fn typed_records_lists_a_chains_records_of_one_entry_type_in_order() {
+    each_store(|make| {
+        let mut store = make();
+        let records = chain(10, 6);
+        store.append_batch(&records).unwrap();
+        let id = ChainId::of(&records[0]);
+        assert_eq!(store.typed_records(&id, "content", "story").unwrap(), records[1..].to_vec());
+        assert!(store.typed_records(&id, "governance", "vote").unwrap().is_empty());
+    });
+}
+
+#[test]
 fn injected_fault_fails_the_append_and_stores_nothing() {
     let mut store = MemoryStore::new();
     let records = chain(7, 3);

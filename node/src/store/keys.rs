@@ -6,6 +6,9 @@
 //! | `r` | action hash | record wire bytes |
 //! | `c` | pod, author, seq (big-endian) | action hash |
 //! | `h` | pod, author | head seq (big-endian), head hash |
+//! | `t` | pod, author, type tag, seq (big-endian) | action hash |
+//!
+//! The type tag is the first 8 bytes of blake2b-256 of `zome/entry_type`.
 
 use myco_dna::ActionHash;
 
@@ -17,6 +20,8 @@ pub(crate) const RECORD: u8 = b'r';
 pub(crate) const CHAIN: u8 = b'c';
 /// Prefix of chain-head keys.
 pub(crate) const HEAD: u8 = b'h';
+/// Prefix of typed-record index keys.
+pub(crate) const TYPED: u8 = b't';
 
 /// Key of a record.
 pub(crate) fn record_key(hash: &ActionHash) -> [u8; 33] {
@@ -42,6 +47,25 @@ pub(crate) fn chain_key(chain: &ChainId, seq: u64) -> [u8; 73] {
     key[1..33].copy_from_slice(chain.pod.as_bytes());
     key[33..65].copy_from_slice(chain.author.as_bytes());
     key[65..73].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The 8-byte tag of an entry type in the typed index.
+pub(crate) fn type_tag(zome: &str, entry_type: &str) -> [u8; 8] {
+    let digest = myco_dna::blake2b_256(format!("{zome}/{entry_type}").as_bytes());
+    let mut tag = [0u8; 8];
+    tag.copy_from_slice(&digest[..8]);
+    tag
+}
+
+/// Key of one typed record of a chain.
+pub(crate) fn typed_key(chain: &ChainId, tag: &[u8; 8], seq: u64) -> [u8; 81] {
+    let mut key = [0u8; 81];
+    key[0] = TYPED;
+    key[1..33].copy_from_slice(chain.pod.as_bytes());
+    key[33..65].copy_from_slice(chain.author.as_bytes());
+    key[65..73].copy_from_slice(tag);
+    key[73..81].copy_from_slice(&seq.to_be_bytes());
     key
 }
 

@@ -12,6 +12,7 @@ pub struct MemoryStore {
     records: BTreeMap<ActionHash, Record>,
     chains: BTreeMap<(ChainId, u64), ActionHash>,
     heads: BTreeMap<ChainId, ChainHead>,
+    typed: BTreeMap<(ChainId, String, String), Vec<ActionHash>>,
     appends_before_fault: Option<u64>,
 }
 
@@ -49,6 +50,12 @@ impl Store for MemoryStore {
             self.chains
                 .insert((ChainId::of(record), record.action().seq), hash);
             self.records.insert(hash, record.clone());
+            if let Some(entry) = record.action().body.entry_ref() {
+                self.typed
+                    .entry((ChainId::of(record), entry.zome.clone(), entry.entry_type.clone()))
+                    .or_default()
+                    .push(hash);
+            }
         }
         self.heads.extend(new_heads);
         Ok(())
@@ -86,6 +93,20 @@ impl Store for MemoryStore {
 
     fn heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
         Ok(self.heads.clone())
+    }
+
+    fn typed_records(
+        &self,
+        chain: &ChainId,
+        zome: &str,
+        entry_type: &str,
+    ) -> Result<Vec<Record>, StoreError> {
+        let key = (*chain, zome.to_string(), entry_type.to_string());
+        Ok(self
+            .typed
+            .get(&key)
+            .map(|hashes| hashes.iter().filter_map(|h| self.records.get(h).cloned()).collect())
+            .unwrap_or_default())
     }
 
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {

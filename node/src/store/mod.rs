@@ -118,6 +118,16 @@ pub trait Store {
     /// Every chain and its head, in order.
     fn heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError>;
 
+    /// The records of `chain` that write `zome`'s `entry_type` (Creates and Updates), in seq
+    /// order. Backed by an index, so zomes can ask "has this author voted before?" without
+    /// reading the whole chain.
+    fn typed_records(
+        &self,
+        chain: &ChainId,
+        zome: &str,
+        entry_type: &str,
+    ) -> Result<Vec<Record>, StoreError>;
+
     /// Removes the entry bytes of a record, keeping its signed action. Returns whether
     /// there were bytes to remove.
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError>;

@@ -8,7 +8,8 @@ use myco_dna::{ActionHash, Record};
 
 use super::integrity::{quick_check, IntegrityReport};
 use super::keys::{
-    chain_key, head_key, head_value, parse_head_key, parse_head_value, record_key, HEAD,
+    chain_key, head_key, head_value, parse_head_key, parse_head_value, record_key, type_tag,
+    typed_key, HEAD,
 };
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
 
@@ -65,6 +66,14 @@ impl SledStore {
             let (key, hash) = item?;
             batch.remove(key);
             if let Some(hash) = ActionHash::from_slice(&hash) {
+                // A damaged record may not decode; its index entry then dangles harmlessly,
+                // because index reads skip hashes with no record.
+                if let Ok(Some(record)) = self.read_record(&hash) {
+                    if let Some(entry) = record.action().body.entry_ref() {
+                        let tag = type_tag(&entry.zome, &entry.entry_type);
+                        batch.remove(&typed_key(chain, &tag, record.action().seq)[..]);
+                    }
+                }
                 batch.remove(&record_key(&hash)[..]);
             }
             dropped += 1;
@@ -159,6 +168,13 @@ impl Store for SledStore {
                 &chain_key(&chain, record.action().seq)[..],
                 &hash.as_bytes()[..],
             );
+            if let Some(entry) = record.action().body.entry_ref() {
+                let tag = type_tag(&entry.zome, &entry.entry_type);
+                batch.insert(
+                    &typed_key(&chain, &tag, record.action().seq)[..],
+                    &hash.as_bytes()[..],
+                );
+            }
         }
         for (chain, head) in &new_heads {
             batch.insert(&head_key(chain)[..], &head_value(head)[..]);
@@ -241,6 +257,24 @@ impl Store for SledStore {
             let chain = parse_head_key(&key).ok_or_else(corrupt)?;
             let head = parse_head_value(&value).ok_or_else(corrupt)?;
             out.insert(chain, head);
+        }
+        Ok(out)
+    }
+
+    fn typed_records(
+        &self,
+        chain: &ChainId,
+        zome: &str,
+        entry_type: &str,
+    ) -> Result<Vec<Record>, StoreError> {
+        self.check_served(chain)?;
+        let tag = type_tag(zome, entry_type);
+        let mut out = Vec::new();
+        for item in self.db.range(typed_key(chain, &tag, 0)..=typed_key(chain, &tag, u64::MAX)) {
+            let (_, hash) = item?;
+            if let Some(record) = ActionHash::from_slice(&hash).map(|h| self.read_record(&h)).transpose()?.flatten() {
+                out.push(record);
+            }
         }
         Ok(out)
     }
