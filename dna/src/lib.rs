@@ -35,6 +35,9 @@
 //! assert_eq!(err.check(), "signature");
 //! ```
 
+// Library code may not unwrap input; tests may.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 pub mod action;
 pub mod author;
 pub mod chain;

@@ -91,7 +91,11 @@ pub fn message_digest(domain: &str, message: &[u8]) -> [u8; 32] {
 
 /// Signs `message` under `domain` (see [`message_digest`]).
 pub fn sign_message(signing_key: &SigningKey, domain: &str, message: &[u8]) -> Signature {
-    Signature(signing_key.sign(&message_digest(domain, message)).to_bytes())
+    Signature(
+        signing_key
+            .sign(&message_digest(domain, message))
+            .to_bytes(),
+    )
 }
 
 /// Checks a [`sign_message`] signature with `verify_strict`.
@@ -101,7 +105,11 @@ pub fn verify_message(
     message: &[u8],
     signature: &Signature,
 ) -> Result<(), SignatureError> {
-    verify_strict(signer, &ActionHash(message_digest(domain, message)), signature)
+    verify_strict(
+        signer,
+        &ActionHash(message_digest(domain, message)),
+        signature,
+    )
 }
 
 /// One item of a batch: who signed which hash, with what signature.

@@ -16,4 +16,10 @@
 //! assert_eq!(head.hash, genesis.hash());
 //! ```
 
+// Library code may not unwrap input; tests may.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+pub mod cli;
+pub mod datadir;
+pub mod keystore;
 pub mod store;

@@ -32,7 +32,9 @@ pub fn decode_required<T: DeserializeOwned + Serialize>(
     what: &'static str,
 ) -> Result<T, Verdict> {
     decode(record, what)?.ok_or_else(|| {
-        Verdict::invalid(format!("a {what} must carry its entry; it cannot be private"))
+        Verdict::invalid(format!(
+            "a {what} must carry its entry; it cannot be private"
+        ))
     })
 }
 

@@ -29,6 +29,9 @@
 //! assert_eq!(myco_zomes::validate(&genesis, &dna, &Nothing), Verdict::Valid);
 //! ```
 
+// Library code may not unwrap input; tests may.
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 pub mod codec;
 pub mod content;
 pub mod governance;
@@ -121,7 +124,9 @@ fn route(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Res
         )));
     }
     let zome = zome(zome_name).ok_or_else(|| {
-        Verdict::invalid(format!("no zome named `{zome_name}` exists in this version of Myco"))
+        Verdict::invalid(format!(
+            "no zome named `{zome_name}` exists in this version of Myco"
+        ))
     })?;
     if let Some(entry) = action.body.entry_ref() {
         if !zome.entry_types().contains(&entry.entry_type.as_str()) {
@@ -154,5 +159,7 @@ pub(crate) fn verdict_of(result: Result<(), Verdict>) -> Verdict {
 
 /// The verdict for an entry type a zome does not define.
 pub(crate) fn unknown_entry_type(zome: &str, entry_type: &str) -> Verdict {
-    Verdict::invalid(format!("the `{zome}` zome has no entry type `{entry_type}`"))
+    Verdict::invalid(format!(
+        "the `{zome}` zome has no entry type `{entry_type}`"
+    ))
 }

@@ -15,15 +15,43 @@ fn history() -> (myco_dna::DnaManifest, Vec<Record>) {
     for seed in 1..=3 {
         pod.join(seed, MembraneProof::None);
     }
-    let (_, admit) = pod.pass(1, ProposalKind::Admit { member: common::kh(7) }, None, &[1, 2], 3);
-    let (genesis, _) = pod.join(7, MembraneProof::Admit { decision: admit.hash() });
+    let (_, admit) = pod.pass(
+        1,
+        ProposalKind::Admit {
+            member: common::kh(7),
+        },
+        None,
+        &[1, 2],
+        3,
+    );
+    let (genesis, _) = pod.join(
+        7,
+        MembraneProof::Admit {
+            decision: admit.hash(),
+        },
+    );
     let (roster, _) = pod.checkpoint(2, None, &[1, 2, 3, 7], &[1, 2, 3], vec![genesis.hash()]);
     let dna = pod.dna.clone();
     for (i, seed) in [1u8, 7, 2, 7].iter().enumerate() {
-        pod.create(*seed, "content", "content", Visibility::Pod, &story(&dna, &format!("piece {i}"), *seed, Some(8000)));
+        pod.create(
+            *seed,
+            "content",
+            "content",
+            Visibility::Pod,
+            &story(&dna, &format!("piece {i}"), *seed, Some(8000)),
+        );
     }
-    let (proposal, _) = pod.propose(7, ProposalKind::ApproveBackupSchedule { schedule: "weekly".into() }, Some(roster.hash()));
-    let votes: Vec<_> = [1u8, 2, 7].iter().map(|s| pod.vote(*s, proposal.hash(), Choice::Yes).0.hash()).collect();
+    let (proposal, _) = pod.propose(
+        7,
+        ProposalKind::ApproveBackupSchedule {
+            schedule: "weekly".into(),
+        },
+        Some(roster.hash()),
+    );
+    let votes: Vec<_> = [1u8, 2, 7]
+        .iter()
+        .map(|s| pod.vote(*s, proposal.hash(), Choice::Yes).0.hash())
+        .collect();
     pod.vote(3, proposal.hash(), Choice::No);
     // Two equivalent decisions on the same proposal: both valid; the lowest hash is canonical.
     pod.decide(3, proposal.hash(), votes.clone());
@@ -64,8 +92,19 @@ fn a_record_whose_dependency_never_arrives_waits_rather_than_failing() {
         .iter()
         .position(|r| myco_zomes::codec::is_entry(r, "governance", "decision"))
         .expect("the history has a decision");
-    let without: Vec<Record> = records.iter().enumerate().filter(|(i, _)| *i != admit_decision).map(|(_, r)| r.clone()).collect();
+    let without: Vec<Record> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != admit_decision)
+        .map(|(_, r)| r.clone())
+        .collect();
     let (_, verdicts) = settle(&dna, &without);
-    assert!(verdicts.values().any(|v| *v == "missing"), "something must wait for the missing record");
-    assert!(verdicts.values().all(|v| *v != "invalid"), "waiting is not refusing: {verdicts:?}");
+    assert!(
+        verdicts.values().any(|v| *v == "missing"),
+        "something must wait for the missing record"
+    );
+    assert!(
+        verdicts.values().all(|v| *v != "invalid"),
+        "waiting is not refusing: {verdicts:?}"
+    );
 }

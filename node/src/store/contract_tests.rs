@@ -2,7 +2,7 @@
 
 use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility};
 
-use super::{full_check, ChainId, MemoryStore, SledStore, Store, StoreError};
+use super::{full_check, ChainId, ChainRead, MemoryStore, SledStore, Store, StoreError};
 
 fn chain(seed: u8, len: usize) -> Vec<Record> {
     let mut author = ChainAuthor::new(SigningKey::from_bytes(&[seed; 32]), DnaHash([9; 32]));
@@ -31,8 +31,8 @@ fn each_store(test: impl Fn(&mut dyn FnMut() -> Box<dyn StoreUnderTest>)) {
     });
 }
 
-trait StoreUnderTest: Store {}
-impl<T: Store> StoreUnderTest for T {}
+trait StoreUnderTest: Store + ChainRead {}
+impl<T: Store + ChainRead> StoreUnderTest for T {}
 
 #[test]
 fn appended_records_read_back_by_hash_seq_and_range() {
@@ -150,8 +150,14 @@ fn typed_records_lists_a_chains_records_of_one_entry_type_in_order() {
         let records = chain(10, 6);
         store.append_batch(&records).unwrap();
         let id = ChainId::of(&records[0]);
-        assert_eq!(store.typed_records(&id, "content", "story").unwrap(), records[1..].to_vec());
-        assert!(store.typed_records(&id, "governance", "vote").unwrap().is_empty());
+        assert_eq!(
+            store.typed_records(&id, "content", "story").unwrap(),
+            records[1..].to_vec()
+        );
+        assert!(store
+            .typed_records(&id, "governance", "vote")
+            .unwrap()
+            .is_empty());
     });
 }
 
@@ -215,4 +221,24 @@ fn sled_store_quarantines_a_chain_whose_tail_is_damaged() {
         .unwrap();
     assert_eq!(store.head(&id).unwrap().unwrap().seq, 4);
     assert!(full_check(&store).unwrap().is_sound());
+}
+
+#[test]
+fn full_check_names_the_exact_seq_of_unreadable_bytes_even_in_quarantine() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let records = chain(11, 40);
+    {
+        let mut store = SledStore::open(dir.path()).expect("open");
+        store.append_batch(&records).expect("append");
+        // Garbage under the record key of seq 37: inside the open-time check's tail.
+        store.overwrite_raw_for_test(&records[37].hash(), b"not a record");
+    }
+    let store = SledStore::open(dir.path()).expect("reopen");
+    assert_eq!(store.integrity_report().faults.len(), 1);
+    let report = store.full_check().expect("check");
+    assert_eq!(report.faults.len(), 1, "{report:?}");
+    assert_eq!(
+        (report.faults[0].seq, report.faults[0].last_good),
+        (37, Some(36))
+    );
 }

@@ -8,7 +8,62 @@
 use myco_dna::chain::{check_record, check_successor};
 use myco_dna::Record;
 
-use super::{ChainHead, ChainId, Store, StoreError};
+use std::collections::BTreeMap;
+
+use super::{ChainHead, ChainId, MemoryStore, Store, StoreError};
+
+/// Reads a page record by record, returning the records before the first unreadable one,
+/// or that one's seq and error if it is the first.
+fn read_until_damage(
+    store: &(impl ChainRead + ?Sized),
+    chain: &ChainId,
+    from: u64,
+    head: u64,
+) -> Result<Vec<Record>, (u64, StoreError)> {
+    let mut out = Vec::new();
+    for seq in from..=head.min(from + PAGE as u64 - 1) {
+        match store.chain_get(chain, seq) {
+            Ok(Some(record)) => out.push(record),
+            Ok(None) => break,
+            Err(e) if out.is_empty() => return Err((seq, e)),
+            Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The reads an integrity check needs. The on-disk store answers them even for quarantined
+/// chains, so a check sees the real damage rather than the quarantine.
+pub trait ChainRead {
+    /// Every chain and its head.
+    fn chain_heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError>;
+    /// Up to `limit` records from `from_seq`.
+    fn chain_range(
+        &self,
+        chain: &ChainId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError>;
+    /// One record by seq.
+    fn chain_get(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError>;
+}
+
+impl ChainRead for MemoryStore {
+    fn chain_heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
+        self.heads()
+    }
+    fn chain_range(
+        &self,
+        chain: &ChainId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        self.range(chain, from_seq, limit)
+    }
+    fn chain_get(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError> {
+        self.get_by_seq(chain, seq)
+    }
+}
 
 /// Records read per step of a full check.
 const PAGE: usize = 1024;
@@ -46,7 +101,7 @@ impl IntegrityReport {
 
 /// Checks the newest `tail` records of every chain.
 pub(crate) fn quick_check(
-    store: &(impl Store + ?Sized),
+    store: &(impl ChainRead + ?Sized),
     tail: u64,
 ) -> Result<IntegrityReport, StoreError> {
     check_all(store, |head| {
@@ -55,16 +110,16 @@ pub(crate) fn quick_check(
 }
 
 /// Checks every record of every chain.
-pub fn full_check(store: &(impl Store + ?Sized)) -> Result<IntegrityReport, StoreError> {
+pub fn full_check(store: &(impl ChainRead + ?Sized)) -> Result<IntegrityReport, StoreError> {
     check_all(store, |_| 0)
 }
 
 fn check_all(
-    store: &(impl Store + ?Sized),
+    store: &(impl ChainRead + ?Sized),
     start_of: impl Fn(&ChainHead) -> u64,
 ) -> Result<IntegrityReport, StoreError> {
     let mut report = IntegrityReport::default();
-    for (chain, head) in store.heads()? {
+    for (chain, head) in store.chain_heads()? {
         report.chains += 1;
         let from = start_of(&head);
         match check_chain(store, &chain, &head, from) {
@@ -76,7 +131,7 @@ fn check_all(
 }
 
 fn check_chain(
-    store: &(impl Store + ?Sized),
+    store: &(impl ChainRead + ?Sized),
     chain: &ChainId,
     head: &ChainHead,
     from: u64,
@@ -91,9 +146,12 @@ fn check_chain(
     let mut next_seq = from;
     let mut checked = 0u64;
     while next_seq <= head.seq {
-        let page = store
-            .range(chain, next_seq, PAGE)
-            .map_err(|e| fault(next_seq, e.to_string()))?;
+        let page = match store.chain_range(chain, next_seq, PAGE) {
+            Ok(page) => page,
+            // Some record of the page is unreadable: read one by one to find which.
+            Err(_) => read_until_damage(store, chain, next_seq, head.seq)
+                .map_err(|(seq, e)| fault(seq, e.to_string()))?,
+        };
         if page.is_empty() {
             return Err(fault(next_seq, format!("seq {next_seq} is missing")));
         }

@@ -52,7 +52,11 @@ impl Store for MemoryStore {
             self.records.insert(hash, record.clone());
             if let Some(entry) = record.action().body.entry_ref() {
                 self.typed
-                    .entry((ChainId::of(record), entry.zome.clone(), entry.entry_type.clone()))
+                    .entry((
+                        ChainId::of(record),
+                        entry.zome.clone(),
+                        entry.entry_type.clone(),
+                    ))
                     .or_default()
                     .push(hash);
             }
@@ -105,7 +109,12 @@ impl Store for MemoryStore {
         Ok(self
             .typed
             .get(&key)
-            .map(|hashes| hashes.iter().filter_map(|h| self.records.get(h).cloned()).collect())
+            .map(|hashes| {
+                hashes
+                    .iter()
+                    .filter_map(|h| self.records.get(h).cloned())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

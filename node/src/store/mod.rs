@@ -11,7 +11,7 @@ mod keys;
 mod memory;
 mod sled_store;
 
-pub use integrity::{full_check, ChainFault, IntegrityReport};
+pub use integrity::{full_check, ChainFault, ChainRead, IntegrityReport};
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
 

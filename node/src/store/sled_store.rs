@@ -6,7 +6,7 @@ use std::path::Path;
 use myco_dna::chain::check_record_shape;
 use myco_dna::{ActionHash, Record};
 
-use super::integrity::{quick_check, IntegrityReport};
+use super::integrity::{quick_check, ChainRead, IntegrityReport};
 use super::keys::{
     chain_key, head_key, head_value, parse_head_key, parse_head_value, record_key, type_tag,
     typed_key, HEAD,
@@ -97,6 +97,11 @@ impl SledStore {
         Ok(dropped)
     }
 
+    /// Checks every record of every chain, quarantined ones included.
+    pub fn full_check(&self) -> Result<IntegrityReport, StoreError> {
+        super::integrity::full_check(self)
+    }
+
     fn check_served(&self, chain: &ChainId) -> Result<(), StoreError> {
         if self.quarantined.contains(chain) {
             return Err(StoreError::Quarantined {
@@ -129,6 +134,67 @@ impl SledStore {
         Ok(Some(record))
     }
 
+    fn read_by_seq(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError> {
+        match self.db.get(chain_key(chain, seq))? {
+            None => Ok(None),
+            Some(hash) => match ActionHash::from_slice(&hash) {
+                Some(hash) => self.read_record(&hash),
+                None => Err(StoreError::Corrupt {
+                    key: hex_key(&chain_key(chain, seq)),
+                    source: myco_dna::DecodeError::Malformed {
+                        what: "chain index",
+                        detail: format!("{} bytes instead of 32", hash.len()),
+                    },
+                }),
+            },
+        }
+    }
+
+    fn read_range(
+        &self,
+        chain: &ChainId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .range(chain_key(chain, from_seq)..=chain_key(chain, u64::MAX))
+            .take(limit)
+        {
+            let (key, hash) = item?;
+            let hash = ActionHash::from_slice(&hash).ok_or_else(|| StoreError::Corrupt {
+                key: hex_key(&key),
+                source: myco_dna::DecodeError::Malformed {
+                    what: "chain index",
+                    detail: "wrong length".into(),
+                },
+            })?;
+            if let Some(record) = self.read_record(&hash)? {
+                out.push(record);
+            }
+        }
+        Ok(out)
+    }
+
+    fn read_heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
+        let mut out = BTreeMap::new();
+        for item in self.db.scan_prefix([HEAD]) {
+            let (key, value) = item?;
+            let corrupt = || StoreError::Corrupt {
+                key: hex_key(&key),
+                source: myco_dna::DecodeError::Malformed {
+                    what: "chain head",
+                    detail: "wrong length".into(),
+                },
+            };
+            let chain = parse_head_key(&key).ok_or_else(corrupt)?;
+            let head = parse_head_value(&value).ok_or_else(corrupt)?;
+            out.insert(chain, head);
+        }
+        Ok(out)
+    }
+
     fn read_head(&self, chain: &ChainId) -> Result<Option<ChainHead>, StoreError> {
         let key = head_key(chain);
         match self.db.get(key)? {
@@ -148,6 +214,25 @@ impl SledStore {
 
 fn hex_key(key: &[u8]) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ChainRead for SledStore {
+    fn chain_heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
+        self.heads()
+    }
+
+    fn chain_range(
+        &self,
+        chain: &ChainId,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        self.read_range(chain, from_seq, limit)
+    }
+
+    fn chain_get(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError> {
+        self.read_by_seq(chain, seq)
+    }
 }
 
 impl Store for SledStore {
@@ -195,19 +280,7 @@ impl Store for SledStore {
 
     fn get_by_seq(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError> {
         self.check_served(chain)?;
-        match self.db.get(chain_key(chain, seq))? {
-            None => Ok(None),
-            Some(hash) => match ActionHash::from_slice(&hash) {
-                Some(hash) => self.read_record(&hash),
-                None => Err(StoreError::Corrupt {
-                    key: hex_key(&chain_key(chain, seq)),
-                    source: myco_dna::DecodeError::Malformed {
-                        what: "chain index",
-                        detail: format!("{} bytes instead of 32", hash.len()),
-                    },
-                }),
-            },
-        }
+        self.read_by_seq(chain, seq)
     }
 
     fn range(
@@ -217,25 +290,7 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<Record>, StoreError> {
         self.check_served(chain)?;
-        let mut out = Vec::new();
-        for item in self
-            .db
-            .range(chain_key(chain, from_seq)..=chain_key(chain, u64::MAX))
-            .take(limit)
-        {
-            let (key, hash) = item?;
-            let hash = ActionHash::from_slice(&hash).ok_or_else(|| StoreError::Corrupt {
-                key: hex_key(&key),
-                source: myco_dna::DecodeError::Malformed {
-                    what: "chain index",
-                    detail: "wrong length".into(),
-                },
-            })?;
-            if let Some(record) = self.read_record(&hash)? {
-                out.push(record);
-            }
-        }
-        Ok(out)
+        self.read_range(chain, from_seq, limit)
     }
 
     fn head(&self, chain: &ChainId) -> Result<Option<ChainHead>, StoreError> {
@@ -244,21 +299,7 @@ impl Store for SledStore {
     }
 
     fn heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
-        let mut out = BTreeMap::new();
-        for item in self.db.scan_prefix([HEAD]) {
-            let (key, value) = item?;
-            let corrupt = || StoreError::Corrupt {
-                key: hex_key(&key),
-                source: myco_dna::DecodeError::Malformed {
-                    what: "chain head",
-                    detail: "wrong length".into(),
-                },
-            };
-            let chain = parse_head_key(&key).ok_or_else(corrupt)?;
-            let head = parse_head_value(&value).ok_or_else(corrupt)?;
-            out.insert(chain, head);
-        }
-        Ok(out)
+        self.read_heads()
     }
 
     fn typed_records(
@@ -270,9 +311,16 @@ impl Store for SledStore {
         self.check_served(chain)?;
         let tag = type_tag(zome, entry_type);
         let mut out = Vec::new();
-        for item in self.db.range(typed_key(chain, &tag, 0)..=typed_key(chain, &tag, u64::MAX)) {
+        for item in self
+            .db
+            .range(typed_key(chain, &tag, 0)..=typed_key(chain, &tag, u64::MAX))
+        {
             let (_, hash) = item?;
-            if let Some(record) = ActionHash::from_slice(&hash).map(|h| self.read_record(&h)).transpose()?.flatten() {
+            if let Some(record) = ActionHash::from_slice(&hash)
+                .map(|h| self.read_record(&h))
+                .transpose()?
+                .flatten()
+            {
                 out.push(record);
             }
         }

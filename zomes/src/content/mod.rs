@@ -48,7 +48,11 @@ pub fn creator_share_bp(content: &Content, creator: &KeyHash) -> u16 {
     }
 }
 
-fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+fn validate(
+    record: &Record,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
     let Some(entry_ref) = record.action().body.entry_ref() else {
         return Ok(());
     };
@@ -82,7 +86,11 @@ fn validate_content(
     for (field, value) in [("title", &content.title), ("kind", &content.kind)] {
         bounded(field, value, MAX_SHORT_FIELD)?;
     }
-    bounded("attribution", content.attribution.as_deref().unwrap_or(""), MAX_SHORT_FIELD)?;
+    bounded(
+        "attribution",
+        content.attribution.as_deref().unwrap_or(""),
+        MAX_SHORT_FIELD,
+    )?;
     match visibility {
         Visibility::Public if !content.consent.public_sharing => {
             return Err(Verdict::invalid(
@@ -135,7 +143,9 @@ fn check_shares(shares: &[Share], creator: &KeyHash, dna: &DnaManifest) -> Resul
     let mut recipients: Vec<&Recipient> = shares.iter().map(|s| &s.recipient).collect();
     recipients.sort();
     if recipients.windows(2).any(|w| w[0] == w[1]) {
-        return Err(Verdict::invalid("revenue-share recipients must be distinct"));
+        return Err(Verdict::invalid(
+            "revenue-share recipients must be distinct",
+        ));
     }
     let total: u32 = shares.iter().map(|s| u32::from(s.bp.0)).sum();
     if total != 10_000 {
@@ -165,7 +175,10 @@ fn validate_approval(
 ) -> Result<(), Verdict> {
     let target = fetch(ctx, &approval.content)?;
     if !is_entry(&target, ZOME_CONTENT, CONTENT) {
-        return Err(Verdict::invalid(format!("{} is not content", approval.content)));
+        return Err(Verdict::invalid(format!(
+            "{} is not content",
+            approval.content
+        )));
     }
     let needs_approval = dna
         .properties
@@ -186,7 +199,13 @@ fn validate_approval(
             )));
         }
     }
-    check_role(&approval.role, &record.action().author.key_hash(), Role::Steward, dna, ctx)
+    check_role(
+        &approval.role,
+        &record.action().author.key_hash(),
+        Role::Steward,
+        dna,
+        ctx,
+    )
 }
 
 fn follows_content_visibility(

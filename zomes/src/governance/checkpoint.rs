@@ -31,7 +31,9 @@ pub fn validate_checkpoint(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     if checkpoint.changes.len() > MAX_CHECKPOINT_CHANGES {
-        return Err(Verdict::invalid(format!("a checkpoint lists at most {MAX_CHECKPOINT_CHANGES} changes")));
+        return Err(Verdict::invalid(format!(
+            "a checkpoint lists at most {MAX_CHECKPOINT_CHANGES} changes"
+        )));
     }
     let base = roster_at(checkpoint.prev.as_ref(), dna, ctx)?;
     let mut changes = Changes::default();
@@ -67,7 +69,9 @@ pub fn validate_checkpoint(
     }
     let author = record.action().author.key_hash();
     if !base.is_member(&author) && members.binary_search(&author).is_err() {
-        return Err(Verdict::invalid("only a member may write a roster checkpoint"));
+        return Err(Verdict::invalid(
+            "only a member may write a roster checkpoint",
+        ));
     }
     Ok(())
 }
@@ -80,7 +84,9 @@ fn classify(
 ) -> Result<(), Verdict> {
     let hash = change.hash();
     if change.action().pod != checkpoint.action().pod {
-        return Err(Verdict::invalid(format!("change {hash} belongs to another pod")));
+        return Err(Verdict::invalid(format!(
+            "change {hash} belongs to another pod"
+        )));
     }
     if matches!(change.action().body, ActionBody::Genesis { .. }) {
         into.joins.insert(change.action().author.key_hash());
@@ -96,10 +102,16 @@ fn classify(
             ProposalKind::Remove { member } => {
                 into.leaves.insert(member);
             }
-            ProposalKind::GrantRole { member, role: Role::Steward } => {
+            ProposalKind::GrantRole {
+                member,
+                role: Role::Steward,
+            } => {
                 into.grants.insert(member);
             }
-            ProposalKind::RevokeRole { member, role: Role::Steward } => {
+            ProposalKind::RevokeRole {
+                member,
+                role: Role::Steward,
+            } => {
                 into.revokes.insert(member);
             }
             _ => {

@@ -36,7 +36,11 @@ impl Zome for Governance {
     }
 }
 
-fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+fn validate(
+    record: &Record,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
     let Some(entry_ref) = record.action().body.entry_ref() else {
         return Ok(());
     };
@@ -51,12 +55,17 @@ fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> 
         ));
     }
     match entry_ref.entry_type.as_str() {
-        PROPOSAL => proposal::validate_proposal(record, &decode_required(record, "proposal")?, dna, ctx),
+        PROPOSAL => {
+            proposal::validate_proposal(record, &decode_required(record, "proposal")?, dna, ctx)
+        }
         VOTE => vote::validate_vote(record, &decode_required(record, "vote")?, dna, ctx),
         DECISION => vote::validate_decision(&decode_required(record, "decision")?, dna, ctx),
-        CHECKPOINT => {
-            checkpoint::validate_checkpoint(record, &decode_required(record, "checkpoint")?, dna, ctx)
-        }
+        CHECKPOINT => checkpoint::validate_checkpoint(
+            record,
+            &decode_required(record, "checkpoint")?,
+            dna,
+            ctx,
+        ),
         other => Err(crate::unknown_entry_type(ZOME_GOVERNANCE, other)),
     }
 }

@@ -15,7 +15,9 @@ pub const MAX_PROPOSAL_TEXT: usize = 4096;
 pub fn rule_for(proposal: &Proposal, dna: &DnaManifest) -> Result<VoteRule, Verdict> {
     if proposal.kind.is_emergency() {
         dna.properties.voting.emergency.ok_or_else(|| {
-            Verdict::invalid("this pod's DNA has no emergency rule, so emergency proposals are not allowed")
+            Verdict::invalid(
+                "this pod's DNA has no emergency rule, so emergency proposals are not allowed",
+            )
         })
     } else {
         Ok(dna.properties.voting.rule)
@@ -37,19 +39,27 @@ pub fn validate_proposal(
         ));
     }
     let rule = rule_for(proposal, dna)?;
-    let expected_close = proposal.opened_at.plus_micros(rule.window_secs.saturating_mul(1_000_000));
+    let expected_close = proposal
+        .opened_at
+        .plus_micros(rule.window_secs.saturating_mul(1_000_000));
     if proposal.closes_at != expected_close {
         return Err(Verdict::invalid(format!(
             "closes_at must be opened_at plus the {}-second window of the pod's {} rule",
             rule.window_secs,
-            if proposal.kind.is_emergency() { "emergency" } else { "voting" }
+            if proposal.kind.is_emergency() {
+                "emergency"
+            } else {
+                "voting"
+            }
         )));
     }
     let roster = roster_at(proposal.checkpoint.as_ref(), dna, ctx)?;
     let author = action.author.key_hash();
     if proposal.kind.is_emergency() {
         if !roster.is_steward(&author) {
-            return Err(Verdict::invalid("only stewards may open an emergency proposal"));
+            return Err(Verdict::invalid(
+                "only stewards may open an emergency proposal",
+            ));
         }
     } else if !roster.is_member(&author) {
         return Err(Verdict::invalid(
@@ -89,7 +99,9 @@ fn check_kind(
                 )));
             }
             if !roster.is_member(member) {
-                return Err(Verdict::invalid(format!("{member} is not a member, so cannot hold a role")));
+                return Err(Verdict::invalid(format!(
+                    "{member} is not a member, so cannot hold a role"
+                )));
             }
             if *role == Role::Steward && roster.is_steward(member) {
                 return Err(Verdict::invalid(format!("{member} is already a steward")));
@@ -107,7 +119,9 @@ fn check_kind(
         }
         ProposalKind::ApproveReplica(ReplicaTarget::Archivist(member)) => {
             if !roster.is_member(member) {
-                return Err(Verdict::invalid(format!("archivist {member} is not a member")));
+                return Err(Verdict::invalid(format!(
+                    "archivist {member} is not a member"
+                )));
             }
         }
         ProposalKind::ApproveBackupSchedule { schedule } => {
@@ -152,10 +166,15 @@ pub fn check_policy(change: &PolicyChange, dna: &DnaManifest) -> Result<(), Verd
     }
     if let Some(regions) = &change.restrict_regions {
         if regions.is_empty() {
-            return Err(Verdict::invalid("a region restriction must name at least one region"));
+            return Err(Verdict::invalid(
+                "a region restriction must name at least one region",
+            ));
         }
         let allowed = &props.allowed_regions;
-        if let Some(outside) = regions.iter().find(|r| !allowed.is_empty() && !allowed.contains(r)) {
+        if let Some(outside) = regions
+            .iter()
+            .find(|r| !allowed.is_empty() && !allowed.contains(r))
+        {
             return Err(Verdict::invalid(format!(
                 "region `{outside}` is not among the DNA's allowed regions; a policy may only narrow them"
             )));

@@ -32,11 +32,10 @@ pub fn check_role(
         RoleProof::Grant(decision_hash) => {
             let (_, proposal) = decided_proposal(decision_hash, ctx)?;
             match proposal.kind {
-                ProposalKind::GrantRole { member, role: granted }
-                    if member == *holder && granted == role =>
-                {
-                    Ok(())
-                }
+                ProposalKind::GrantRole {
+                    member,
+                    role: granted,
+                } if member == *holder && granted == role => Ok(()),
                 _ => Err(Verdict::invalid(format!(
                     "the role proof {decision_hash} is not a decision granting {role:?} to {holder}"
                 ))),
@@ -52,7 +51,9 @@ pub fn decided_proposal(
 ) -> Result<(Decision, Proposal), Verdict> {
     let record = fetch(ctx, hash)?;
     if !is_entry(&record, ZOME_GOVERNANCE, DECISION) {
-        return Err(Verdict::invalid(format!("{hash} is not a governance decision")));
+        return Err(Verdict::invalid(format!(
+            "{hash} is not a governance decision"
+        )));
     }
     let decision: Decision = decode_required(&record, "decision")?;
     let proposal_record = fetch(ctx, &decision.proposal)?;

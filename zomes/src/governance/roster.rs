@@ -48,7 +48,9 @@ pub fn roster_at(
     };
     let record = fetch(ctx, hash)?;
     if !is_entry(&record, ZOME_GOVERNANCE, CHECKPOINT) {
-        return Err(Verdict::invalid(format!("{hash} is not a roster checkpoint")));
+        return Err(Verdict::invalid(format!(
+            "{hash} is not a roster checkpoint"
+        )));
     }
     let checkpoint: Checkpoint = decode_required(&record, "checkpoint")?;
     Ok(Roster {

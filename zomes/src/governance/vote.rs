@@ -34,7 +34,11 @@ pub fn electorate(
     ctx: &dyn ValidationContext,
 ) -> Result<Vec<KeyHash>, Verdict> {
     let Roster { members, stewards } = roster_at(proposal.checkpoint.as_ref(), dna, ctx)?;
-    Ok(if proposal.kind.is_emergency() { stewards } else { members })
+    Ok(if proposal.kind.is_emergency() {
+        stewards
+    } else {
+        members
+    })
 }
 
 /// Yes votes needed: ⌈threshold_bp × electorate / 10000⌉, and at least one.
@@ -43,11 +47,20 @@ pub fn votes_needed(threshold_bp: u16, electorate: usize) -> usize {
     (scaled.div_ceil(10_000) as usize).max(1)
 }
 
-fn check_cast(voter: &KeyHash, vote_record: &Record, proposal: &Proposal, electorate: &[KeyHash]) -> Result<(), Verdict> {
+fn check_cast(
+    voter: &KeyHash,
+    vote_record: &Record,
+    proposal: &Proposal,
+    electorate: &[KeyHash],
+) -> Result<(), Verdict> {
     if electorate.binary_search(voter).is_err() {
         return Err(Verdict::invalid(format!(
             "{voter} is not in this proposal's electorate{}",
-            if proposal.kind.is_emergency() { " (only stewards vote in emergencies)" } else { "" }
+            if proposal.kind.is_emergency() {
+                " (only stewards vote in emergencies)"
+            } else {
+                ""
+            }
         )));
     }
     let cast = vote_record.action().timestamp;
@@ -69,7 +82,12 @@ pub fn validate_vote(
 ) -> Result<(), Verdict> {
     let proposal = proposal_at(&vote.proposal, ctx)?;
     let electorate = electorate(&proposal, dna, ctx)?;
-    check_cast(&record.action().author.key_hash(), record, &proposal, &electorate)?;
+    check_cast(
+        &record.action().author.key_hash(),
+        record,
+        &proposal,
+        &electorate,
+    )?;
     for earlier in ctx.author_records(ZOME_GOVERNANCE, VOTE) {
         if let Ok(Some(Vote { proposal, .. })) = decode::<Vote>(&earlier, "vote") {
             if proposal == vote.proposal {
@@ -90,7 +108,9 @@ pub fn validate_decision(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     if decision.votes.len() > MAX_DECISION_VOTES {
-        return Err(Verdict::invalid(format!("a decision lists at most {MAX_DECISION_VOTES} votes")));
+        return Err(Verdict::invalid(format!(
+            "a decision lists at most {MAX_DECISION_VOTES} votes"
+        )));
     }
     let proposal = proposal_at(&decision.proposal, ctx)?;
     let electorate = electorate(&proposal, dna, ctx)?;
@@ -100,21 +120,24 @@ pub fn validate_decision(
     for record in records {
         let hash = record.hash();
         if !is_entry(&record, ZOME_GOVERNANCE, VOTE) {
-            return Err(Verdict::invalid(format!("{hash} listed as a vote is not a vote")));
+            return Err(Verdict::invalid(format!(
+                "{hash} listed as a vote is not a vote"
+            )));
         }
         let vote: Vote = decode_required(&record, "vote")?;
         if vote.proposal != decision.proposal {
-            return Err(Verdict::invalid(format!("vote {hash} is for another proposal")));
+            return Err(Verdict::invalid(format!(
+                "vote {hash} is for another proposal"
+            )));
         }
         if vote.choice != Choice::Yes {
             return Err(Verdict::invalid(format!("vote {hash} is not a yes vote")));
         }
         let voter = record.action().author.key_hash();
-        check_cast(&voter, &record, &proposal, &electorate)
-            .map_err(|v| match v {
-                Verdict::Invalid(reason) => Verdict::invalid(format!("vote {hash}: {reason}")),
-                other => other,
-            })?;
+        check_cast(&voter, &record, &proposal, &electorate).map_err(|v| match v {
+            Verdict::Invalid(reason) => Verdict::invalid(format!("vote {hash}: {reason}")),
+            other => other,
+        })?;
         if !voters.insert(voter) {
             return Err(Verdict::invalid(format!("{voter} is counted twice")));
         }
@@ -142,6 +165,10 @@ mod tests {
         assert_eq!(votes_needed(6667, 3), 3);
         assert_eq!(votes_needed(1, 1), 1);
         assert_eq!(votes_needed(10_000, 7), 7);
-        assert_eq!(votes_needed(5000, 0), 1, "an empty electorate can never pass anything");
+        assert_eq!(
+            votes_needed(5000, 0),
+            1,
+            "an empty electorate can never pass anything"
+        );
     }
 }

@@ -48,7 +48,8 @@ pub fn sign_invitation(
     terms: InvitationTerms,
     role: crate::governance::RoleProof,
 ) -> Invitation {
-    let signature = myco_dna::signing::sign_message(steward, INVITATION_DOMAIN, &to_canonical_cbor(&terms));
+    let signature =
+        myco_dna::signing::sign_message(steward, INVITATION_DOMAIN, &to_canonical_cbor(&terms));
     Invitation {
         terms,
         steward: myco_dna::agent_key_of(steward),
@@ -57,7 +58,11 @@ pub fn sign_invitation(
     }
 }
 
-fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+fn validate(
+    record: &Record,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
     let action = record.action();
     if let myco_dna::ActionBody::Genesis { membrane_proof } = &action.body {
         return validate_genesis(record, membrane_proof, dna, ctx);
@@ -72,10 +77,16 @@ fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> 
         },
         LEAVE => {
             if entry_ref.visibility == Visibility::Private {
-                return Err(Verdict::invalid("a Leave must be visible to the pod; it cannot be Private"));
+                return Err(Verdict::invalid(
+                    "a Leave must be visible to the pod; it cannot be Private",
+                ));
             }
             if let Some(leave) = decode::<Leave>(record, "leave")? {
-                bounded("leave reason", leave.reason.as_deref().unwrap_or(""), MAX_PROFILE_FIELD)?;
+                bounded(
+                    "leave reason",
+                    leave.reason.as_deref().unwrap_or(""),
+                    MAX_PROFILE_FIELD,
+                )?;
             }
             Ok(())
         }
@@ -136,11 +147,28 @@ fn validate_genesis(
                 )));
             }
             if action.timestamp > terms.expires {
-                return Err(Verdict::invalid("the invitation expired before this Genesis was written"));
+                return Err(Verdict::invalid(
+                    "the invitation expired before this Genesis was written",
+                ));
             }
-            verify_message(&invitation.steward, INVITATION_DOMAIN, &to_canonical_cbor(terms), &invitation.signature)
-                .map_err(|e| Verdict::invalid(format!("the invitation's signature is not the steward's: {e}")))?;
-            check_role(&invitation.role, &invitation.steward.key_hash(), Role::Steward, dna, ctx)
+            verify_message(
+                &invitation.steward,
+                INVITATION_DOMAIN,
+                &to_canonical_cbor(terms),
+                &invitation.signature,
+            )
+            .map_err(|e| {
+                Verdict::invalid(format!(
+                    "the invitation's signature is not the steward's: {e}"
+                ))
+            })?;
+            check_role(
+                &invitation.role,
+                &invitation.steward.key_hash(),
+                Role::Steward,
+                dna,
+                ctx,
+            )
         }
         (Admission::Vote, MembraneProof::Admit { decision }) => {
             let (_, proposal) = decided_proposal(&decision, ctx)?;

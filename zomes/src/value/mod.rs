@@ -14,7 +14,7 @@ use myco_dna::{DnaManifest, KeyHash, Record, ValidationContext, Verdict, Visibil
 
 use crate::codec::{decode_required, fetch, fetch_all, is_entry};
 use crate::content::{Content, Recipient, Share, CONTENT};
-use crate::governance::{check_role, roster_at, RoleProof, Role};
+use crate::governance::{check_role, roster_at, Role, RoleProof};
 use crate::{ZOME_CONTENT, ZOME_VALUE};
 
 /// Most payouts or contributions a distribution may list.
@@ -37,12 +37,18 @@ impl Zome for ValueZome {
     }
 }
 
-fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+fn validate(
+    record: &Record,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
     let Some(entry_ref) = record.action().body.entry_ref() else {
         return Ok(());
     };
     if entry_ref.visibility == Visibility::Private {
-        return Err(Verdict::invalid("value records are auditable by members; they cannot be Private"));
+        return Err(Verdict::invalid(
+            "value records are auditable by members; they cannot be Private",
+        ));
     }
     match entry_ref.entry_type.as_str() {
         VALUE_EVENT => {
@@ -52,7 +58,8 @@ fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> 
             if event.amount.0 == 0 {
                 return Err(Verdict::invalid("a value event needs an amount above zero"));
             }
-            let currency_ok = event.currency.len() == 3 && event.currency.bytes().all(|b| b.is_ascii_uppercase());
+            let currency_ok =
+                event.currency.len() == 3 && event.currency.bytes().all(|b| b.is_ascii_uppercase());
             if !currency_ok {
                 return Err(Verdict::invalid(format!(
                     "currency `{}` is not a three-letter ISO 4217 code such as EUR",
@@ -61,7 +68,9 @@ fn validate(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> 
             }
             Ok(())
         }
-        DISTRIBUTION => validate_distribution(record, &decode_required(record, "distribution")?, dna, ctx),
+        DISTRIBUTION => {
+            validate_distribution(record, &decode_required(record, "distribution")?, dna, ctx)
+        }
         other => Err(crate::unknown_entry_type(ZOME_VALUE, other)),
     }
 }
@@ -106,20 +115,37 @@ fn validate_distribution(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     if distribution.payouts.len() > MAX_PAYOUTS || distribution.contributions.len() > MAX_PAYOUTS {
-        return Err(Verdict::invalid(format!("a distribution lists at most {MAX_PAYOUTS} payouts and contributions")));
+        return Err(Verdict::invalid(format!(
+            "a distribution lists at most {MAX_PAYOUTS} payouts and contributions"
+        )));
     }
     let event_record = fetch(ctx, &distribution.event)?;
     if !is_entry(&event_record, ZOME_VALUE, VALUE_EVENT) {
-        return Err(Verdict::invalid(format!("{} is not a value event", distribution.event)));
+        return Err(Verdict::invalid(format!(
+            "{} is not a value event",
+            distribution.event
+        )));
     }
     let event: ValueEvent = decode_required(&event_record, "value event")?;
     let (content_record, content) = content_of(&event.content, ctx)?;
-    check_recorder(record, &content_record, distribution.role.as_ref(), dna, ctx)?;
+    check_recorder(
+        record,
+        &content_record,
+        distribution.role.as_ref(),
+        dna,
+        ctx,
+    )?;
     let creator = content_record.action().author.key_hash();
-    let shares = content
-        .revenue_share
-        .unwrap_or_else(|| vec![Share { recipient: Recipient::Member(creator), bp: myco_dna::BasisPoints::WHOLE }]);
-    let weights: Vec<(Recipient, u64)> = shares.iter().map(|s| (s.recipient, u64::from(s.bp.0))).collect();
+    let shares = content.revenue_share.unwrap_or_else(|| {
+        vec![Share {
+            recipient: Recipient::Member(creator),
+            bp: myco_dna::BasisPoints::WHOLE,
+        }]
+    });
+    let weights: Vec<(Recipient, u64)> = shares
+        .iter()
+        .map(|s| (s.recipient, u64::from(s.bp.0)))
+        .collect();
     let mut expected: BTreeMap<KeyHash, u64> = BTreeMap::new();
     let mut community = 0u64;
     for (recipient, amount) in largest_remainder(event.amount.0, &weights) {
@@ -128,10 +154,19 @@ fn validate_distribution(
             Recipient::Community => community += amount,
         }
     }
-    let listed: BTreeMap<KeyHash, u64> = distribution.payouts.iter().map(|p| (p.recipient, p.amount.0)).collect();
-    let sorted = distribution.payouts.windows(2).all(|w| w[0].recipient < w[1].recipient);
+    let listed: BTreeMap<KeyHash, u64> = distribution
+        .payouts
+        .iter()
+        .map(|p| (p.recipient, p.amount.0))
+        .collect();
+    let sorted = distribution
+        .payouts
+        .windows(2)
+        .all(|w| w[0].recipient < w[1].recipient);
     if !sorted || distribution.payouts.iter().any(|p| p.amount.0 == 0) {
-        return Err(Verdict::invalid("payouts must be sorted by recipient, distinct, and none zero"));
+        return Err(Verdict::invalid(
+            "payouts must be sorted by recipient, distinct, and none zero",
+        ));
     }
     if community > 0 {
         match dna.properties.benefit_model {
@@ -153,7 +188,9 @@ fn validate_distribution(
                         Verdict::invalid(format!("{key} is paid less than their revenue share"))
                     })?;
                     if extra > 0 && !roster.is_member(key) {
-                        return Err(Verdict::invalid(format!("{key} gets part of the community's share but is not a member")));
+                        return Err(Verdict::invalid(format!(
+                            "{key} gets part of the community's share but is not a member"
+                        )));
                     }
                     custom = custom.saturating_add(extra);
                 }
@@ -195,9 +232,14 @@ fn community_weights(
             let mut weights: BTreeMap<KeyHash, u64> = BTreeMap::new();
             for record in fetch_all(ctx, &hashes)? {
                 if !is_entry(&record, ZOME_CONTENT, CONTENT) {
-                    return Err(Verdict::invalid(format!("contribution {} is not content", record.hash())));
+                    return Err(Verdict::invalid(format!(
+                        "contribution {} is not content",
+                        record.hash()
+                    )));
                 }
-                *weights.entry(record.action().author.key_hash()).or_default() += 1;
+                *weights
+                    .entry(record.action().author.key_hash())
+                    .or_default() += 1;
             }
             Ok(weights.into_iter().collect())
         }

@@ -22,7 +22,12 @@ pub fn largest_remainder<K: Ord + Copy>(amount: u64, weights: &[(K, u64)]) -> Ve
     let given: u64 = parts.iter().map(|(_, base, _)| base).sum();
     let mut leftover = amount - given;
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|&a, &b| parts[b].2.cmp(&parts[a].2).then(parts[a].0.cmp(&parts[b].0)));
+    order.sort_by(|&a, &b| {
+        parts[b]
+            .2
+            .cmp(&parts[a].2)
+            .then(parts[a].0.cmp(&parts[b].0))
+    });
     for index in order {
         if leftover == 0 {
             break;
@@ -30,8 +35,11 @@ pub fn largest_remainder<K: Ord + Copy>(amount: u64, weights: &[(K, u64)]) -> Ve
         parts[index].1 += 1;
         leftover -= 1;
     }
-    let mut out: Vec<(K, u64)> = parts.into_iter().map(|(k, amount, _)| (k, amount)).collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Vec<(K, u64)> = parts
+        .into_iter()
+        .map(|(k, amount, _)| (k, amount))
+        .collect();
+    out.sort_by_key(|part| part.0);
     out
 }
 
@@ -42,16 +50,25 @@ mod tests {
     #[test]
     fn leftover_units_go_to_the_largest_remainders() {
         // 100 split 1:1:1 → 33.33 each; one unit left, tie broken by the lowest key.
-        assert_eq!(largest_remainder(100, &[(3, 1), (1, 1), (2, 1)]), vec![(1, 34), (2, 33), (3, 33)]);
+        assert_eq!(
+            largest_remainder(100, &[(3, 1), (1, 1), (2, 1)]),
+            vec![(1, 34), (2, 33), (3, 33)]
+        );
         // 7500/2500 of 101 → 75.75 and 25.25: the larger remainder gets the unit.
-        assert_eq!(largest_remainder(101, &[(1, 7500), (2, 2500)]), vec![(1, 76), (2, 25)]);
+        assert_eq!(
+            largest_remainder(101, &[(1, 7500), (2, 2500)]),
+            vec![(1, 76), (2, 25)]
+        );
     }
 
     #[test]
     fn the_parts_always_sum_to_the_amount() {
         for amount in [0u64, 1, 2, 99, 1000, 12_345, u64::MAX / 3] {
             let parts = largest_remainder(amount, &[(1, 3), (2, 5), (3, 7), (4, 9985)]);
-            assert_eq!(parts.iter().map(|(_, a)| u128::from(*a)).sum::<u128>(), u128::from(amount));
+            assert_eq!(
+                parts.iter().map(|(_, a)| u128::from(*a)).sum::<u128>(),
+                u128::from(amount)
+            );
         }
     }
 

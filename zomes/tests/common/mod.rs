@@ -7,12 +7,12 @@ use std::collections::BTreeMap;
 
 use myco_dna::chain::{check_record, check_successor};
 use myco_dna::{
-    ActionBody, ActionHash, ChainAuthor, DnaManifest, Entry, KeyHash, Record, SigningKey, Timestamp,
-    ValidationContext, Verdict, Visibility,
+    ActionBody, ActionHash, ChainAuthor, DnaManifest, Entry, KeyHash, Record, SigningKey,
+    Timestamp, ValidationContext, Verdict, Visibility,
 };
 use myco_zomes::codec::encode;
 use myco_zomes::content::{Consent, Content, Recipient, Share};
-use myco_zomes::governance::{Checkpoint, Decision, Proposal, ProposalKind, Vote, Choice};
+use myco_zomes::governance::{Checkpoint, Choice, Decision, Proposal, ProposalKind, Vote};
 use myco_zomes::membership::{encode_membrane_proof, MembraneProof};
 use serde::Serialize;
 
@@ -49,12 +49,21 @@ impl ValidationContext for Context<'_> {
         self.validated.get(hash).cloned()
     }
     fn author_records(&self, zome: &str, entry_type: &str) -> Vec<Record> {
-        self.chain.iter().filter(|r| myco_zomes::codec::is_entry(r, zome, entry_type)).cloned().collect()
+        self.chain
+            .iter()
+            .filter(|r| myco_zomes::codec::is_entry(r, zome, entry_type))
+            .cloned()
+            .collect()
     }
 }
 
 /// The full verdict a node reaches on a record, given what it has validated.
-pub fn judge(dna: &DnaManifest, validated: &BTreeMap<ActionHash, Record>, chains: &BTreeMap<KeyHash, Vec<Record>>, record: &Record) -> Verdict {
+pub fn judge(
+    dna: &DnaManifest,
+    validated: &BTreeMap<ActionHash, Record>,
+    chains: &BTreeMap<KeyHash, Vec<Record>>,
+    record: &Record,
+) -> Verdict {
     if let Err(e) = check_record(record) {
         return Verdict::invalid(e.to_string());
     }
@@ -89,7 +98,14 @@ pub struct Pod {
 
 impl Pod {
     pub fn new(dna: DnaManifest) -> Self {
-        Pod { dna, validated: BTreeMap::new(), chains: BTreeMap::new(), authors: BTreeMap::new(), now: T0, accepted: Vec::new() }
+        Pod {
+            dna,
+            validated: BTreeMap::new(),
+            chains: BTreeMap::new(),
+            authors: BTreeMap::new(),
+            now: T0,
+            accepted: Vec::new(),
+        }
     }
 
     /// Advances the clock.
@@ -100,7 +116,9 @@ impl Pod {
 
     fn author(&mut self, seed: u8) -> &mut ChainAuthor {
         let pod = self.dna.dna_hash();
-        self.authors.entry(seed).or_insert_with(|| ChainAuthor::new(key(seed), pod))
+        self.authors
+            .entry(seed)
+            .or_insert_with(|| ChainAuthor::new(key(seed), pod))
     }
 
     /// Signs the next record of `seed`'s chain and submits it; only a valid record advances
@@ -125,61 +143,166 @@ impl Pod {
         let verdict = judge(&self.dna, &self.validated, &self.chains, record);
         if verdict == Verdict::Valid {
             self.validated.insert(record.hash(), record.clone());
-            self.chains.entry(record.action().author.key_hash()).or_default().push(record.clone());
+            self.chains
+                .entry(record.action().author.key_hash())
+                .or_default()
+                .push(record.clone());
             self.accepted.push(record.clone());
         }
         verdict
     }
 
-    pub fn create<T: Serialize>(&mut self, seed: u8, zome: &str, entry_type: &str, visibility: Visibility, value: &T) -> (Record, Verdict) {
+    pub fn create<T: Serialize>(
+        &mut self,
+        seed: u8,
+        zome: &str,
+        entry_type: &str,
+        visibility: Visibility,
+        value: &T,
+    ) -> (Record, Verdict) {
         let entry = encode(value);
-        let entry_ref = myco_dna::EntryRef { zome: zome.into(), entry_type: entry_type.into(), entry_hash: entry.hash(), visibility };
+        let entry_ref = myco_dna::EntryRef {
+            zome: zome.into(),
+            entry_type: entry_type.into(),
+            entry_hash: entry.hash(),
+            visibility,
+        };
         self.write(seed, ActionBody::Create(entry_ref), Some(entry))
     }
 
-    pub fn update<T: Serialize>(&mut self, seed: u8, original: ActionHash, zome: &str, entry_type: &str, visibility: Visibility, value: &T) -> (Record, Verdict) {
+    pub fn update<T: Serialize>(
+        &mut self,
+        seed: u8,
+        original: ActionHash,
+        zome: &str,
+        entry_type: &str,
+        visibility: Visibility,
+        value: &T,
+    ) -> (Record, Verdict) {
         let entry = encode(value);
-        let entry_ref = myco_dna::EntryRef { zome: zome.into(), entry_type: entry_type.into(), entry_hash: entry.hash(), visibility };
-        self.write(seed, ActionBody::Update { original, entry: entry_ref }, Some(entry))
+        let entry_ref = myco_dna::EntryRef {
+            zome: zome.into(),
+            entry_type: entry_type.into(),
+            entry_hash: entry.hash(),
+            visibility,
+        };
+        self.write(
+            seed,
+            ActionBody::Update {
+                original,
+                entry: entry_ref,
+            },
+            Some(entry),
+        )
     }
 
     pub fn join(&mut self, seed: u8, proof: MembraneProof) -> (Record, Verdict) {
-        self.write(seed, ActionBody::Genesis { membrane_proof: encode_membrane_proof(&proof) }, None)
+        self.write(
+            seed,
+            ActionBody::Genesis {
+                membrane_proof: encode_membrane_proof(&proof),
+            },
+            None,
+        )
     }
 
-    pub fn propose(&mut self, seed: u8, kind: ProposalKind, checkpoint: Option<ActionHash>) -> (Record, Verdict) {
+    pub fn propose(
+        &mut self,
+        seed: u8,
+        kind: ProposalKind,
+        checkpoint: Option<ActionHash>,
+    ) -> (Record, Verdict) {
         let opened_at = Timestamp(self.now + 1_000_000);
-        let rule = if kind.is_emergency() { self.dna.properties.voting.emergency.expect("emergency rule") } else { self.dna.properties.voting.rule };
-        let proposal = Proposal { kind, text: "for the community".into(), opened_at, closes_at: opened_at.plus_micros(rule.window_secs * 1_000_000), checkpoint };
+        let rule = if kind.is_emergency() {
+            self.dna
+                .properties
+                .voting
+                .emergency
+                .expect("emergency rule")
+        } else {
+            self.dna.properties.voting.rule
+        };
+        let proposal = Proposal {
+            kind,
+            text: "for the community".into(),
+            opened_at,
+            closes_at: opened_at.plus_micros(rule.window_secs * 1_000_000),
+            checkpoint,
+        };
         self.create(seed, "governance", "proposal", Visibility::Pod, &proposal)
     }
 
     pub fn vote(&mut self, seed: u8, proposal: ActionHash, choice: Choice) -> (Record, Verdict) {
-        self.create(seed, "governance", "vote", Visibility::Pod, &Vote { proposal, choice })
+        self.create(
+            seed,
+            "governance",
+            "vote",
+            Visibility::Pod,
+            &Vote { proposal, choice },
+        )
     }
 
-    pub fn decide(&mut self, seed: u8, proposal: ActionHash, votes: Vec<ActionHash>) -> (Record, Verdict) {
-        self.create(seed, "governance", "decision", Visibility::Pod, &Decision { proposal, votes })
+    pub fn decide(
+        &mut self,
+        seed: u8,
+        proposal: ActionHash,
+        votes: Vec<ActionHash>,
+    ) -> (Record, Verdict) {
+        self.create(
+            seed,
+            "governance",
+            "decision",
+            Visibility::Pod,
+            &Decision { proposal, votes },
+        )
     }
 
     /// Writes the checkpoint that `changes` give from `prev`, computing the roster itself.
-    pub fn checkpoint(&mut self, seed: u8, prev: Option<ActionHash>, members: &[u8], stewards: &[u8], changes: Vec<ActionHash>) -> (Record, Verdict) {
+    pub fn checkpoint(
+        &mut self,
+        seed: u8,
+        prev: Option<ActionHash>,
+        members: &[u8],
+        stewards: &[u8],
+        changes: Vec<ActionHash>,
+    ) -> (Record, Verdict) {
         let mut members: Vec<KeyHash> = members.iter().map(|s| kh(*s)).collect();
         members.sort();
         let mut stewards: Vec<KeyHash> = stewards.iter().map(|s| kh(*s)).collect();
         stewards.sort();
-        self.create(seed, "governance", "checkpoint", Visibility::Pod, &Checkpoint { prev, members, stewards, changes })
+        self.create(
+            seed,
+            "governance",
+            "checkpoint",
+            Visibility::Pod,
+            &Checkpoint {
+                prev,
+                members,
+                stewards,
+                changes,
+            },
+        )
     }
 
     /// Passes a proposal: every listed seed votes yes, then `decider` records the decision.
-    pub fn pass(&mut self, proposer: u8, kind: ProposalKind, checkpoint: Option<ActionHash>, voters: &[u8], decider: u8) -> (ActionHash, Record) {
+    pub fn pass(
+        &mut self,
+        proposer: u8,
+        kind: ProposalKind,
+        checkpoint: Option<ActionHash>,
+        voters: &[u8],
+        decider: u8,
+    ) -> (ActionHash, Record) {
         let (proposal, v) = self.propose(proposer, kind, checkpoint);
         assert_eq!(v, Verdict::Valid, "proposal");
-        let votes: Vec<ActionHash> = voters.iter().map(|s| {
-            let (vote, v) = self.vote(*s, proposal.hash(), Choice::Yes);
-            assert_eq!(v, Verdict::Valid, "vote by {s}");
-            vote.hash()
-        }).collect();
+        let votes: Vec<ActionHash> = voters
+            .iter()
+            .map(|s| {
+                let (vote, v) = self.vote(*s, proposal.hash(), Choice::Yes);
+                assert_eq!(v, Verdict::Valid, "vote by {s}");
+                vote.hash()
+            })
+            .collect();
         let (decision, v) = self.decide(decider, proposal.hash(), votes);
         assert_eq!(v, Verdict::Valid, "decision");
         (proposal.hash(), decision)
@@ -193,11 +316,22 @@ pub fn story(dna: &DnaManifest, title: &str, creator: u8, share_bp: Option<u16>)
         body: format!("{title}: a story told for the community"),
         blob: None,
         kind: "story".into(),
-        consent: Consent { public_sharing: true, community_sharing: true, attribution_required: true, ..Consent::default() },
+        consent: Consent {
+            public_sharing: true,
+            community_sharing: true,
+            attribution_required: true,
+            ..Consent::default()
+        },
         revenue_share: share_bp.map(|bp| {
-            let mut shares = vec![Share { recipient: Recipient::Member(kh(creator)), bp: myco_dna::BasisPoints(bp) }];
+            let mut shares = vec![Share {
+                recipient: Recipient::Member(kh(creator)),
+                bp: myco_dna::BasisPoints(bp),
+            }];
             if bp < 10_000 {
-                shares.push(Share { recipient: Recipient::Community, bp: myco_dna::BasisPoints(10_000 - bp) });
+                shares.push(Share {
+                    recipient: Recipient::Community,
+                    bp: myco_dna::BasisPoints(10_000 - bp),
+                });
             }
             shares
         }),
@@ -211,7 +345,10 @@ pub fn story(dna: &DnaManifest, title: &str, creator: u8, share_bp: Option<u16>)
 #[track_caller]
 pub fn assert_refused(verdict: &Verdict, needle: &str) {
     match verdict {
-        Verdict::Invalid(reason) => assert!(reason.contains(needle), "reason `{reason}` does not mention `{needle}`"),
+        Verdict::Invalid(reason) => assert!(
+            reason.contains(needle),
+            "reason `{reason}` does not mention `{needle}`"
+        ),
         other => panic!("expected a refusal mentioning `{needle}`, got {other:?}"),
     }
 }

@@ -1,0 +1,88 @@
+//! Where the passphrase comes from: `--passphrase-file`, else `MYCO_PASSPHRASE`, else a
+//! prompt on the terminal. Passphrases are zeroized when dropped.
+
+use std::fs::File;
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use anyhow::{bail, Context as _};
+use zeroize::Zeroizing;
+
+/// The environment variable read when no passphrase file is given.
+pub(crate) const ENV_VAR: &str = "MYCO_PASSPHRASE";
+/// Largest passphrase file read. A passphrase is a line of text; the bound stops a wrong path
+/// from being read into memory.
+const MAX_PASSPHRASE_FILE_BYTES: u64 = 4096;
+
+const NO_SOURCE: &str =
+    "no passphrase: pass --passphrase-file, set MYCO_PASSPHRASE, or run in a terminal";
+
+/// The passphrase of an existing key.
+pub(crate) fn existing(file: Option<&Path>, key_file: &Path) -> anyhow::Result<Zeroizing<String>> {
+    if let Some(passphrase) = non_interactive(file)? {
+        return Ok(passphrase);
+    }
+    prompt(&format!("Passphrase for {}: ", key_file.display()))
+}
+
+/// A passphrase for a new key: never empty, and typed twice when prompted.
+pub(crate) fn new(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
+    let passphrase = match non_interactive(file)? {
+        Some(passphrase) => passphrase,
+        None => {
+            let first = prompt("New passphrase for the agent key: ")?;
+            let second = prompt("Repeat the passphrase: ")?;
+            if first != second {
+                bail!("the two passphrases differ; run the command again");
+            }
+            first
+        }
+    };
+    if passphrase.is_empty() {
+        bail!("the passphrase is empty; an agent key needs a non-empty passphrase");
+    }
+    Ok(passphrase)
+}
+
+fn non_interactive(file: Option<&Path>) -> anyhow::Result<Option<Zeroizing<String>>> {
+    if let Some(path) = file {
+        return from_file(path).map(Some);
+    }
+    match std::env::var(ENV_VAR) {
+        Ok(value) => Ok(Some(Zeroizing::new(value))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            bail!("{ENV_VAR} is not valid UTF-8; use a UTF-8 passphrase or --passphrase-file")
+        }
+    }
+}
+
+/// The first line of `path`, without its line ending.
+fn from_file(path: &Path) -> anyhow::Result<Zeroizing<String>> {
+    let context = || format!("cannot read the passphrase file {}", path.display());
+    let file = File::open(path).with_context(context)?;
+    // Reserved up front so the text is never reallocated, which would leave copies behind.
+    let mut text = Zeroizing::new(String::with_capacity(
+        MAX_PASSPHRASE_FILE_BYTES as usize + 1,
+    ));
+    file.take(MAX_PASSPHRASE_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .with_context(context)?;
+    if text.len() as u64 > MAX_PASSPHRASE_FILE_BYTES {
+        bail!(
+            "the passphrase file {} is over {MAX_PASSPHRASE_FILE_BYTES} bytes; it should hold one line",
+            path.display()
+        );
+    }
+    let first_line = text.lines().next().unwrap_or_default();
+    Ok(Zeroizing::new(first_line.to_string()))
+}
+
+fn prompt(text: &str) -> anyhow::Result<Zeroizing<String>> {
+    if !std::io::stdin().is_terminal() {
+        bail!(NO_SOURCE);
+    }
+    rpassword::prompt_password(text)
+        .map(Zeroizing::new)
+        .context("cannot read the passphrase from the terminal")
+}

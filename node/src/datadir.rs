@@ -1,0 +1,268 @@
+//! The data dir: where one agent's key, store and lock live.
+//!
+//! ```text
+//! <data-dir>/            mode 0700
+//!   agent.key            the encrypted agent key (see crate::keystore)
+//!   store/               the sled store of source chains
+//!   myco.lock            held by the one process using the dir; holds its pid
+//! ```
+//!
+//! [`DataPaths`] names the files; [`DataDir`] is the lock, held for as long as the value
+//! lives. Commands that only read the public key need no lock; anything that opens the store
+//! or writes the key takes it.
+
+use std::fs::{DirBuilder, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::keystore::Keystore;
+use crate::store::{SledStore, StoreError};
+
+/// The key file's name inside the data dir.
+pub const KEY_FILE: &str = "agent.key";
+/// The store directory's name inside the data dir.
+pub const STORE_DIR: &str = "store";
+/// The lock file's name inside the data dir.
+pub const LOCK_FILE: &str = "myco.lock";
+/// Largest lock file read when reporting the holder's pid; a pid is a few digits.
+const MAX_LOCK_FILE_BYTES: u64 = 64;
+
+/// Why the data dir could not be found, created or locked.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    /// No `--data-dir` was given and the platform has no home directory to put one in.
+    #[error("cannot find a home directory for the default data dir; pass --data-dir or set MYCO_DATA_DIR")]
+    NoDefault,
+    /// The directory does not exist.
+    #[error("data dir {} does not exist: run `myco init` first, or pass --data-dir", path.display())]
+    Missing {
+        /// The data dir.
+        path: PathBuf,
+    },
+    /// Another process holds the lock.
+    #[error("data dir {} is locked by another myco process ({}); stop it or pass --data-dir", path.display(), describe_pid(*pid))]
+    Locked {
+        /// The data dir.
+        path: PathBuf,
+        /// The holder's pid, if the lock file names one.
+        pid: Option<u32>,
+    },
+    /// A file operation failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+fn describe_pid(pid: Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!("pid {pid}"),
+        None => "pid unknown".to_string(),
+    }
+}
+
+/// The paths inside one data dir.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataPaths {
+    root: PathBuf,
+}
+
+impl DataPaths {
+    /// The data dir at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DataPaths { root: root.into() }
+    }
+
+    /// The data dir given on the command line (or by `MYCO_DATA_DIR`), else the platform's
+    /// default (`~/.local/share/myco` on Linux). Relative paths are made absolute.
+    pub fn resolve(explicit: Option<PathBuf>) -> Result<Self, DataDirError> {
+        let root = match explicit {
+            Some(path) => path,
+            None => directories::ProjectDirs::from("org", "myco", "myco")
+                .ok_or(DataDirError::NoDefault)?
+                .data_dir()
+                .to_path_buf(),
+        };
+        let root = std::path::absolute(&root).map_err(|source| DataDirError::Io {
+            action: "resolve",
+            path: root.clone(),
+            source,
+        })?;
+        Ok(DataPaths { root })
+    }
+
+    /// The data dir itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The encrypted agent key.
+    pub fn key_file(&self) -> PathBuf {
+        self.root.join(KEY_FILE)
+    }
+
+    /// The store directory.
+    pub fn store_dir(&self) -> PathBuf {
+        self.root.join(STORE_DIR)
+    }
+
+    /// The lock file.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join(LOCK_FILE)
+    }
+
+    /// The keystore at [`DataPaths::key_file`].
+    pub fn keystore(&self) -> Keystore {
+        Keystore::new(self.key_file())
+    }
+}
+
+/// A locked data dir. The lock is released when this value is dropped (or the process ends).
+#[derive(Debug)]
+pub struct DataDir {
+    paths: DataPaths,
+    /// Held open for the lock; never read after locking.
+    _lock: File,
+}
+
+impl DataDir {
+    /// Creates the data dir (mode 0700) if it does not exist, then locks it.
+    pub fn create(paths: DataPaths) -> Result<Self, DataDirError> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&paths.root)
+            .map_err(|source| DataDirError::Io {
+                action: "create data dir",
+                path: paths.root.clone(),
+                source,
+            })?;
+        Self::open(paths)
+    }
+
+    /// Locks an existing data dir.
+    pub fn open(paths: DataPaths) -> Result<Self, DataDirError> {
+        if !paths.root.is_dir() {
+            return Err(DataDirError::Missing { path: paths.root });
+        }
+        let lock = lock(&paths)?;
+        tracing::debug!(data_dir = %paths.root.display(), "data dir locked");
+        Ok(DataDir { paths, _lock: lock })
+    }
+
+    /// The paths inside the dir.
+    pub fn paths(&self) -> &DataPaths {
+        &self.paths
+    }
+
+    /// Opens (or creates) the store, running its open-time integrity check.
+    pub fn open_store(&self) -> Result<SledStore, StoreError> {
+        SledStore::open(&self.paths.store_dir())
+    }
+}
+
+/// Takes the lock on `<root>/myco.lock` and writes our pid into it.
+fn lock(paths: &DataPaths) -> Result<File, DataDirError> {
+    let path = paths.lock_file();
+    let io = |action| {
+        let path = path.clone();
+        move |source| DataDirError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    // Not truncated on open: until we hold the lock, the pid in it is the holder's.
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io("open lock file"))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            return Err(DataDirError::Locked {
+                path: paths.root.clone(),
+                pid: read_pid(&mut file),
+            })
+        }
+        Err(TryLockError::Error(source)) => return Err(io("lock")(source)),
+    }
+    file.set_len(0).map_err(io("write lock file"))?;
+    writeln!(file, "{}", std::process::id()).map_err(io("write lock file"))?;
+    Ok(file)
+}
+
+/// The pid written in a lock file, if it holds one.
+fn read_pid(file: &mut File) -> Option<u32> {
+    let mut text = String::new();
+    file.take(MAX_LOCK_FILE_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    text.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_new_data_dir_is_private_to_its_owner() {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let paths = DataPaths::new(parent.path().join("a/b"));
+        let dir = DataDir::create(paths).expect("create");
+        let mode = fs::metadata(dir.paths().root())
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_second_lock_names_the_holders_pid() {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let paths = DataPaths::new(parent.path());
+        let _held = DataDir::open(paths.clone()).expect("first lock");
+        let err = DataDir::open(paths).expect_err("expected an error");
+        let expected = format!(
+            "locked by another myco process (pid {})",
+            std::process::id()
+        );
+        assert!(err.to_string().contains(&expected), "{err}");
+    }
+
+    #[test]
+    fn the_lock_is_released_when_the_guard_is_dropped() {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let paths = DataPaths::new(parent.path());
+        drop(DataDir::open(paths.clone()).expect("first lock"));
+        DataDir::open(paths).expect("second lock after release");
+    }
+
+    #[test]
+    fn opening_a_missing_dir_says_to_run_init() {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let err = DataDir::open(DataPaths::new(parent.path().join("nope")))
+            .expect_err("expected an error");
+        assert!(err.to_string().contains("run `myco init` first"), "{err}");
+    }
+
+    #[test]
+    fn relative_data_dirs_are_made_absolute() {
+        let paths = DataPaths::resolve(Some(PathBuf::from("some/dir"))).expect("resolve");
+        assert!(paths.root().is_absolute());
+        assert!(paths.key_file().ends_with("some/dir/agent.key"));
+    }
+}
