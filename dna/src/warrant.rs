@@ -18,6 +18,17 @@ pub enum Warrant {
         /// The other action.
         second: SignedAction,
     },
+    /// A record its author signed that breaks the pod's rules. Anyone can check the author
+    /// signed it; whether it breaks a rule is checked by validating it again, against the
+    /// records it references.
+    Invalid {
+        /// The offending record.
+        record: Box<crate::record::Record>,
+        /// The check that refused it (a system check name, or `app`).
+        check: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 /// Why a warrant does not prove what it claims.
@@ -48,6 +59,7 @@ impl Warrant {
     pub fn offender(&self) -> &AgentKey {
         match self {
             Warrant::Fork { first, .. } => &first.action.author,
+            Warrant::Invalid { record, .. } => &record.signed.action.author,
         }
     }
 
@@ -55,10 +67,13 @@ impl Warrant {
     pub fn pod(&self) -> &DnaHash {
         match self {
             Warrant::Fork { first, .. } => &first.action.pod,
+            Warrant::Invalid { record, .. } => &record.signed.action.pod,
         }
     }
 
     /// Checks the proof independently of whoever issued it; returns the offender on success.
+    /// For [`Warrant::Invalid`] this proves authorship; the verifier re-validates the record
+    /// to confirm the rule it breaks.
     pub fn verify(&self) -> Result<AgentKey, WarrantError> {
         match self {
             Warrant::Fork { first, second } => {
@@ -74,6 +89,13 @@ impl Warrant {
                     return Err(WarrantError::Identical);
                 }
                 Ok(a.author)
+            }
+            Warrant::Invalid { record, .. } => {
+                // The record must really be the author's: a forged signature proves nothing
+                // against them. The accusation itself is re-checked by validating the record.
+                check_hash(&record.signed).map_err(WarrantError::Evidence)?;
+                check_signature(&record.signed).map_err(WarrantError::Evidence)?;
+                Ok(record.signed.action.author)
             }
         }
     }

@@ -702,3 +702,40 @@ fn an_entry_that_does_not_decode_is_refused_not_panicked() {
         "does not use the `payments` zome",
     );
 }
+
+#[test]
+fn an_update_that_drops_an_approval_protocol_tag_is_refused() {
+    let mut pod = Pod::new(example("storytelling.toml"));
+    pod.join(1, MembraneProof::None);
+    let mut sacred = story(&pod.dna, "sacred", 1, None);
+    sacred.protocols = vec!["sacred".into()];
+    let (original, v) = pod.create(1, "content", "content", Visibility::Pod, &sacred);
+    assert_eq!(v, Verdict::Valid);
+    let mut untagged = sacred.clone();
+    untagged.protocols.clear();
+    assert_refused(
+        &pod.update(
+            1,
+            original.hash(),
+            "content",
+            "content",
+            Visibility::Pod,
+            &untagged,
+        )
+        .1,
+        "cannot drop the `sacred` protocol tag",
+    );
+    sacred.protocols.push("seasonal".into());
+    assert_eq!(
+        pod.update(
+            1,
+            original.hash(),
+            "content",
+            "content",
+            Visibility::Pod,
+            &sacred
+        )
+        .1,
+        Verdict::Valid
+    );
+}

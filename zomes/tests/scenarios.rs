@@ -269,6 +269,14 @@ fn storytelling_circle_plays_its_story() {
         &[1, 2],
         2,
     );
+    // Until a steward approves it, the sacred story counts as visible to no one but its author.
+    let state =
+        |pod: &Pod| myco_zomes::state::fold(&pod.dna, &pod.accepted, &[], Timestamp(pod.now));
+    let before = state(&pod);
+    assert!(!myco_zomes::state::is_visible_to_pod(
+        &before.content[&sacred_record.hash()]
+    ));
+    assert_eq!(before.storyteller(&kh(5)).pending_approval, 1);
     // 5. Approve: only a steward, showing the grant.
     let approval = |role| Approval {
         content: sacred_record.hash(),

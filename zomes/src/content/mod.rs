@@ -36,14 +36,15 @@ impl Zome for ContentZome {
     }
 }
 
-/// The creator's share of `content`'s revenue, in basis points (all of it without a share list).
-pub fn creator_share_bp(content: &Content, creator: &KeyHash) -> u16 {
+/// The creator's share of `content`'s revenue, in basis points (all of it without a share
+/// list). Summed without overflow, so it is safe on content that never passed validation.
+pub fn creator_share_bp(content: &Content, creator: &KeyHash) -> u32 {
     match &content.revenue_share {
         None => 10_000,
         Some(shares) => shares
             .iter()
             .filter(|s| s.recipient == Recipient::Member(*creator))
-            .map(|s| s.bp.0)
+            .map(|s| u32::from(s.bp.0))
             .sum(),
     }
 }
@@ -59,7 +60,10 @@ fn validate(
     let visibility = entry_ref.visibility;
     match entry_ref.entry_type.as_str() {
         CONTENT => match decode::<Content>(record, "content")? {
-            Some(content) => validate_content(record, &content, visibility, dna),
+            Some(content) => {
+                validate_content(record, &content, visibility, dna)?;
+                keeps_approval_protocols(record, &content, dna, ctx)
+            }
             None => Ok(()),
         },
         APPROVAL => validate_approval(record, &decode_required(record, "approval")?, dna, ctx),
@@ -128,6 +132,36 @@ fn validate_content(
             return Err(Verdict::invalid(format!(
                 "the `{tag}` protocol allows at most {:?} visibility, not {visibility:?}",
                 protocol.max_visibility
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// An update may add protocol tags but never drop one that needs a steward's approval: that
+/// would release the story without the approval.
+fn keeps_approval_protocols(
+    record: &Record,
+    content: &Content,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
+    let myco_dna::ActionBody::Update { original, .. } = &record.action().body else {
+        return Ok(());
+    };
+    let original = fetch(ctx, original)?;
+    let Some(before) = decode::<Content>(&original, "content")? else {
+        return Ok(());
+    };
+    for tag in &before.protocols {
+        let needs_approval = dna
+            .properties
+            .cultural_protocols
+            .iter()
+            .any(|p| &p.name == tag && p.requires_steward_approval);
+        if needs_approval && !content.protocols.contains(tag) {
+            return Err(Verdict::invalid(format!(
+                "an update cannot drop the `{tag}` protocol tag: stories under it need a steward's approval"
             )));
         }
     }

@@ -121,28 +121,26 @@ pub(super) struct Sources<'a> {
 }
 
 /// Computes the figures at `now`.
-pub(super) fn compute(dna: &DnaManifest, state: &Sources<'_>, now: Timestamp) -> Figures {
-    let input = state.input;
+pub(super) fn compute(dna: &DnaManifest, from: &Sources<'_>, now: Timestamp) -> Figures {
+    let input = from.input;
     let status_count = |status| {
-        state
-            .proposals
+        from.proposals
             .values()
             .filter(|p| p.status == status)
             .count()
     };
     let passed_kind = |kind: &str| {
-        state
-            .proposals
+        from.proposals
             .values()
             .filter(|p| p.status == ProposalStatus::Passed && p.kind == kind)
             .count()
     };
-    let participation = state
+    let participation = from
         .proposals
         .values()
         .filter(|p| p.status != ProposalStatus::Open && p.electorate_size > 0)
         .map(|p| ratio(p.voters(), p.electorate_size));
-    let live: Vec<&ContentState> = state.content.values().filter(|c| !c.deleted).collect();
+    let live: Vec<&ContentState> = from.content.values().filter(|c| !c.deleted).collect();
     let shares = live.iter().filter_map(|c| c.creator_share_bp);
     let floor = dna.properties.min_creator_share_bp;
     let with_share: Vec<&&ContentState> = live.iter().filter(|c| c.shares_revenue).collect();
@@ -151,8 +149,8 @@ pub(super) fn compute(dna: &DnaManifest, state: &Sources<'_>, now: Timestamp) ->
         .filter(|c| c.creator_share_bp >= Some(floor))
         .count();
     Figures {
-        members: state.roster.values().filter(|m| m.is_current()).count(),
-        active_members_30d: active_members(state.roster, input, now),
+        members: from.roster.values().filter(|m| m.is_current()).count(),
+        active_members_30d: active_members(from.roster, input, now),
         proposals_open: status_count(ProposalStatus::Open),
         proposals_passed: status_count(ProposalStatus::Passed),
         proposals_failed: status_count(ProposalStatus::Failed),
@@ -183,12 +181,12 @@ pub(super) fn compute(dna: &DnaManifest, state: &Sources<'_>, now: Timestamp) ->
             .iter()
             .filter(|i| matches!(i.fact, Fact::Delete { .. }))
             .count(),
-        revocations: state.revocations,
-        warrants: state.warrants,
-        blocked_authors: state.blocked_authors,
+        revocations: from.revocations,
+        warrants: from.warrants,
+        blocked_authors: from.blocked_authors,
         replica_approvals: passed_kind("approve_replica"),
         backup_approvals: passed_kind("approve_backup_schedule"),
-        emergency_actions: state
+        emergency_actions: from
             .proposals
             .values()
             .filter(|p| p.status == ProposalStatus::Passed && p.emergency)

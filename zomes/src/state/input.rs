@@ -222,6 +222,17 @@ pub(super) fn pod_warrants(dna: &DnaManifest, warrants: &[Warrant]) -> Vec<PodWa
                     },
                 );
             }
+            Warrant::Invalid { record, .. } => {
+                // Keyed by the record twice, so one invalid record counts once.
+                found.insert(
+                    (record.hash(), record.hash()),
+                    PodWarrant {
+                        offender: offender.key_hash(),
+                        at: record.action().timestamp,
+                        evidence: record.hash(),
+                    },
+                );
+            }
         }
     }
     found.into_values().collect()

@@ -21,7 +21,8 @@ pub struct Member {
     /// Roles held: founders start as stewards; passed GrantRole and RevokeRole decisions
     /// apply in the order of their decision records.
     pub roles: BTreeSet<Role>,
-    /// The timestamp of their newest record; `None` if none is among the records.
+    /// The timestamp of their newest record among those folded (even one later than `now`);
+    /// `None` if none is.
     pub last_active: Option<Timestamp>,
     /// They wrote a `membership/leave`.
     pub left: bool,
