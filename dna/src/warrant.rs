@@ -8,6 +8,8 @@ use crate::hash::{AgentKey, DnaHash};
 use crate::record::SignedAction;
 
 /// Proof of misbehaviour by one author in one pod.
+// Warrants are rare and short-lived; keeping the fork evidence inline keeps the type simple.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Warrant {
     /// Two different actions signed by the same author at the same seq of the same chain.
