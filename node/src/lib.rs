@@ -21,5 +21,6 @@
 
 pub mod cli;
 pub mod datadir;
+pub mod engine;
 pub mod keystore;
 pub mod store;

@@ -1,0 +1,181 @@
+//! Local authoring: the agent's own writes go through the same validation as anyone's. A
+//! write the pod would reject is refused with the reason, and nothing is stored.
+
+use std::collections::BTreeMap;
+
+use myco_dna::{ActionBody, ChainAuthor, DnaHash, DnaManifest, Entry, Record, Timestamp};
+use serde_bytes::ByteBuf;
+
+use super::ingest::Judgement;
+use super::io::Event;
+use super::messages::{GossipMessage, SyncRequest};
+use super::view::PodView;
+use super::{Asked, Engine};
+use crate::store::{ChainId, Store};
+
+impl<S: Store> Engine<S> {
+    pub(crate) fn join_pod(&mut self, now: u64, dna: DnaManifest, membrane_proof: Vec<u8>) {
+        let pod = dna.dna_hash();
+        if !self.pods.contains_key(&pod) {
+            if let Err(error) = self.resume_pod(dna) {
+                self.event(Event::StoreFailed {
+                    detail: error.to_string(),
+                });
+                return;
+            }
+        }
+        let chain = ChainId {
+            pod,
+            author: self.agent,
+        };
+        if matches!(self.store.head(&chain), Ok(Some(_))) {
+            return; // Already joined: hosting resumes.
+        }
+        let record =
+            ChainAuthor::new(self.key.clone(), pod).genesis(Timestamp(now), membrane_proof);
+        // A Genesis may wait on records this node does not hold yet (the Admit decision or a
+        // steward's grant): the pod's members judge it when it is pushed to them.
+        self.commit_local(now, pod, record, true);
+    }
+
+    pub(crate) fn author(
+        &mut self,
+        now: u64,
+        pod: DnaHash,
+        body: ActionBody,
+        entry: Option<Entry>,
+    ) {
+        if !self.pods.contains_key(&pod) {
+            self.event(Event::AuthorRefused {
+                pod,
+                reason: format!("this node does not host pod {pod}; join it first"),
+            });
+            return;
+        }
+        let chain = ChainId {
+            pod,
+            author: self.agent,
+        };
+        let head = match self.store.head(&chain) {
+            Ok(Some(head)) => self.store.get_by_seq(&chain, head.seq).ok().flatten(),
+            _ => None,
+        };
+        let Some(head) = head else {
+            self.event(Event::AuthorRefused {
+                pod,
+                reason: "this agent has no Genesis in the pod; join it first".into(),
+            });
+            return;
+        };
+        let record =
+            ChainAuthor::resume(self.key.clone(), &head.signed).next(Timestamp(now), body, entry);
+        self.commit_local(now, pod, record, false);
+    }
+
+    fn commit_local(&mut self, now: u64, pod: DnaHash, record: Record, may_wait: bool) {
+        let mut heads = BTreeMap::new();
+        let verdict = self.judge(&pod, &record, &BTreeMap::new(), &mut heads);
+        match verdict {
+            Judgement::Accept => {}
+            Judgement::Wait(_) if may_wait => {}
+            Judgement::Wait(waits) => {
+                let reason = format!("the write needs records this node does not hold yet ({} missing); sync and try again", waits.len());
+                self.event(Event::AuthorRefused { pod, reason });
+                return;
+            }
+            Judgement::Duplicate => return,
+            Judgement::Refuse { reason, .. } => {
+                self.event(Event::AuthorRefused { pod, reason });
+                return;
+            }
+        }
+        if let Err(error) = self.store.append(&record) {
+            self.event(Event::AuthorRefused {
+                pod,
+                reason: format!("the store refused the write: {error}"),
+            });
+            return;
+        }
+        self.after_local(now, pod, &record);
+    }
+
+    /// Announces a stored local record: the whole record on gossip if anyone may read it,
+    /// otherwise only a Have notice; a Withdraw when it narrows or deletes public content;
+    /// and a push of a Genesis to the pod's peers.
+    fn after_local(&mut self, now: u64, pod: DnaHash, record: &Record) {
+        let empty = BTreeMap::new();
+        if let Some(view) = self.pods.get_mut(&pod) {
+            let ctx = super::context::StoreContext {
+                store: &self.store,
+                pod,
+                chain: ChainId::of(record),
+                pending: &empty,
+            };
+            view.note(record, |h| super::view::proposal_kind_of(&ctx, h));
+        }
+        self.purge_after(pod, record);
+        let action = record.action();
+        self.event(Event::Accepted {
+            pod,
+            hash: record.hash(),
+            author: action.author,
+            seq: action.seq,
+        });
+        let view: &PodView = &self.pods[&pod];
+        let peers: Vec<_> = view.peers.iter().cloned().collect();
+        let message = match &action.body {
+            ActionBody::Genesis { .. } => None,
+            _ if view.entry_is_public(record) => {
+                Some(GossipMessage::Record(ByteBuf::from(record.to_bytes())))
+            }
+            _ => Some(GossipMessage::Have {
+                pod,
+                hash: record.hash(),
+                author: action.author.key_hash(),
+                seq: action.seq,
+            }),
+        };
+        if let Some(message) = message {
+            self.emit(super::Output::Publish { pod, message });
+        }
+        if self.withdraws_public(record) {
+            self.emit(super::Output::Publish {
+                pod,
+                message: GossipMessage::Withdraw(Box::new(record.signed.clone())),
+            });
+        }
+        if matches!(action.body, ActionBody::Genesis { .. }) {
+            let records = vec![ByteBuf::from(record.to_bytes())];
+            for peer in peers {
+                self.request(
+                    now,
+                    &peer,
+                    Asked::Push,
+                    SyncRequest::Push {
+                        pod,
+                        records: records.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// True for a Delete of a public entry, or an Update that makes a public entry non-public.
+    fn withdraws_public(&self, record: &Record) -> bool {
+        let (target, still_public) = match &record.action().body {
+            ActionBody::Delete { target } => (target, false),
+            ActionBody::Update { original, entry } => {
+                (original, entry.visibility == myco_dna::Visibility::Public)
+            }
+            _ => return false,
+        };
+        !still_public
+            && self
+                .store
+                .get(target)
+                .ok()
+                .flatten()
+                .and_then(|t| t.action().body.entry_ref().map(|e| e.visibility))
+                == Some(myco_dna::Visibility::Public)
+    }
+}

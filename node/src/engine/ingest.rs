@@ -1,0 +1,508 @@
+//! The ingest pipeline: every record from gossip, sync, a push or limbo goes through here.
+//!
+//! decode → drop duplicates and blocked authors → shape checks → batch signature check →
+//! chain position (fork? gap?) → app validation → one durable append for the whole batch →
+//! effects (membership view, purges, events, gossip verdicts) → wake what waited in limbo.
+
+use std::collections::BTreeMap;
+
+use myco_dna::chain::{check_fork, check_record_shape, check_signatures, check_successor};
+use myco_dna::{ActionHash, DnaHash, Record, SignedAction, Verdict, Warrant};
+
+use super::context::StoreContext;
+use super::io::{Event, GossipVerdict, Output, PeerId};
+use super::limbo::{Wait, Waiting};
+use super::messages::{GossipMessage, SyncRequest};
+use super::{Asked, Engine};
+use crate::store::{ChainId, Store};
+
+/// A record on its way in, and where it came from.
+#[derive(Clone, Debug)]
+pub(crate) struct Incoming {
+    pub record: Record,
+    pub from: Option<PeerId>,
+    /// The gossip message that carried it, to report a verdict on.
+    pub gossip: Option<(PeerId, Vec<u8>)>,
+}
+
+impl Incoming {
+    pub fn new(record: Record, from: Option<PeerId>) -> Self {
+        Incoming {
+            record,
+            from,
+            gossip: None,
+        }
+    }
+}
+
+/// What the pipeline concluded about one record.
+pub(crate) enum Judgement {
+    Accept,
+    Duplicate,
+    Wait(Vec<Wait>),
+    /// Refused; a warrant when the author provably signed something invalid.
+    Refuse {
+        reason: String,
+        warrant: Option<Box<Warrant>>,
+    },
+}
+
+/// How far the chain goes, counting records accepted earlier in the same batch.
+type Heads = BTreeMap<ChainId, SignedAction>;
+
+impl<S: Store> Engine<S> {
+    pub(crate) fn on_gossip(&mut self, now: u64, from: PeerId, message_id: Vec<u8>, bytes: &[u8]) {
+        let verdict = |engine: &mut Self, verdict| {
+            engine.emit(Output::GossipVerdict {
+                from: from.clone(),
+                message_id: message_id.clone(),
+                verdict,
+            })
+        };
+        let message = match GossipMessage::from_bytes(bytes) {
+            Ok(message) => message,
+            Err(error) => {
+                tracing::debug!(?from, %error, "undecodable gossip");
+                return verdict(self, GossipVerdict::Reject);
+            }
+        };
+        match message {
+            GossipMessage::Record(bytes) => {
+                let record = match Record::from_bytes(&bytes) {
+                    Ok(record) => record,
+                    Err(_) => return verdict(self, GossipVerdict::Reject),
+                };
+                let pod = record.action().pod;
+                let Some(view) = self.pods.get(&pod) else {
+                    return verdict(self, GossipVerdict::Ignore);
+                };
+                // Gossip may carry only what anyone may see: a non-public entry is a leak.
+                let leaks = record.entry.is_some() && !view.entry_is_public(&record);
+                let carries_proof = matches!(&record.action().body, myco_dna::ActionBody::Genesis { membrane_proof } if !membrane_proof.is_empty());
+                if leaks || carries_proof {
+                    return verdict(self, GossipVerdict::Reject);
+                }
+                let incoming = Incoming {
+                    record,
+                    from: Some(from.clone()),
+                    gossip: Some((from.clone(), message_id.clone())),
+                };
+                self.ingest(now, pod, vec![incoming]);
+            }
+            GossipMessage::Have {
+                pod,
+                hash,
+                author,
+                seq,
+            } => {
+                let Some(view) = self.pods.get(&pod) else {
+                    return verdict(self, GossipVerdict::Ignore);
+                };
+                let member = view.is_current_member(&self.agent);
+                let held = matches!(self.store.get(&hash), Ok(Some(_)));
+                if held || !member {
+                    return verdict(self, GossipVerdict::Ignore);
+                }
+                if self.pending_gossip.len() >= self.config.max_pending_gossip {
+                    return verdict(self, GossipVerdict::Ignore);
+                }
+                let from_seq = view
+                    .authors
+                    .get(&author)
+                    .and_then(|agent| {
+                        self.store
+                            .head(&ChainId {
+                                pod,
+                                author: *agent,
+                            })
+                            .ok()
+                            .flatten()
+                    })
+                    .map_or(0, |h| h.seq + 1);
+                if from_seq > seq {
+                    return verdict(self, GossipVerdict::Ignore);
+                }
+                let limit = (seq - from_seq + 1).min(self.config.sync_batch as u64) as u32;
+                let binding = self.binding(now, &pod);
+                let request = SyncRequest::Range {
+                    pod,
+                    binding,
+                    author,
+                    from_seq,
+                    limit,
+                };
+                if self.request(now, &from, Asked::Range { pod, author, limit }, request) {
+                    self.pending_gossip
+                        .entry(hash)
+                        .or_default()
+                        .push((from.clone(), message_id.clone()));
+                } else {
+                    verdict(self, GossipVerdict::Ignore);
+                }
+            }
+            GossipMessage::Withdraw(signed) => {
+                let outcome = self.on_withdraw(&signed);
+                verdict(self, outcome);
+            }
+        }
+    }
+
+    /// Runs a batch of records of one pod through the pipeline, then whatever they wake.
+    pub(crate) fn ingest(&mut self, now: u64, pod: DnaHash, batch: Vec<Incoming>) {
+        let mut queue = batch;
+        // Each round removes what it wakes from limbo, so this ends; the bound is a backstop.
+        for _ in 0..1_000 {
+            if queue.is_empty() {
+                return;
+            }
+            let accepted = self.ingest_round(now, pod, std::mem::take(&mut queue));
+            for record in &accepted {
+                let chain = ChainId::of(record);
+                for wait in [
+                    Wait::Hash(record.hash()),
+                    Wait::Seq(chain, record.action().seq),
+                ] {
+                    for waiting in self.limbo.wake(&wait) {
+                        queue.push(Incoming::new(waiting.record, waiting.from));
+                    }
+                }
+            }
+        }
+    }
+
+    fn ingest_round(&mut self, now: u64, pod: DnaHash, batch: Vec<Incoming>) -> Vec<Record> {
+        let mut candidates = Vec::with_capacity(batch.len());
+        for incoming in batch {
+            match self.screen(&pod, &incoming.record) {
+                Ok(()) => candidates.push(incoming),
+                Err((verdict, reason)) => {
+                    if let Some(reason) = reason {
+                        self.event(Event::Rejected {
+                            pod,
+                            hash: incoming.record.hash(),
+                            reason,
+                        });
+                    }
+                    self.gossip_verdict(&incoming, verdict);
+                }
+            }
+        }
+        let signed: Vec<&SignedAction> = candidates.iter().map(|c| &c.record.signed).collect();
+        let signatures = check_signatures(&signed);
+        let mut checked = Vec::with_capacity(candidates.len());
+        for (incoming, signature) in candidates.into_iter().zip(signatures) {
+            match signature {
+                Ok(()) => checked.push(incoming),
+                Err(error) => {
+                    // A bad signature proves nothing against the claimed author: only the
+                    // sender is penalised.
+                    self.event(Event::Rejected {
+                        pod,
+                        hash: incoming.record.hash(),
+                        reason: error.to_string(),
+                    });
+                    self.gossip_verdict(&incoming, super::GossipVerdict::Reject);
+                }
+            }
+        }
+        checked.sort_by_key(|c| (ChainId::of(&c.record), c.record.action().seq));
+        let mut pending: BTreeMap<ActionHash, Record> = BTreeMap::new();
+        let mut heads: Heads = BTreeMap::new();
+        let mut accepted: Vec<Incoming> = Vec::new();
+        for incoming in checked {
+            match self.judge(&pod, &incoming.record, &pending, &mut heads) {
+                Judgement::Accept => {
+                    heads.insert(
+                        ChainId::of(&incoming.record),
+                        incoming.record.signed.clone(),
+                    );
+                    pending.insert(incoming.record.hash(), incoming.record.clone());
+                    accepted.push(incoming);
+                }
+                Judgement::Duplicate => {
+                    self.gossip_verdict(&incoming, super::GossipVerdict::Ignore)
+                }
+                Judgement::Wait(waits) => self.park(now, pod, incoming, waits),
+                Judgement::Refuse { reason, warrant } => {
+                    self.event(Event::Rejected {
+                        pod,
+                        hash: incoming.record.hash(),
+                        reason,
+                    });
+                    if let Some(warrant) = warrant {
+                        self.issue_warrant(*warrant);
+                    }
+                    self.gossip_verdict(&incoming, super::GossipVerdict::Reject);
+                }
+            }
+        }
+        if accepted.is_empty() {
+            return Vec::new();
+        }
+        let records: Vec<Record> = accepted.iter().map(|a| a.record.clone()).collect();
+        if let Err(error) = self.store.append_batch(&records) {
+            self.event(Event::StoreFailed {
+                detail: error.to_string(),
+            });
+            for incoming in &accepted {
+                self.gossip_verdict(incoming, super::GossipVerdict::Ignore);
+            }
+            return Vec::new();
+        }
+        for incoming in &accepted {
+            self.after_accept(pod, &incoming.record);
+            self.gossip_verdict(incoming, super::GossipVerdict::Accept);
+        }
+        records
+    }
+
+    /// Cheap checks before any signature: right pod, not held yet, author not blocked, sound
+    /// shape. Errors carry the gossip verdict and, for real refusals, a reason.
+    fn screen(
+        &self,
+        pod: &DnaHash,
+        record: &Record,
+    ) -> Result<(), (super::GossipVerdict, Option<String>)> {
+        let Some(view) = self.pods.get(pod) else {
+            return Err((super::GossipVerdict::Ignore, None));
+        };
+        if &record.action().pod != pod {
+            return Err((
+                super::GossipVerdict::Reject,
+                Some("record belongs to another pod".into()),
+            ));
+        }
+        let hash = record.hash();
+        if self.limbo.contains(&hash) || matches!(self.store.get(&hash), Ok(Some(_))) {
+            return Err((super::GossipVerdict::Ignore, None));
+        }
+        if view.blocked.contains(&record.action().author.key_hash()) {
+            return Err((
+                super::GossipVerdict::Ignore,
+                Some("the author is blocked in this pod by a warrant".into()),
+            ));
+        }
+        check_record_shape(record).map_err(|e| (super::GossipVerdict::Reject, Some(e.to_string())))
+    }
+
+    /// Where the record stands against its chain, then what the zomes say.
+    pub(crate) fn judge(
+        &self,
+        pod: &DnaHash,
+        record: &Record,
+        pending: &BTreeMap<ActionHash, Record>,
+        heads: &mut Heads,
+    ) -> Judgement {
+        let Some(view) = self.pods.get(pod) else {
+            return Judgement::Refuse {
+                reason: "this node does not host the pod".into(),
+                warrant: None,
+            };
+        };
+        let chain = ChainId::of(record);
+        let action = record.action();
+        let head = match heads.get(&chain) {
+            Some(head) => Some(head.clone()),
+            None => match self.store.head(&chain) {
+                Ok(Some(head)) => match self.store.get_by_seq(&chain, head.seq) {
+                    Ok(Some(head_record)) => Some(head_record.signed),
+                    _ => return Judgement::Wait(vec![Wait::Seq(chain, head.seq)]),
+                },
+                Ok(None) => None,
+                Err(error) => {
+                    return Judgement::Refuse {
+                        reason: format!("store: {error}"),
+                        warrant: None,
+                    }
+                }
+            },
+        };
+        if let Some(head) = &head {
+            heads.insert(chain, head.clone());
+            if action.seq <= head.action.seq {
+                let held = pending
+                    .values()
+                    .find(|r| ChainId::of(r) == chain && r.action().seq == action.seq)
+                    .map(|r| r.signed.clone())
+                    .or_else(|| {
+                        self.store
+                            .get_by_seq(&chain, action.seq)
+                            .ok()
+                            .flatten()
+                            .map(|r| r.signed)
+                    });
+                return match held {
+                    Some(held) => match check_fork(&held, &record.signed) {
+                        Ok(()) => Judgement::Duplicate,
+                        Err(myco_dna::SystemError::Fork { warrant, .. }) => Judgement::Refuse {
+                            reason: format!(
+                                "fork: the author signed two different actions at seq {}",
+                                action.seq
+                            ),
+                            warrant: Some(warrant),
+                        },
+                        Err(other) => Judgement::Refuse {
+                            reason: other.to_string(),
+                            warrant: None,
+                        },
+                    },
+                    None => Judgement::Duplicate,
+                };
+            }
+            if action.seq > head.action.seq + 1 {
+                return Judgement::Wait(vec![Wait::Seq(chain, action.seq - 1)]);
+            }
+            if let Err(error) = check_successor(head, action) {
+                return refuse_with_warrant(record, error.check(), error.to_string());
+            }
+        } else if action.seq != 0 {
+            return Judgement::Wait(vec![Wait::Seq(chain, action.seq - 1)]);
+        }
+        let ctx = StoreContext {
+            store: &self.store,
+            pod: *pod,
+            chain,
+            pending,
+        };
+        match myco_zomes::validate(record, &view.dna, &ctx) {
+            Verdict::Valid => Judgement::Accept,
+            Verdict::Invalid(reason) => refuse_with_warrant(record, "app", reason),
+            Verdict::MissingDeps(hashes) => {
+                Judgement::Wait(hashes.into_iter().map(Wait::Hash).collect())
+            }
+        }
+    }
+
+    fn park(&mut self, now: u64, pod: DnaHash, incoming: Incoming, waits: Vec<Wait>) {
+        let hash = incoming.record.hash();
+        // Ask whoever sent it for what it waits on.
+        if let Some(peer) = incoming.from.clone() {
+            self.ask_for(now, pod, &peer, &waits);
+        }
+        self.gossip_verdict(&incoming, super::GossipVerdict::Ignore);
+        let waiting = Waiting {
+            pod,
+            record: incoming.record,
+            from: incoming.from,
+            since: now,
+            waits,
+        };
+        for evicted in self.limbo.insert(waiting, self.config.max_limbo) {
+            self.event(Event::Abandoned {
+                pod: evicted.pod,
+                hash: evicted.record.hash(),
+                reason: "limbo is full; the oldest waiting record was dropped".into(),
+            });
+        }
+        tracing::debug!(%hash, "record waits for dependencies");
+    }
+
+    fn ask_for(&mut self, now: u64, pod: DnaHash, peer: &PeerId, waits: &[Wait]) {
+        let member = self
+            .pods
+            .get(&pod)
+            .is_some_and(|v| v.is_current_member(&self.agent));
+        if !member {
+            return;
+        }
+        let hashes: Vec<ActionHash> = waits
+            .iter()
+            .filter_map(|w| match w {
+                Wait::Hash(h) => Some(*h),
+                Wait::Seq(..) => None,
+            })
+            .collect();
+        let binding = self.binding(now, &pod);
+        if !hashes.is_empty() {
+            let request = SyncRequest::Get {
+                pod,
+                binding: binding.clone(),
+                hashes,
+            };
+            self.request(now, peer, Asked::Get { pod }, request);
+        }
+        for wait in waits {
+            if let Wait::Seq(chain, _) = wait {
+                let from_seq = self
+                    .store
+                    .head(chain)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |h| h.seq + 1);
+                let author = chain.author.key_hash();
+                let limit = self.config.sync_batch as u32;
+                let request = SyncRequest::Range {
+                    pod,
+                    binding: binding.clone(),
+                    author,
+                    from_seq,
+                    limit,
+                };
+                self.request(now, peer, Asked::Range { pod, author, limit }, request);
+            }
+        }
+    }
+
+    pub(crate) fn issue_warrant(&mut self, warrant: Warrant) {
+        let offender = warrant.offender().key_hash();
+        if let Some(view) = self.pods.get_mut(warrant.pod()) {
+            if !view.blocked.insert(offender) {
+                return;
+            }
+        }
+        tracing::warn!(pod = %warrant.pod(), offender = %offender, "warrant issued; author blocked");
+        self.event(Event::Warrant(Box::new(warrant)));
+    }
+
+    /// What follows from a record being stored.
+    fn after_accept(&mut self, pod: DnaHash, record: &Record) {
+        let empty = BTreeMap::new();
+        if let Some(view) = self.pods.get_mut(&pod) {
+            let ctx = StoreContext {
+                store: &self.store,
+                pod,
+                chain: ChainId::of(record),
+                pending: &empty,
+            };
+            view.note(record, |h| super::view::proposal_kind_of(&ctx, h));
+        }
+        self.purge_after(pod, record);
+        let action = record.action();
+        self.event(Event::Accepted {
+            pod,
+            hash: record.hash(),
+            author: action.author,
+            seq: action.seq,
+        });
+        if let Some(waiting) = self.pending_gossip.remove(&record.hash()) {
+            for (from, message_id) in waiting {
+                self.emit(Output::GossipVerdict {
+                    from,
+                    message_id,
+                    verdict: super::GossipVerdict::Accept,
+                });
+            }
+        }
+    }
+
+    fn gossip_verdict(&mut self, incoming: &Incoming, verdict: super::GossipVerdict) {
+        if let Some((from, message_id)) = &incoming.gossip {
+            self.emit(Output::GossipVerdict {
+                from: from.clone(),
+                message_id: message_id.clone(),
+                verdict,
+            });
+        }
+    }
+}
+
+fn refuse_with_warrant(record: &Record, check: &str, reason: String) -> Judgement {
+    Judgement::Refuse {
+        warrant: Some(Box::new(Warrant::Invalid {
+            record: Box::new(record.clone()),
+            check: check.to_string(),
+            reason: reason.clone(),
+        })),
+        reason,
+    }
+}

@@ -1,0 +1,216 @@
+//! What goes into the engine and what comes out of it.
+
+use myco_dna::{ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, Entry, Warrant};
+
+use super::messages::{GossipMessage, SyncRequest, SyncResponse};
+
+/// Longest peer id, in bytes (a libp2p peer id is 38 bytes for an ed25519 key).
+pub const MAX_PEER_ID_BYTES: usize = 64;
+
+/// An opaque peer identity, as the transport names it (libp2p peer id bytes in the daemon, a
+/// node index in the simulator).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PeerId(pub Vec<u8>);
+
+impl std::fmt::Debug for PeerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "peer:")?;
+        for b in self.0.iter().rev().take(6) {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Something that happened, handed to [`super::Engine::handle`].
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// Start hosting a pod (creating or joining it), with this node's agent writing its
+    /// Genesis with `membrane_proof`.
+    JoinPod {
+        /// The pod's DNA.
+        dna: Box<DnaManifest>,
+        /// The membrane proof for the Genesis (empty for open pods and founders).
+        membrane_proof: Vec<u8>,
+    },
+    /// A local write by this node's agent.
+    Author {
+        /// The pod to write in.
+        pod: DnaHash,
+        /// What to write.
+        body: ActionBody,
+        /// The entry bytes, for Create and Update.
+        entry: Option<Entry>,
+    },
+    /// A gossip message arrived on a pod's topic.
+    Gossip {
+        /// Who forwarded it.
+        from: PeerId,
+        /// The transport's id for it, to report the verdict against.
+        message_id: Vec<u8>,
+        /// Its bytes, undecoded.
+        bytes: Vec<u8>,
+    },
+    /// A peer asked us something.
+    Request {
+        /// Who asked.
+        from: PeerId,
+        /// The transport's id for the request, to answer against.
+        request_id: u64,
+        /// The request's bytes, undecoded.
+        bytes: Vec<u8>,
+    },
+    /// A peer answered a request we made.
+    Response {
+        /// Who answered.
+        from: PeerId,
+        /// The token we gave the request.
+        token: u64,
+        /// The response's bytes, undecoded.
+        bytes: Vec<u8>,
+    },
+    /// A request we made failed (timeout, disconnect, refused stream).
+    RequestFailed {
+        /// To whom.
+        peer: PeerId,
+        /// Its token.
+        token: u64,
+    },
+    /// A peer is reachable for a pod (it subscribed to the pod's topic).
+    PeerJoined {
+        /// The peer.
+        peer: PeerId,
+        /// The pod.
+        pod: DnaHash,
+    },
+    /// A peer is gone (disconnected, or left every pod).
+    PeerLeft {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// A timer the engine asked for has fired.
+    Timer(Timer),
+}
+
+/// Timers the engine asks its driver for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Timer {
+    /// Start an anti-entropy round.
+    Sync,
+    /// Abandon limbo entries and requests that waited too long.
+    Sweep,
+}
+
+/// What a gossip message deserves, for the transport's peer scoring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GossipVerdict {
+    /// Valid: forward it.
+    Accept,
+    /// Invalid or forbidden: drop it and penalise the sender.
+    Reject,
+    /// Not useful (duplicate, unknown): drop it without penalty.
+    Ignore,
+}
+
+/// Something the engine wants done, or wants known.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// Send a request to a peer; answer with [`Input::Response`] carrying `token`.
+    Request {
+        /// To whom.
+        to: PeerId,
+        /// Our token for it.
+        token: u64,
+        /// The request.
+        request: SyncRequest,
+    },
+    /// Answer a peer's request.
+    Respond {
+        /// To whom.
+        to: PeerId,
+        /// The transport's request id.
+        request_id: u64,
+        /// The answer.
+        response: SyncResponse,
+    },
+    /// Publish on a pod's topic.
+    Publish {
+        /// The pod.
+        pod: DnaHash,
+        /// The message.
+        message: GossipMessage,
+    },
+    /// The verdict on a gossip message received earlier.
+    GossipVerdict {
+        /// Who forwarded it.
+        from: PeerId,
+        /// The transport's id for it.
+        message_id: Vec<u8>,
+        /// The verdict.
+        verdict: GossipVerdict,
+    },
+    /// Fire [`Input::Timer`] at `at` (µs).
+    SetTimer {
+        /// When.
+        at: u64,
+        /// Which.
+        timer: Timer,
+    },
+    /// Something for the user, the API or the logs.
+    Event(Event),
+}
+
+/// What happened, for the user, the API and the logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A record passed validation and is stored.
+    Accepted {
+        /// The pod.
+        pod: DnaHash,
+        /// The record.
+        hash: ActionHash,
+        /// Its author.
+        author: AgentKey,
+        /// Its seq.
+        seq: u64,
+    },
+    /// A record was refused.
+    Rejected {
+        /// The pod.
+        pod: DnaHash,
+        /// The record.
+        hash: ActionHash,
+        /// Why, for a person to read.
+        reason: String,
+    },
+    /// A local write was refused because the pod would reject it.
+    AuthorRefused {
+        /// The pod.
+        pod: DnaHash,
+        /// Why.
+        reason: String,
+    },
+    /// A record waited too long for its dependencies and was dropped.
+    Abandoned {
+        /// The pod.
+        pod: DnaHash,
+        /// The record.
+        hash: ActionHash,
+        /// What it waited for.
+        reason: String,
+    },
+    /// A warrant was issued and its offender blocked in the pod.
+    Warrant(Box<Warrant>),
+    /// Entry bytes were purged after a Delete or a narrowing Update.
+    Purged {
+        /// The pod.
+        pod: DnaHash,
+        /// The record whose entry was purged.
+        hash: ActionHash,
+    },
+    /// The store failed; nothing of the batch was kept.
+    StoreFailed {
+        /// What failed.
+        detail: String,
+    },
+}

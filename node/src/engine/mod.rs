@@ -1,0 +1,307 @@
+//! # The pod engine: sans-IO, deterministic
+//!
+//! One [`Engine`] hosts one agent in one or more pods. It never touches a socket, a file, a
+//! clock or an RNG: the driver (the daemon, or the simulator) hands it [`Input`]s with the
+//! current time, and carries out the [`Output`]s it returns — requests to send, gossip to
+//! publish, timers to set, events to report. Everything durable goes through the
+//! [`Store`](crate::store::Store) it owns.
+//!
+//! ```text
+//!   driver                        Engine::handle(now, input) -> Vec<Output>
+//!   ──────                        ─────────────────────────────────────────
+//!   gossip bytes      ─┐          decode → dedup → shape → batch signatures → chain position
+//!   sync request/resp ─┤  Input   → app validation (zomes) → store (one flush per batch)
+//!   local write       ─┤ ───────► → warrants, purges, limbo wake-ups, gossip verdicts
+//!   peer joined/left  ─┤
+//!   timer fired       ─┘ ◄─────── Output: Request / Respond / Publish / GossipVerdict /
+//!                                          SetTimer / Event
+//! ```
+//!
+//! The engine is the same code in the daemon and in `myco-sim`, which is what makes the
+//! simulator's results worth trusting. A test (`sans_io_tests`) scans this module's source
+//! and fails if it names a clock, a socket, a file or an RNG.
+//!
+//! ```
+//! use myco_dna::SigningKey;
+//! use myco_node::engine::{Engine, EngineConfig, Event, Input, Output, PeerId};
+//! use myco_node::store::MemoryStore;
+//!
+//! let dna = myco_zomes::load_dna(include_str!("../../../dna/examples/territory-dk.toml")).unwrap();
+//! let key = SigningKey::from_bytes(&[1; 32]);
+//! let mut engine = Engine::new(EngineConfig::default(), key, PeerId(vec![1]), None, MemoryStore::new());
+//! let outputs = engine.handle(1_000, Input::JoinPod { dna: Box::new(dna), membrane_proof: vec![] });
+//! assert!(outputs.iter().any(|o| matches!(o, Output::Event(Event::Accepted { seq: 0, .. }))));
+//! ```
+
+mod author;
+mod config;
+mod context;
+mod ingest;
+mod io;
+mod limbo;
+mod messages;
+mod purge;
+mod serve;
+mod sync;
+mod view;
+
+#[cfg(test)]
+mod sans_io_tests;
+
+pub use config::EngineConfig;
+pub use io::{Event, GossipVerdict, Input, Output, PeerId, Timer, MAX_PEER_ID_BYTES};
+pub use messages::{
+    BindingTerms, GossipMessage, Height, SessionBinding, SyncRequest, SyncResponse, BINDING_DOMAIN,
+    MAX_GOSSIP_BYTES, MAX_HEIGHTS, MAX_ITEMS_PER_MESSAGE, MAX_SYNC_BYTES, MESSAGE_FORMAT_VERSION,
+};
+
+use std::collections::BTreeMap;
+
+use myco_dna::{ActionHash, AgentKey, DnaHash, Record, SigningKey, Timestamp};
+
+use crate::store::{ChainId, Store, StoreError};
+use limbo::Limbo;
+use view::PodView;
+
+/// What an outstanding request was for.
+#[derive(Clone, Debug)]
+pub(crate) enum Asked {
+    Heights {
+        pod: DnaHash,
+    },
+    Range {
+        pod: DnaHash,
+        author: myco_dna::KeyHash,
+        limit: u32,
+    },
+    Get {
+        pod: DnaHash,
+    },
+    Push,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Outstanding {
+    peer: PeerId,
+    asked: Asked,
+    sent_at: u64,
+}
+
+/// The deterministic pod engine. See the module docs.
+pub struct Engine<S: Store> {
+    config: EngineConfig,
+    key: SigningKey,
+    agent: AgentKey,
+    local_peer: PeerId,
+    region: Option<String>,
+    store: S,
+    pods: BTreeMap<DnaHash, PodView>,
+    limbo: Limbo,
+    outstanding: BTreeMap<u64, Outstanding>,
+    next_token: u64,
+    /// Have notices whose record is being fetched: the verdict waits for it.
+    pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
+    bindings: BTreeMap<DnaHash, SessionBinding>,
+    sync_round: u64,
+    timers_armed: bool,
+    outputs: Vec<Output>,
+}
+
+impl<S: Store> Engine<S> {
+    /// An engine for the agent with `key`, on a node whose transport identity is `local_peer`
+    /// and which declares `region` to pods that restrict where data lives.
+    pub fn new(
+        config: EngineConfig,
+        key: SigningKey,
+        local_peer: PeerId,
+        region: Option<String>,
+        store: S,
+    ) -> Self {
+        Engine {
+            agent: myco_dna::agent_key_of(&key),
+            config,
+            key,
+            local_peer,
+            region,
+            store,
+            pods: BTreeMap::new(),
+            limbo: Limbo::default(),
+            outstanding: BTreeMap::new(),
+            next_token: 1,
+            pending_gossip: BTreeMap::new(),
+            bindings: BTreeMap::new(),
+            sync_round: 0,
+            timers_armed: false,
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The hosted agent.
+    pub fn agent(&self) -> &AgentKey {
+        &self.agent
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The pods this engine hosts.
+    pub fn pods(&self) -> impl Iterator<Item = &myco_dna::DnaManifest> {
+        self.pods.values().map(|v| &v.dna)
+    }
+
+    /// Records waiting for dependencies.
+    pub fn limbo_len(&self) -> usize {
+        self.limbo.len()
+    }
+
+    /// Resumes hosting a pod whose records are already in the store (after a restart):
+    /// rebuilds what the engine knows of its members from the store, without a full scan of
+    /// records.
+    pub fn resume_pod(&mut self, dna: myco_dna::DnaManifest) -> Result<(), StoreError> {
+        let mut view = PodView::new(dna);
+        let pod = view.hash;
+        let chains: Vec<ChainId> = self
+            .store
+            .heads()?
+            .into_keys()
+            .filter(|c| c.pod == pod)
+            .collect();
+        let empty = BTreeMap::new();
+        for chain in chains {
+            if let Some(genesis) = self.store.get_by_seq(&chain, 0)? {
+                view.note(&genesis, |_| None);
+            }
+            for (zome, entry_type) in [
+                (myco_zomes::ZOME_MEMBERSHIP, myco_zomes::membership::LEAVE),
+                (myco_zomes::ZOME_CONTENT, myco_zomes::content::APPROVAL),
+                (
+                    myco_zomes::ZOME_GOVERNANCE,
+                    myco_zomes::governance::DECISION,
+                ),
+            ] {
+                for record in self.store.typed_records(&chain, zome, entry_type)? {
+                    let ctx = context::StoreContext {
+                        store: &self.store,
+                        pod,
+                        chain,
+                        pending: &empty,
+                    };
+                    view.note(&record, |h| view::proposal_kind_of(&ctx, h));
+                }
+            }
+        }
+        self.pods.insert(pod, view);
+        Ok(())
+    }
+
+    /// Every record of a pod this node holds, for folding the pod's state.
+    pub fn pod_records(&self, pod: &DnaHash) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for chain in self.store.heads()?.into_keys().filter(|c| &c.pod == pod) {
+            let mut from = 0;
+            loop {
+                let page = self.store.range(&chain, from, 1024)?;
+                let Some(last) = page.last() else { break };
+                from = last.action().seq + 1;
+                out.extend(page);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Handles one input at time `now` (µs since the Unix epoch) and returns what to do.
+    pub fn handle(&mut self, now: u64, input: Input) -> Vec<Output> {
+        if !self.timers_armed {
+            self.timers_armed = true;
+            self.set_timer(now + self.config.sync_interval_micros, Timer::Sync);
+            self.set_timer(now + self.config.limbo_ttl_micros / 4, Timer::Sweep);
+        }
+        match input {
+            Input::JoinPod {
+                dna,
+                membrane_proof,
+            } => self.join_pod(now, *dna, membrane_proof),
+            Input::Author { pod, body, entry } => self.author(now, pod, body, entry),
+            Input::Gossip {
+                from,
+                message_id,
+                bytes,
+            } => self.on_gossip(now, from, message_id, &bytes),
+            Input::Request {
+                from,
+                request_id,
+                bytes,
+            } => self.on_request(now, from, request_id, &bytes),
+            Input::Response { from, token, bytes } => self.on_response(now, from, token, &bytes),
+            Input::RequestFailed { peer, token } => self.on_request_failed(&peer, token),
+            Input::PeerJoined { peer, pod } => self.on_peer_joined(now, peer, pod),
+            Input::PeerLeft { peer } => self.on_peer_left(&peer),
+            Input::Timer(Timer::Sync) => self.on_sync_timer(now),
+            Input::Timer(Timer::Sweep) => self.on_sweep(now),
+        }
+        std::mem::take(&mut self.outputs)
+    }
+
+    fn emit(&mut self, output: Output) {
+        self.outputs.push(output);
+    }
+
+    fn event(&mut self, event: Event) {
+        self.outputs.push(Output::Event(event));
+    }
+
+    fn set_timer(&mut self, at: u64, timer: Timer) {
+        self.outputs.push(Output::SetTimer { at, timer });
+    }
+
+    /// This node's binding for `pod`, signed afresh when the old one is past half its life.
+    fn binding(&mut self, now: u64, pod: &DnaHash) -> SessionBinding {
+        let fresh = self
+            .bindings
+            .get(pod)
+            .is_some_and(|b| b.terms.expires.0 > now + self.config.binding_ttl_micros / 2);
+        if !fresh {
+            let terms = BindingTerms {
+                agent: self.agent,
+                peer: self.local_peer.0.clone(),
+                pod: *pod,
+                region: self.region.clone(),
+                expires: Timestamp(now + self.config.binding_ttl_micros),
+            };
+            self.bindings
+                .insert(*pod, SessionBinding::sign(&self.key, terms));
+        }
+        // Inserted just above when missing or stale.
+        self.bindings[pod].clone()
+    }
+
+    /// Sends a request if the peer has room for one more; returns whether it was sent.
+    fn request(&mut self, now: u64, peer: &PeerId, asked: Asked, request: SyncRequest) -> bool {
+        let in_flight = self
+            .outstanding
+            .values()
+            .filter(|o| &o.peer == peer)
+            .count();
+        if in_flight >= self.config.max_outstanding_per_peer {
+            return false;
+        }
+        let token = self.next_token;
+        self.next_token += 1;
+        self.outstanding.insert(
+            token,
+            Outstanding {
+                peer: peer.clone(),
+                asked,
+                sent_at: now,
+            },
+        );
+        self.emit(Output::Request {
+            to: peer.clone(),
+            token,
+            request,
+        });
+        true
+    }
+}

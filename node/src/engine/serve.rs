@@ -1,0 +1,188 @@
+//! Answering peers' sync requests, with access control.
+//!
+//! Heights, ranges and records by hash go only to current, unblocked members of the pod, who
+//! prove it with a session binding for this very connection. Entries are stripped where the
+//! requester may not see them: Private entries always, protocol-tagged content awaiting a
+//! steward's approval to everyone but its author, and bytes already purged are gone.
+
+use myco_dna::{AgentKey, DnaHash, Record};
+use serde_bytes::ByteBuf;
+
+use super::ingest::Incoming;
+use super::io::{Output, PeerId};
+use super::messages::{
+    Height, SessionBinding, SyncRequest, SyncResponse, MAX_HEIGHTS, MAX_RESPONSE_RECORD_BYTES,
+};
+use super::Engine;
+use crate::store::{ChainId, Store};
+
+impl<S: Store> Engine<S> {
+    pub(crate) fn on_request(&mut self, now: u64, from: PeerId, request_id: u64, bytes: &[u8]) {
+        let response = match SyncRequest::from_bytes(bytes) {
+            Ok(request) => self.answer(now, &from, request),
+            Err(error) => SyncResponse::Refused {
+                reason: format!("bad request: {error}"),
+            },
+        };
+        self.emit(Output::Respond {
+            to: from,
+            request_id,
+            response,
+        });
+    }
+
+    fn answer(&mut self, now: u64, from: &PeerId, request: SyncRequest) -> SyncResponse {
+        let pod = *request.pod();
+        if !self.pods.contains_key(&pod) {
+            return refused(format!("this node does not host pod {pod}"));
+        }
+        match request {
+            SyncRequest::Push { records, .. } => {
+                let mut batch = Vec::with_capacity(records.len());
+                for bytes in records {
+                    match Record::from_bytes(&bytes) {
+                        Ok(record) => batch.push(Incoming::new(record, Some(from.clone()))),
+                        Err(error) => {
+                            return refused(format!("a pushed record does not decode: {error}"))
+                        }
+                    }
+                }
+                self.ingest(now, pod, batch);
+                SyncResponse::Pushed
+            }
+            SyncRequest::Heights { binding, after, .. } => {
+                match self.check_binding(now, from, &pod, &binding) {
+                    Err(reason) => refused(reason),
+                    Ok(_) => self.heights(&pod, after),
+                }
+            }
+            SyncRequest::Range {
+                binding,
+                author,
+                from_seq,
+                limit,
+                ..
+            } => {
+                let reader = match self.check_binding(now, from, &pod, &binding) {
+                    Ok(reader) => reader,
+                    Err(reason) => return refused(reason),
+                };
+                let Some(agent) = self.pods[&pod].authors.get(&author).copied() else {
+                    return SyncResponse::Records {
+                        pod,
+                        records: Vec::new(),
+                    };
+                };
+                let limit = (limit as usize).min(self.config.sync_batch);
+                match self
+                    .store
+                    .range(&ChainId { pod, author: agent }, from_seq, limit)
+                {
+                    Ok(records) => self.records_for(&pod, &reader, records),
+                    Err(error) => refused(format!("cannot read that chain: {error}")),
+                }
+            }
+            SyncRequest::Get {
+                binding, hashes, ..
+            } => {
+                let reader = match self.check_binding(now, from, &pod, &binding) {
+                    Ok(reader) => reader,
+                    Err(reason) => return refused(reason),
+                };
+                let records = hashes
+                    .iter()
+                    .filter_map(|h| self.store.get(h).ok().flatten())
+                    .filter(|r| r.action().pod == pod)
+                    .collect();
+                self.records_for(&pod, &reader, records)
+            }
+        }
+    }
+
+    /// Checks that `binding` proves a current member speaks through `from` for `pod`, now.
+    fn check_binding(
+        &self,
+        now: u64,
+        from: &PeerId,
+        pod: &DnaHash,
+        binding: &SessionBinding,
+    ) -> Result<AgentKey, String> {
+        let terms = &binding.terms;
+        if binding.verify().is_err() {
+            return Err("the session binding's signature does not verify".into());
+        }
+        if terms.peer != from.0 {
+            return Err("the session binding is for another node".into());
+        }
+        if &terms.pod != pod {
+            return Err("the session binding is for another pod".into());
+        }
+        if terms.expires.0 <= now {
+            return Err("the session binding has expired; sign a new one".into());
+        }
+        let view = &self.pods[pod];
+        if !view.is_current_member(&terms.agent) {
+            return Err("pod data is served to current members only; join the pod first".into());
+        }
+        if view.region_refused(terms.region.as_deref()) {
+            return Err(format!(
+                "this pod keeps its data in {}; the node declares region {:?}",
+                view.dna.properties.allowed_regions.join(", "),
+                terms.region
+            ));
+        }
+        Ok(terms.agent)
+    }
+
+    fn heights(&self, pod: &DnaHash, after: Option<AgentKey>) -> SyncResponse {
+        let heads = match self.store.heads() {
+            Ok(heads) => heads,
+            Err(error) => return refused(format!("cannot read chain heads: {error}")),
+        };
+        let mut heights: Vec<Height> = heads
+            .into_iter()
+            .filter(|(chain, _)| &chain.pod == pod && after.is_none_or(|a| chain.author > a))
+            .map(|(chain, head)| Height {
+                author: chain.author,
+                seq: head.seq,
+                hash: head.hash,
+            })
+            .take(MAX_HEIGHTS + 1)
+            .collect();
+        let more = heights.len() > MAX_HEIGHTS;
+        heights.truncate(MAX_HEIGHTS);
+        SyncResponse::Heights {
+            pod: *pod,
+            heights,
+            more,
+        }
+    }
+
+    /// Encodes records for `reader`, stripping entries they may not see, up to the byte bound.
+    fn records_for(&self, pod: &DnaHash, reader: &AgentKey, records: Vec<Record>) -> SyncResponse {
+        let view = &self.pods[pod];
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        for record in records {
+            let served = if record.entry.is_some() && !view.entry_visible_to(&record, reader) {
+                record.without_entry()
+            } else {
+                record
+            };
+            let encoded = served.to_bytes();
+            bytes += encoded.len();
+            out.push(ByteBuf::from(encoded));
+            if bytes >= MAX_RESPONSE_RECORD_BYTES {
+                break;
+            }
+        }
+        SyncResponse::Records {
+            pod: *pod,
+            records: out,
+        }
+    }
+}
+
+fn refused(reason: String) -> SyncResponse {
+    SyncResponse::Refused { reason }
+}

@@ -1,0 +1,258 @@
+//! Anti-entropy: asking peers for chain heights, then fetching the missing ranges in bounded
+//! batches. It needs no gossip at all, and resumes wherever it stopped: every round starts
+//! from what the store holds.
+
+use myco_dna::{DnaHash, Record};
+use serde_bytes::ByteBuf;
+
+use super::ingest::Incoming;
+use super::io::{Event, GossipVerdict, Output, PeerId, Timer};
+use super::messages::{SyncRequest, SyncResponse};
+use super::{Asked, Engine};
+use crate::store::{ChainId, Store};
+
+impl<S: Store> Engine<S> {
+    pub(crate) fn on_peer_joined(&mut self, now: u64, peer: PeerId, pod: DnaHash) {
+        let Some(view) = self.pods.get_mut(&pod) else {
+            return;
+        };
+        if view.peers.insert(peer.clone()) {
+            // A new peer: catch up with it at once rather than at the next round.
+            self.start_round(now, &peer, pod);
+        }
+    }
+
+    pub(crate) fn on_peer_left(&mut self, peer: &PeerId) {
+        for view in self.pods.values_mut() {
+            view.peers.remove(peer);
+        }
+        let gone: Vec<u64> = self
+            .outstanding
+            .iter()
+            .filter(|(_, o)| &o.peer == peer)
+            .map(|(t, _)| *t)
+            .collect();
+        for token in gone {
+            self.outstanding.remove(&token);
+        }
+    }
+
+    pub(crate) fn on_sync_timer(&mut self, now: u64) {
+        self.set_timer(now + self.config.sync_interval_micros, Timer::Sync);
+        self.sync_round += 1;
+        let pods: Vec<(DnaHash, Vec<PeerId>)> = self
+            .pods
+            .iter()
+            .map(|(pod, view)| (*pod, view.peers.iter().cloned().collect()))
+            .collect();
+        for (pod, peers) in pods {
+            if peers.is_empty() {
+                continue;
+            }
+            // Round-robin over the pod's peers: each round asks one, so load spreads and
+            // every peer is heard from within `peers.len()` rounds.
+            let peer = &peers[(self.sync_round as usize) % peers.len()];
+            self.start_round(now, peer, pod);
+        }
+    }
+
+    fn start_round(&mut self, now: u64, peer: &PeerId, pod: DnaHash) {
+        let binding = self.binding(now, &pod);
+        self.request(
+            now,
+            peer,
+            Asked::Heights { pod },
+            SyncRequest::Heights {
+                pod,
+                binding,
+                after: None,
+            },
+        );
+    }
+
+    pub(crate) fn on_sweep(&mut self, now: u64) {
+        self.set_timer(now + self.config.limbo_ttl_micros / 4, Timer::Sweep);
+        let cutoff = now.saturating_sub(self.config.limbo_ttl_micros);
+        for waiting in self.limbo.expire(cutoff) {
+            self.event(Event::Abandoned {
+                pod: waiting.pod,
+                hash: waiting.record.hash(),
+                reason: format!(
+                    "its dependencies did not arrive within {} s",
+                    self.config.limbo_ttl_micros / 1_000_000
+                ),
+            });
+        }
+        let timeout = now.saturating_sub(self.config.request_timeout_micros);
+        let stale: Vec<u64> = self
+            .outstanding
+            .iter()
+            .filter(|(_, o)| o.sent_at < timeout)
+            .map(|(t, _)| *t)
+            .collect();
+        for token in stale {
+            self.outstanding.remove(&token);
+        }
+        // Have notices whose record never came: no verdict to give but Ignore.
+        if self.outstanding.is_empty() {
+            for (_, waiting) in std::mem::take(&mut self.pending_gossip) {
+                for (from, message_id) in waiting {
+                    self.emit(Output::GossipVerdict {
+                        from,
+                        message_id,
+                        verdict: GossipVerdict::Ignore,
+                    });
+                }
+            }
+        }
+    }
+
+    pub(crate) fn on_request_failed(&mut self, peer: &PeerId, token: u64) {
+        if let Some(outstanding) = self.outstanding.remove(&token) {
+            tracing::debug!(?peer, asked = ?outstanding.asked, "request failed");
+        }
+    }
+
+    pub(crate) fn on_response(&mut self, now: u64, from: PeerId, token: u64, bytes: &[u8]) {
+        let Some(outstanding) = self.outstanding.remove(&token) else {
+            tracing::debug!(?from, token, "response to no request of ours");
+            return;
+        };
+        if outstanding.peer != from {
+            return;
+        }
+        let response = match SyncResponse::from_bytes(bytes) {
+            Ok(response) => response,
+            Err(error) => {
+                tracing::debug!(?from, %error, "undecodable response");
+                return;
+            }
+        };
+        match (outstanding.asked, response) {
+            (
+                Asked::Heights { pod },
+                SyncResponse::Heights {
+                    pod: answered,
+                    heights,
+                    more,
+                },
+            ) if pod == answered => {
+                for height in &heights {
+                    let chain = ChainId {
+                        pod,
+                        author: height.author,
+                    };
+                    let local = self.store.head(&chain).ok().flatten();
+                    if local.is_some_and(|l| l.seq >= height.seq) {
+                        continue;
+                    }
+                    let from_seq = local.map_or(0, |l| l.seq + 1);
+                    let author = height.author.key_hash();
+                    let limit = self.config.sync_batch as u32;
+                    let binding = self.binding(now, &pod);
+                    let request = SyncRequest::Range {
+                        pod,
+                        binding,
+                        author,
+                        from_seq,
+                        limit,
+                    };
+                    if !self.request(now, &from, Asked::Range { pod, author, limit }, request) {
+                        break;
+                    }
+                }
+                if more {
+                    if let Some(last) = heights.last() {
+                        let binding = self.binding(now, &pod);
+                        let request = SyncRequest::Heights {
+                            pod,
+                            binding,
+                            after: Some(last.author),
+                        };
+                        self.request(now, &from, Asked::Heights { pod }, request);
+                    }
+                }
+            }
+            (Asked::Heights { pod }, SyncResponse::Refused { reason }) => {
+                tracing::debug!(?from, %reason, "heights refused");
+                // Not (yet) a member in the peer's eyes: hand it our own chain to validate.
+                self.push_own_chain(now, &from, pod);
+            }
+            (
+                Asked::Range { pod, author, limit },
+                SyncResponse::Records {
+                    pod: answered,
+                    records,
+                },
+            ) if pod == answered => {
+                let full = records.len() as u32 >= limit;
+                let batch = self.decode_records(&from, records);
+                let last_seq = batch.iter().map(|i| i.record.action().seq).max();
+                self.ingest(now, pod, batch);
+                // Resume: a full batch means there may be more; ask from the new head.
+                if full {
+                    if let (Some(_), Some(agent)) =
+                        (last_seq, self.pods[&pod].authors.get(&author).copied())
+                    {
+                        let from_seq = self
+                            .store
+                            .head(&ChainId { pod, author: agent })
+                            .ok()
+                            .flatten()
+                            .map_or(0, |h| h.seq + 1);
+                        let binding = self.binding(now, &pod);
+                        let request = SyncRequest::Range {
+                            pod,
+                            binding,
+                            author,
+                            from_seq,
+                            limit,
+                        };
+                        self.request(now, &from, Asked::Range { pod, author, limit }, request);
+                    }
+                }
+            }
+            (
+                Asked::Get { pod },
+                SyncResponse::Records {
+                    pod: answered,
+                    records,
+                },
+            ) if pod == answered => {
+                let batch = self.decode_records(&from, records);
+                self.ingest(now, pod, batch);
+            }
+            (_, SyncResponse::Refused { reason }) => {
+                tracing::debug!(?from, %reason, "request refused")
+            }
+            (asked, _) => tracing::debug!(?from, ?asked, "response does not match the request"),
+        }
+    }
+
+    fn decode_records(&mut self, from: &PeerId, records: Vec<ByteBuf>) -> Vec<Incoming> {
+        let mut batch = Vec::with_capacity(records.len());
+        for bytes in records {
+            match Record::from_bytes(&bytes) {
+                Ok(record) => batch.push(Incoming::new(record, Some(from.clone()))),
+                Err(error) => tracing::debug!(?from, %error, "undecodable record in a response"),
+            }
+        }
+        batch
+    }
+
+    /// Offers our Genesis in `pod` to a peer that does not know us yet, so it can validate
+    /// our admission and serve us. Only the Genesis: it carries no entry, so nothing
+    /// non-public reaches a peer whose membership we have not checked; the rest of our chain
+    /// flows by sync once the peer knows us.
+    fn push_own_chain(&mut self, now: u64, peer: &PeerId, pod: DnaHash) {
+        let chain = ChainId {
+            pod,
+            author: self.agent,
+        };
+        let Ok(Some(genesis)) = self.store.get_by_seq(&chain, 0) else {
+            return;
+        };
+        let records = vec![ByteBuf::from(genesis.to_bytes())];
+        self.request(now, peer, Asked::Push, SyncRequest::Push { pod, records });
+    }
+}

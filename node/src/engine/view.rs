@@ -1,0 +1,140 @@
+//! What the engine knows of one pod: its DNA, who is a current member, who is blocked, which
+//! protocol-tagged content is approved, and which peers are in it. Access control reads this.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use myco_dna::{
+    ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, KeyHash, Record, Visibility,
+};
+use myco_zomes::codec::{decode, is_entry};
+use myco_zomes::content::{Approval, Content, APPROVAL, CONTENT};
+use myco_zomes::governance::{decided_proposal, EmergencyMeasure, ProposalKind, DECISION};
+use myco_zomes::membership::LEAVE;
+use myco_zomes::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
+
+use super::io::PeerId;
+
+/// One hosted pod.
+pub(crate) struct PodView {
+    pub dna: DnaManifest,
+    pub hash: DnaHash,
+    /// Authors with a valid Genesis, by key hash.
+    pub authors: BTreeMap<KeyHash, AgentKey>,
+    /// Members who left or were removed.
+    pub gone: BTreeSet<KeyHash>,
+    /// Authors blocked by a warrant or an emergency decision.
+    pub blocked: BTreeSet<KeyHash>,
+    /// Content approved by a steward, under a protocol.
+    pub approved: BTreeSet<(ActionHash, String)>,
+    /// Peers known to be in the pod.
+    pub peers: BTreeSet<PeerId>,
+}
+
+impl PodView {
+    pub fn new(dna: DnaManifest) -> Self {
+        PodView {
+            hash: dna.dna_hash(),
+            dna,
+            authors: BTreeMap::new(),
+            gone: BTreeSet::new(),
+            blocked: BTreeSet::new(),
+            approved: BTreeSet::new(),
+            peers: BTreeSet::new(),
+        }
+    }
+
+    /// A member who may be served pod data: joined, not gone, not blocked.
+    pub fn is_current_member(&self, agent: &AgentKey) -> bool {
+        let key = agent.key_hash();
+        self.authors.contains_key(&key) && !self.gone.contains(&key) && !self.blocked.contains(&key)
+    }
+
+    /// True if the pod has data-residency rules and `region` is not allowed by them.
+    pub fn region_refused(&self, region: Option<&str>) -> bool {
+        let allowed = &self.dna.properties.allowed_regions;
+        !allowed.is_empty() && !region.is_some_and(|r| allowed.iter().any(|a| a == r))
+    }
+
+    /// Learns from a record that was just accepted. `decided` resolves a decision's proposal.
+    pub fn note(&mut self, record: &Record, decided: impl Fn(&ActionHash) -> Option<ProposalKind>) {
+        let author = record.action().author;
+        let key = author.key_hash();
+        if matches!(record.action().body, ActionBody::Genesis { .. }) {
+            self.authors.insert(key, author);
+        } else if is_entry(record, ZOME_MEMBERSHIP, LEAVE) {
+            self.gone.insert(key);
+        } else if is_entry(record, ZOME_CONTENT, APPROVAL) {
+            if let Ok(Some(approval)) = decode::<Approval>(record, "approval") {
+                self.approved.insert((approval.content, approval.protocol));
+            }
+        } else if is_entry(record, ZOME_GOVERNANCE, DECISION) {
+            match decided(&record.hash()) {
+                Some(ProposalKind::Remove { member }) => {
+                    self.gone.insert(member);
+                }
+                Some(ProposalKind::Emergency(EmergencyMeasure::BlockMember(member))) => {
+                    self.blocked.insert(member);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the entry of `record` may be shown to `reader` (a current member, or the
+    /// author). Private entries never leave their author's node; content under a protocol
+    /// that needs approval is shown only to its author until approved.
+    pub fn entry_visible_to(&self, record: &Record, reader: &AgentKey) -> bool {
+        let Some(entry_ref) = record.action().body.entry_ref() else {
+            return false;
+        };
+        if entry_ref.visibility == Visibility::Private {
+            return false;
+        }
+        if &record.action().author == reader {
+            return true;
+        }
+        !self.awaits_approval(record)
+    }
+
+    /// Whether anyone at all may receive the entry of `record` through gossip.
+    pub fn entry_is_public(&self, record: &Record) -> bool {
+        record
+            .action()
+            .body
+            .entry_ref()
+            .is_some_and(|e| e.visibility == Visibility::Public)
+            && !self.awaits_approval(record)
+    }
+
+    fn awaits_approval(&self, record: &Record) -> bool {
+        if !is_entry(record, ZOME_CONTENT, CONTENT) {
+            return false;
+        }
+        let Ok(Some(content)) = decode::<Content>(record, "content") else {
+            return false;
+        };
+        let root = match &record.action().body {
+            ActionBody::Update { original, .. } => *original,
+            _ => record.hash(),
+        };
+        content.protocols.iter().any(|tag| {
+            let needs = self
+                .dna
+                .properties
+                .cultural_protocols
+                .iter()
+                .any(|p| &p.name == tag && p.requires_steward_approval);
+            needs
+                && !self.approved.contains(&(record.hash(), tag.clone()))
+                && !self.approved.contains(&(root, tag.clone()))
+        })
+    }
+}
+
+/// Resolves a decision's proposal kind through a validation context.
+pub(crate) fn proposal_kind_of(
+    ctx: &dyn myco_dna::ValidationContext,
+    decision: &ActionHash,
+) -> Option<ProposalKind> {
+    decided_proposal(decision, ctx).ok().map(|(_, p)| p.kind)
+}
