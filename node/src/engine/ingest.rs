@@ -47,6 +47,16 @@ pub(crate) enum Judgement {
     },
 }
 
+/// Why a record stopped at the cheap checks.
+enum Screened {
+    /// Not worth anything, but no fault (duplicate, unknown pod, blocked author).
+    Ignore(Option<String>),
+    /// Wrong for this pod: the sender is at fault.
+    Reject(String),
+    /// It fails a shape check (hash, entry hash, size, genesis position).
+    Malformed(String),
+}
+
 /// How far the chain goes, counting records accepted earlier in the same batch.
 type Heads = BTreeMap<ChainId, SignedAction>;
 
@@ -175,7 +185,15 @@ impl<S: Store> Engine<S> {
         for incoming in batch {
             match self.screen(&pod, &incoming.record) {
                 Ok(()) => candidates.push(incoming),
-                Err((verdict, reason)) => {
+                Err(screened) => {
+                    let (verdict, reason) = match screened {
+                        Screened::Ignore(reason) => (GossipVerdict::Ignore, reason),
+                        Screened::Reject(reason) => (GossipVerdict::Reject, Some(reason)),
+                        Screened::Malformed(reason) => {
+                            self.warrant_if_signed(&incoming.record, &reason);
+                            (GossipVerdict::Reject, Some(reason))
+                        }
+                    };
                     if let Some(reason) = reason {
                         self.event(Event::Rejected {
                             pod,
@@ -258,31 +276,39 @@ impl<S: Store> Engine<S> {
 
     /// Cheap checks before any signature: right pod, not held yet, author not blocked, sound
     /// shape. Errors carry the gossip verdict and, for real refusals, a reason.
-    fn screen(
-        &self,
-        pod: &DnaHash,
-        record: &Record,
-    ) -> Result<(), (super::GossipVerdict, Option<String>)> {
+    fn screen(&self, pod: &DnaHash, record: &Record) -> Result<(), Screened> {
         let Some(view) = self.pods.get(pod) else {
-            return Err((super::GossipVerdict::Ignore, None));
+            return Err(Screened::Ignore(None));
         };
         if &record.action().pod != pod {
-            return Err((
-                super::GossipVerdict::Reject,
-                Some("record belongs to another pod".into()),
-            ));
+            return Err(Screened::Reject("record belongs to another pod".into()));
         }
         let hash = record.hash();
         if self.limbo.contains(&hash) || matches!(self.store.get(&hash), Ok(Some(_))) {
-            return Err((super::GossipVerdict::Ignore, None));
+            return Err(Screened::Ignore(None));
         }
         if view.blocked.contains(&record.action().author.key_hash()) {
-            return Err((
-                super::GossipVerdict::Ignore,
-                Some("the author is blocked in this pod by a warrant".into()),
-            ));
+            return Err(Screened::Ignore(Some(
+                "the author is blocked in this pod by a warrant".into(),
+            )));
         }
-        check_record_shape(record).map_err(|e| (super::GossipVerdict::Reject, Some(e.to_string())))
+        check_record_shape(record).map_err(|e| Screened::Malformed(e.to_string()))
+    }
+
+    /// A record that fails its shape checks but carries its author's valid signature over the
+    /// claimed hash proves that the author signed something invalid: warrant them.
+    fn warrant_if_signed(&mut self, record: &Record, reason: &str) {
+        let signed = &record.signed;
+        if myco_dna::signing::verify_strict(&signed.action.author, &signed.hash, &signed.signature)
+            .is_ok()
+        {
+            let check = reason.split(':').next().unwrap_or("shape").to_string();
+            self.issue_warrant(Warrant::Invalid {
+                record: Box::new(record.clone()),
+                check,
+                reason: reason.to_string(),
+            });
+        }
     }
 
     /// Where the record stands against its chain, then what the zomes say.
@@ -451,7 +477,67 @@ impl<S: Store> Engine<S> {
             }
         }
         tracing::warn!(pod = %warrant.pod(), offender = %offender, "warrant issued; author blocked");
+        // Pass it on to every peer that proved it is a current member, so all of them block
+        // the offender. Each node passes a warrant on once: a second copy finds the author
+        // blocked already.
+        let pod = *warrant.pod();
+        let members: Vec<PeerId> = self
+            .pods
+            .get(&pod)
+            .map(|v| {
+                v.bound
+                    .iter()
+                    .filter(|(_, a)| v.is_current_member(a))
+                    .map(|(p, _)| p.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let bytes = serde_bytes::ByteBuf::from(warrant.to_bytes());
+        for peer in members {
+            let request = SyncRequest::Warrant {
+                pod,
+                warrant: bytes.clone(),
+            };
+            self.request(self.now, &peer, Asked::Push, request);
+        }
         self.event(Event::Warrant(Box::new(warrant)));
+    }
+
+    /// A warrant from a peer: checked here before the offender is blocked. A fork proves
+    /// itself; an invalid record is validated again against what this node holds.
+    pub(crate) fn on_warrant(&mut self, warrant: Warrant) {
+        if warrant.verify().is_err() {
+            return;
+        }
+        let confirmed = match &warrant {
+            Warrant::Fork { .. } => true,
+            Warrant::Invalid { record, .. } => {
+                let pod = record.action().pod;
+                match self.pods.get(&pod) {
+                    None => false,
+                    Some(view) => {
+                        if check_record_shape(record).is_err() {
+                            true
+                        } else {
+                            let pending = BTreeMap::new();
+                            let ctx = StoreContext {
+                                store: &self.store,
+                                pod,
+                                chain: ChainId::of(record),
+                                pending: &pending,
+                            };
+                            matches!(
+                                myco_zomes::validate(record, &view.dna, &ctx),
+                                Verdict::Invalid(_)
+                            )
+                        }
+                    }
+                }
+            }
+        };
+        if confirmed {
+            self.issue_warrant(warrant);
+        }
     }
 
     /// What follows from a record being stored.

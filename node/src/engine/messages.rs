@@ -138,6 +138,13 @@ pub enum SyncRequest {
         /// The hashes.
         hashes: Vec<ActionHash>,
     },
+    /// A warrant, passed from member to member so every node blocks the offender.
+    Warrant {
+        /// The pod.
+        pod: DnaHash,
+        /// The warrant's canonical bytes.
+        warrant: ByteBuf,
+    },
     /// Records offered for validation: how a joining agent hands its Genesis to the pod.
     Push {
         /// The pod.
@@ -154,6 +161,7 @@ impl SyncRequest {
             SyncRequest::Heights { pod, .. }
             | SyncRequest::Range { pod, .. }
             | SyncRequest::Get { pod, .. }
+            | SyncRequest::Warrant { pod, .. }
             | SyncRequest::Push { pod, .. } => pod,
         }
     }
@@ -180,6 +188,9 @@ pub enum SyncResponse {
     },
     /// The pushed records were taken for validation.
     Pushed,
+    /// The requester is not a current member in this node's view: pod data is served to
+    /// members only. A joining node answers this by pushing its Genesis.
+    NotAMember,
     /// The request was refused, and why.
     Refused {
         /// A reason a person can act on.

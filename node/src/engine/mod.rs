@@ -103,6 +103,8 @@ pub struct Engine<S: Store> {
     pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
     sync_round: u64,
+    /// The time of the input being handled.
+    now: u64,
     timers_armed: bool,
     outputs: Vec<Output>,
 }
@@ -131,6 +133,7 @@ impl<S: Store> Engine<S> {
             pending_gossip: BTreeMap::new(),
             bindings: BTreeMap::new(),
             sync_round: 0,
+            now: 0,
             timers_armed: false,
             outputs: Vec::new(),
         }
@@ -213,6 +216,7 @@ impl<S: Store> Engine<S> {
 
     /// Handles one input at time `now` (µs since the Unix epoch) and returns what to do.
     pub fn handle(&mut self, now: u64, input: Input) -> Vec<Output> {
+        self.now = now;
         if !self.timers_armed {
             self.timers_armed = true;
             self.set_timer(now + self.config.sync_interval_micros, Timer::Sync);

@@ -50,10 +50,24 @@ impl<S: Store> Engine<S> {
                 self.ingest(now, pod, batch);
                 SyncResponse::Pushed
             }
+            SyncRequest::Warrant { warrant, .. } => match myco_dna::Warrant::from_bytes(&warrant) {
+                Ok(warrant) if warrant.pod() == &pod => {
+                    self.on_warrant(warrant);
+                    SyncResponse::Pushed
+                }
+                Ok(_) => refused("the warrant is for another pod".into()),
+                Err(error) => refused(format!("the warrant does not decode: {error}")),
+            },
             SyncRequest::Heights { binding, after, .. } => {
                 match self.check_binding(now, from, &pod, &binding) {
-                    Err(reason) => refused(reason),
-                    Ok(_) => self.heights(&pod, after),
+                    Err(Denied::NotAMember) => SyncResponse::NotAMember,
+                    Err(denied) => refused(denied.to_string()),
+                    Ok(agent) => {
+                        if let Some(view) = self.pods.get_mut(&pod) {
+                            view.bound.insert(from.clone(), agent);
+                        }
+                        self.heights(&pod, after)
+                    }
                 }
             }
             SyncRequest::Range {
@@ -65,7 +79,7 @@ impl<S: Store> Engine<S> {
             } => {
                 let reader = match self.check_binding(now, from, &pod, &binding) {
                     Ok(reader) => reader,
-                    Err(reason) => return refused(reason),
+                    Err(denied) => return refused(denied.to_string()),
                 };
                 let Some(agent) = self.pods[&pod].authors.get(&author).copied() else {
                     return SyncResponse::Records {
@@ -87,7 +101,7 @@ impl<S: Store> Engine<S> {
             } => {
                 let reader = match self.check_binding(now, from, &pod, &binding) {
                     Ok(reader) => reader,
-                    Err(reason) => return refused(reason),
+                    Err(denied) => return refused(denied.to_string()),
                 };
                 let records = hashes
                     .iter()
@@ -106,30 +120,29 @@ impl<S: Store> Engine<S> {
         from: &PeerId,
         pod: &DnaHash,
         binding: &SessionBinding,
-    ) -> Result<AgentKey, String> {
+    ) -> Result<AgentKey, Denied> {
         let terms = &binding.terms;
         if binding.verify().is_err() {
-            return Err("the session binding's signature does not verify".into());
+            return Err(Denied::Binding("its signature does not verify"));
         }
         if terms.peer != from.0 {
-            return Err("the session binding is for another node".into());
+            return Err(Denied::Binding("it is for another node"));
         }
         if &terms.pod != pod {
-            return Err("the session binding is for another pod".into());
+            return Err(Denied::Binding("it is for another pod"));
         }
         if terms.expires.0 <= now {
-            return Err("the session binding has expired; sign a new one".into());
+            return Err(Denied::Binding("it has expired; sign a new one"));
         }
         let view = &self.pods[pod];
         if !view.is_current_member(&terms.agent) {
-            return Err("pod data is served to current members only; join the pod first".into());
+            return Err(Denied::NotAMember);
         }
         if view.region_refused(terms.region.as_deref()) {
-            return Err(format!(
-                "this pod keeps its data in {}; the node declares region {:?}",
-                view.dna.properties.allowed_regions.join(", "),
-                terms.region
-            ));
+            return Err(Denied::Region {
+                allowed: view.dna.properties.allowed_regions.join(", "),
+                declared: terms.region.clone(),
+            });
         }
         Ok(terms.agent)
     }
@@ -179,6 +192,34 @@ impl<S: Store> Engine<S> {
         SyncResponse::Records {
             pod: *pod,
             records: out,
+        }
+    }
+}
+
+/// Why a request for pod data was denied.
+#[derive(Debug)]
+enum Denied {
+    Binding(&'static str),
+    NotAMember,
+    Region {
+        allowed: String,
+        declared: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::Binding(why) => write!(f, "the session binding is not valid: {why}"),
+            Denied::NotAMember => write!(
+                f,
+                "pod data is served to current members only; join the pod first"
+            ),
+            Denied::Region { allowed, declared } => write!(
+                f,
+                "this pod keeps its data in {allowed}; the node declares region {}",
+                declared.as_deref().unwrap_or("none")
+            ),
         }
     }
 }

@@ -143,10 +143,16 @@ impl<S: Store> Engine<S> {
                         author: height.author,
                     };
                     let local = self.store.head(&chain).ok().flatten();
+                    let mut from_seq = local.map_or(0, |l| l.seq + 1);
                     if local.is_some_and(|l| l.seq >= height.seq) {
-                        continue;
+                        // As far as ours: the same record there, or the author forked. Fetch
+                        // their version, and the pipeline turns a fork into a warrant.
+                        let ours = self.store.get_by_seq(&chain, height.seq).ok().flatten();
+                        if ours.is_none_or(|r| r.hash() == height.hash) {
+                            continue;
+                        }
+                        from_seq = height.seq;
                     }
-                    let from_seq = local.map_or(0, |l| l.seq + 1);
                     let author = height.author.key_hash();
                     let limit = self.config.sync_batch as u32;
                     let binding = self.binding(now, &pod);
@@ -173,9 +179,8 @@ impl<S: Store> Engine<S> {
                     }
                 }
             }
-            (Asked::Heights { pod }, SyncResponse::Refused { reason }) => {
-                tracing::debug!(?from, %reason, "heights refused");
-                // Not (yet) a member in the peer's eyes: hand it our own chain to validate.
+            (Asked::Heights { pod }, SyncResponse::NotAMember) => {
+                // Not (yet) a member in the peer's eyes: hand it our Genesis to validate.
                 self.push_own_chain(now, &from, pod);
             }
             (

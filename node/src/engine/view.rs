@@ -28,6 +28,8 @@ pub(crate) struct PodView {
     pub approved: BTreeSet<(ActionHash, String)>,
     /// Peers known to be in the pod.
     pub peers: BTreeSet<PeerId>,
+    /// Peers that showed a valid member binding, and for whom.
+    pub bound: BTreeMap<PeerId, AgentKey>,
 }
 
 impl PodView {
@@ -40,6 +42,7 @@ impl PodView {
             blocked: BTreeSet::new(),
             approved: BTreeSet::new(),
             peers: BTreeSet::new(),
+            bound: BTreeMap::new(),
         }
     }
 
