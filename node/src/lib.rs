@@ -23,4 +23,5 @@ pub mod cli;
 pub mod datadir;
 pub mod engine;
 pub mod keystore;
+pub mod registry;
 pub mod store;
