@@ -149,11 +149,23 @@ fn batch_equation_holds(items: &[SignedHash<'_>]) -> bool {
     let mut keys = Vec::with_capacity(items.len());
     let mut signatures = Vec::with_capacity(items.len());
     let mut messages: Vec<&[u8]> = Vec::with_capacity(items.len());
+    // A batch usually holds many records of few authors: parse each key once.
+    let mut parsed: Vec<(&AgentKey, VerifyingKey)> = Vec::new();
     for item in items {
-        let Ok(key) = VerifyingKey::from_bytes(item.author.as_bytes()) else {
-            return false;
+        let key = match parsed.iter().find(|(author, _)| *author == item.author) {
+            Some((_, key)) => *key,
+            None => {
+                let Ok(key) = VerifyingKey::from_bytes(item.author.as_bytes()) else {
+                    return false;
+                };
+                if key.is_weak() {
+                    return false;
+                }
+                parsed.push((item.author, key));
+                key
+            }
         };
-        if key.is_weak() || r_is_small_order(item.signature) {
+        if r_is_small_order(item.signature) {
             return false;
         }
         keys.push(key);

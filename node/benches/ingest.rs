@@ -16,6 +16,17 @@
 //! - `pipeline_batch`: the same, with the signatures of each chunk checked together by
 //!   `check_signatures`.
 //!
+//! Two more runs measure what app validation (the zomes) adds, on records that zomes really
+//! judge: stories in the `territory-dk` example pod, each a `content` entry with consent,
+//! principles and attribution (about 600 bytes on the wire).
+//!
+//! - `content_system_only`: the batch pipeline on those records.
+//! - `content_with_zomes`: the same, plus `myco_zomes::validate` on every record against a
+//!   store-backed context, as the engine does.
+//!
+//! The goal is that app validation adds at most 20% to the per-record cost:
+//! `app_overhead` = time with zomes / time without − 1.
+//!
 //! The last stdout line is JSON with the three rates (records/s, from criterion's mean
 //! estimates) and each pipeline's ratio to the baseline:
 //!
@@ -61,6 +72,8 @@ const GROUP: &str = "ingest";
 const BASELINE: &str = "baseline_verify_strict";
 const SINGLE: &str = "pipeline_single";
 const BATCH: &str = "pipeline_batch";
+const CONTENT_SYSTEM: &str = "content_system_only";
+const CONTENT_ZOMES: &str = "content_with_zomes";
 
 fn main() -> anyhow::Result<()> {
     let started = SystemTime::now();
@@ -75,6 +88,18 @@ fn main() -> anyhow::Result<()> {
     if baseline(&parsed) != RECORDS {
         bail!("the baseline refused a signature");
     }
+    let dna = myco_zomes::load_dna(include_str!("../../dna/examples/territory-dk.toml"))
+        .context("the territory-dk example DNA")?;
+    let content_wire: Vec<Vec<u8>> = build_content_records(&dna)
+        .iter()
+        .map(Record::to_bytes)
+        .collect();
+    let content_bytes =
+        content_wire.iter().map(Vec::len).sum::<usize>() as f64 / content_wire.len() as f64;
+    ingest_content(&content_wire, &mut MemoryStore::new(), None)
+        .context("content_system_only refused a record")?;
+    ingest_content(&content_wire, &mut MemoryStore::new(), Some(&dna))
+        .context("content_with_zomes refused a record")?;
 
     let mut criterion = Criterion::default()
         .sample_size(20)
@@ -107,6 +132,18 @@ fn main() -> anyhow::Result<()> {
                 BatchSize::PerIteration,
             )
         });
+        for (id, dna) in [(CONTENT_SYSTEM, None), (CONTENT_ZOMES, Some(&dna))] {
+            group.bench_function(id, |b| {
+                b.iter_batched(
+                    MemoryStore::new,
+                    |mut store| {
+                        let verdict = ingest_content(black_box(&content_wire), &mut store, dna);
+                        (store, verdict)
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+        }
         group.finish();
     }
     criterion.final_summary();
@@ -123,6 +160,8 @@ fn main() -> anyhow::Result<()> {
     let baseline_rate = rate(BASELINE)?;
     let single_rate = rate(SINGLE)?;
     let batch_rate = rate(BATCH)?;
+    let content_system_rate = rate(CONTENT_SYSTEM)?;
+    let content_zomes_rate = rate(CONTENT_ZOMES)?;
     let line = serde_json::json!({
         "bench": "ingest",
         "records": RECORDS,
@@ -133,6 +172,10 @@ fn main() -> anyhow::Result<()> {
         "ratio_single": round(single_rate / baseline_rate, 3),
         "ratio_batch": round(batch_rate / baseline_rate, 3),
         "baseline": "ed25519_dalek VerifyingKey::verify_strict, keys pre-parsed, same records",
+        "content_record_bytes": round(content_bytes, 1),
+        "content_records_per_s_system_only": round(content_system_rate, 0),
+        "content_records_per_s_with_zomes": round(content_zomes_rate, 0),
+        "app_overhead": round(content_system_rate / content_zomes_rate - 1.0, 3),
     });
     println!("{line}");
     Ok(())
@@ -313,4 +356,126 @@ fn mean_ns(dir: &Path, id: &str, started: SystemTime) -> anyhow::Result<f64> {
 fn round(value: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
     (value * scale).round() / scale
+}
+
+/// `RECORDS` stories in `dna`'s pod from `AUTHORS` members, each chain starting at Genesis.
+fn build_content_records(dna: &myco_dna::DnaManifest) -> Vec<Record> {
+    let pod = dna.dna_hash();
+    let mut authors: Vec<ChainAuthor> = (0..AUTHORS)
+        .map(|i| ChainAuthor::new(SigningKey::from_bytes(&[i as u8 + 101; 32]), pod))
+        .collect();
+    (0..RECORDS)
+        .map(|i| {
+            let author = &mut authors[i % AUTHORS];
+            let now = Timestamp(1_700_000_000_000_000 + i as u64);
+            if author.next_seq() == 0 {
+                return author.genesis(now, Vec::new());
+            }
+            let creator = author.agent().key_hash();
+            let story = myco_zomes::content::Content {
+                title: format!("Story {i}"),
+                body: "A short story told for the community, with its consent recorded.".into(),
+                blob: None,
+                kind: "story".into(),
+                consent: myco_zomes::content::Consent {
+                    community_sharing: true,
+                    attribution_required: true,
+                    ..Default::default()
+                },
+                revenue_share: Some(vec![
+                    myco_zomes::content::Share {
+                        recipient: myco_zomes::content::Recipient::Member(creator),
+                        bp: myco_dna::BasisPoints(8000),
+                    },
+                    myco_zomes::content::Share {
+                        recipient: myco_zomes::content::Recipient::Community,
+                        bp: myco_dna::BasisPoints(2000),
+                    },
+                ]),
+                principles: dna.properties.required_principles.clone(),
+                protocols: Vec::new(),
+                attribution: Some("told by a member".into()),
+            };
+            author.create(
+                now,
+                "content",
+                "content",
+                Visibility::Pod,
+                myco_zomes::codec::encode(&story),
+            )
+        })
+        .collect()
+}
+
+/// What a zome may read during the bench: the store, plus the chunk being validated.
+struct BenchContext<'a> {
+    store: &'a MemoryStore,
+    pending: &'a [Record],
+    chain: ChainId,
+}
+
+impl myco_dna::ValidationContext for BenchContext<'_> {
+    fn get(&self, hash: &myco_dna::ActionHash) -> Option<Record> {
+        self.pending
+            .iter()
+            .find(|r| &r.hash() == hash)
+            .cloned()
+            .or_else(|| self.store.get(hash).ok().flatten())
+    }
+
+    fn author_records(&self, zome: &str, entry_type: &str) -> Vec<Record> {
+        let mut out = self
+            .store
+            .typed_records(&self.chain, zome, entry_type)
+            .unwrap_or_default();
+        out.extend(
+            self.pending
+                .iter()
+                .filter(|r| {
+                    ChainId::of(r) == self.chain && myco_zomes::codec::is_entry(r, zome, entry_type)
+                })
+                .cloned(),
+        );
+        out
+    }
+}
+
+/// The batch pipeline over content records; with `dna`, every record also goes through the
+/// zomes. Returns the number stored.
+fn ingest_content(
+    wire: &[Vec<u8>],
+    store: &mut MemoryStore,
+    dna: Option<&myco_dna::DnaManifest>,
+) -> anyhow::Result<usize> {
+    let mut heads = Heads::new();
+    for chunk in wire.chunks(CHUNK) {
+        let records = chunk
+            .iter()
+            .map(|bytes| {
+                let record = Record::from_bytes(bytes)?;
+                check_record_shape(&record)?;
+                Ok(record)
+            })
+            .collect::<anyhow::Result<Vec<Record>>>()?;
+        let signed: Vec<&SignedAction> = records.iter().map(|r| &r.signed).collect();
+        for verdict in check_signatures(&signed) {
+            verdict?;
+        }
+        for (index, record) in records.iter().enumerate() {
+            link(&mut heads, record)?;
+            if let Some(dna) = dna {
+                let ctx = BenchContext {
+                    store,
+                    pending: &records[..index],
+                    chain: ChainId::of(record),
+                };
+                match myco_zomes::validate(record, dna, &ctx) {
+                    myco_dna::Verdict::Valid => {}
+                    other => bail!("the zomes refused record {index}: {other:?}"),
+                }
+            }
+        }
+        store.append_batch(&records)?;
+    }
+    Ok(wire.len())
 }
