@@ -100,11 +100,12 @@ fn main() -> anyhow::Result<()> {
         full,
     );
     server.resume_pod(dna.clone())?;
+    // territory-dk keeps its data in DK and the EU: the newcomer's node declares DK.
     let mut client = Engine::new(
         config,
         keys[0].clone(),
         client_peer.clone(),
-        None,
+        Some("DK".into()),
         MemoryStore::new(),
     );
     client.resume_pod(dna)?;
@@ -129,6 +130,7 @@ fn main() -> anyhow::Result<()> {
         },
     ));
     let peers = [server_peer, client_peer];
+    let (mut last_held, mut idle_rounds) = (0, 0);
     loop {
         while let Some((to, input)) = queue.pop_front() {
             let outputs = if to == 0 {
@@ -172,6 +174,12 @@ fn main() -> anyhow::Result<()> {
             .sum::<usize>();
         if held >= total {
             break;
+        }
+        // Ten anti-entropy rounds without progress means sync is stuck: say so.
+        idle_rounds = if held > last_held { 0 } else { idle_rounds + 1 };
+        last_held = held;
+        if idle_rounds > 10 {
+            bail!("sync stalled at {held} of {total} records");
         }
         // Idle: jump to the next timer (the next anti-entropy round).
         timers.sort_by_key(|(at, to, _)| (*at, *to));
