@@ -1,5 +1,5 @@
-//! Order does not matter: any permutation of the same records gives the same verdicts and the
-//! same chains on every node.
+//! Order does not matter: any permutation of the same records gives the same verdicts, the same
+//! chains, and the same pod state and figures on every node.
 
 mod common;
 
@@ -81,6 +81,11 @@ proptest! {
         prop_assert_eq!(&verdicts, &reference_verdicts);
         prop_assert!(verdicts.values().all(|v| *v == "valid"));
         prop_assert_eq!(&node.chains, &reference.chains);
+        // The pod state and its transparency figures do not depend on arrival order either.
+        let now = myco_dna::Timestamp(common::T0 + 30 * common::DAY);
+        let folded = myco_zomes::state::fold(&dna, &node.accepted, &[], now);
+        prop_assert_eq!(&folded, &myco_zomes::state::fold(&dna, &reference.accepted, &[], now));
+        prop_assert_eq!(folded.figures.proposals_passed, 2);
     }
 }
 
