@@ -103,24 +103,8 @@ impl<S: Store> Engine<S> {
     /// otherwise only a Have notice; a Withdraw when it narrows or deletes public content;
     /// and a push of a Genesis to the pod's peers.
     fn after_local(&mut self, now: u64, pod: DnaHash, record: &Record) {
-        let empty = BTreeMap::new();
-        if let Some(view) = self.pods.get_mut(&pod) {
-            let ctx = super::context::StoreContext {
-                store: &self.store,
-                pod,
-                chain: ChainId::of(record),
-                pending: &empty,
-            };
-            view.note(record, |h| super::view::proposal_kind_of(&ctx, h));
-        }
-        self.purge_after(pod, record);
+        self.after_accept(pod, record);
         let action = record.action();
-        self.event(Event::Accepted {
-            pod,
-            hash: record.hash(),
-            author: action.author,
-            seq: action.seq,
-        });
         let view: &PodView = &self.pods[&pod];
         let peers: Vec<_> = view.peers.iter().cloned().collect();
         let message = match &action.body {

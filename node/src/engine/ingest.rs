@@ -540,8 +540,10 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    /// What follows from a record being stored.
-    fn after_accept(&mut self, pod: DnaHash, record: &Record) {
+    /// What follows from a record being stored, whoever wrote it: the membership view learns
+    /// from it, purges it calls for are done, it is reported, and gossip waiting on it is
+    /// accepted.
+    pub(crate) fn after_accept(&mut self, pod: DnaHash, record: &Record) {
         let empty = BTreeMap::new();
         if let Some(view) = self.pods.get_mut(&pod) {
             let ctx = StoreContext {
