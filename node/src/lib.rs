@@ -19,9 +19,17 @@
 // Library code may not unwrap input; tests may.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+#[cfg(feature = "net")]
+pub mod api;
 pub mod cli;
+#[cfg(feature = "net")]
+pub mod daemon;
 pub mod datadir;
+#[cfg(feature = "net")]
+pub mod devnet;
 pub mod engine;
 pub mod keystore;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod registry;
 pub mod store;

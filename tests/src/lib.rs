@@ -30,9 +30,31 @@
 //! ```
 
 use std::fmt;
+use std::path::PathBuf;
 
 use myco_dna::{agent_key_of, blake2b_256, ActionHash, DnaHash, Entry, SigningKey};
 use myco_node::store::ChainId;
+
+/// The `myco` binary built next to the running test: `target/<profile>/myco`, found from
+/// the test executable's path (`target/<profile>/deps/<test>`). `cargo test --workspace`
+/// builds it, because `myco-node` has integration tests.
+///
+/// # Panics
+/// With a message saying how to build it, when it is not there: a test cannot run without it.
+pub fn myco_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test executable lives in target/<profile>/deps");
+    let binary = profile_dir.join("myco");
+    assert!(
+        binary.is_file(),
+        "the myco binary is not at {}; build it first with `cargo build -p myco-node` (or run `cargo test --workspace`)",
+        binary.display()
+    );
+    binary
+}
 
 /// The pod every crash-test chain belongs to. Any fixed value works: the store does not
 /// interpret pods, and a fixed one lets the test name the chain from the seed alone.

@@ -5,11 +5,21 @@
 //! Exit codes: 0 success, 1 failure, 2 bad usage.
 
 mod chain;
+#[cfg(feature = "net")]
+mod devnet;
 mod dna;
 mod init;
 mod key;
 mod output;
 mod passphrase;
+#[cfg(feature = "net")]
+mod pod;
+#[cfg(feature = "net")]
+mod query;
+#[cfg(feature = "net")]
+mod run;
+#[cfg(feature = "net")]
+mod write;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,7 +35,12 @@ Examples:
   myco --data-dir ./alice init --json     create one in ./alice, print it as JSON
   myco key show                           print the agent's public key
   myco chain verify --repair              check every stored chain and repair damage
-  myco dna check pod.toml                 check a DNA manifest and print its pod id";
+  myco dna check pod.toml                 check a DNA manifest and print its pod id
+  myco run                                start the daemon (then use the commands below)
+  myco pod create --dna pod.toml          create a pod as one of its founders
+  myco publish --pod dna_... --title Hi   publish content
+  myco lookup kh_...                      find a person's pods and public profile
+  myco devnet --pods 2 --nodes 3          run a local test network and report on it";
 
 /// The `myco` command line.
 #[derive(Debug, Parser)]
@@ -78,6 +93,61 @@ pub enum Command {
     /// Work with DNA manifests (pod definitions)
     #[command(subcommand, after_help = dna::EXAMPLES)]
     Dna(dna::DnaCommand),
+    /// Run the daemon: host the agent in its pods, serve the local API
+    #[cfg(feature = "net")]
+    #[command(after_help = run::RUN_EXAMPLES)]
+    Run(run::NetArgs),
+    /// Run a bootstrap peer: registry DHT server and rendezvous point, no agent data
+    #[cfg(feature = "net")]
+    #[command(after_help = run::BOOTSTRAP_EXAMPLES)]
+    Bootstrap(run::NetArgs),
+    /// Show the running daemon's status
+    #[cfg(feature = "net")]
+    #[command(after_help = query::STATUS_EXAMPLES)]
+    Status,
+    /// Create, join and list pods
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = pod::EXAMPLES)]
+    Pod(pod::PodCommand),
+    /// Publish content in a pod
+    #[cfg(feature = "net")]
+    #[command(after_help = write::PUBLISH_EXAMPLES)]
+    Publish(write::PublishArgs),
+    /// Set your profile in a pod
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = write::PROFILE_EXAMPLES)]
+    Profile(write::ProfileCommand),
+    /// Open a proposal
+    #[cfg(feature = "net")]
+    #[command(after_help = write::PROPOSE_EXAMPLES)]
+    Propose(write::ProposeArgs),
+    /// Vote on a proposal
+    #[cfg(feature = "net")]
+    #[command(after_help = write::VOTE_EXAMPLES)]
+    Vote(write::VoteArgs),
+    /// Record the decision on a proposal that has enough yes votes
+    #[cfg(feature = "net")]
+    #[command(after_help = write::DECIDE_EXAMPLES)]
+    Decide(write::DecideArgs),
+    /// Approve content under a cultural protocol, as a steward
+    #[cfg(feature = "net")]
+    #[command(after_help = write::APPROVE_EXAMPLES)]
+    Approve(write::ApproveArgs),
+    /// Delete one of your records; every member purges its entry
+    #[cfg(feature = "net")]
+    #[command(after_help = write::DELETE_EXAMPLES)]
+    Delete(write::DeleteArgs),
+    /// Look a person up by key hash: their pods, and their profile if public
+    #[cfg(feature = "net")]
+    #[command(after_help = query::LOOKUP_EXAMPLES)]
+    Lookup {
+        /// The key hash (kh_…)
+        key_hash: String,
+    },
+    /// Run a local test network of real daemons, play scenarios, report
+    #[cfg(feature = "net")]
+    #[command(after_help = devnet::EXAMPLES)]
+    Devnet(devnet::DevnetArgs),
 }
 
 /// Runs `myco` with the process's arguments and returns its exit code.
@@ -90,7 +160,7 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };
-    init_logging();
+    init_logging(default_log_level(&cli.command));
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -111,12 +181,47 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Key(command) => key::run(&ctx, command),
         Command::Chain(command) => chain::run(&ctx, command),
         Command::Dna(command) => dna::run(&ctx, command),
+        #[cfg(feature = "net")]
+        Command::Run(args) => run::run(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Bootstrap(args) => run::bootstrap(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Status => query::status(&ctx),
+        #[cfg(feature = "net")]
+        Command::Pod(command) => pod::run(&ctx, command),
+        #[cfg(feature = "net")]
+        Command::Publish(args) => write::publish(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Profile(command) => write::profile(&ctx, command),
+        #[cfg(feature = "net")]
+        Command::Propose(args) => write::propose(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Vote(args) => write::vote(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Decide(args) => write::decide(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Approve(args) => write::approve(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Delete(args) => write::delete(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Lookup { key_hash } => query::lookup(&ctx, &key_hash),
+        #[cfg(feature = "net")]
+        Command::Devnet(args) => devnet::run(&ctx, args),
     }
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG`; commands default to warnings only.
-fn init_logging() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+/// Long-running commands say what they do at info level; one-shot commands only warn.
+fn default_log_level(command: &Command) -> &'static str {
+    match command {
+        #[cfg(feature = "net")]
+        Command::Run(_) | Command::Bootstrap(_) => "info",
+        _ => "warn",
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG`, else at `default` level.
+fn init_logging(default: &str) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // Fails only if a subscriber is already set, and then that one is used.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

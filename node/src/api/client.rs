@@ -1,0 +1,163 @@
+//! A blocking client of the local API, for the CLI, `myco devnet` and tests. It finds the
+//! daemon through the data dir: the address in [`ADDR_FILE`](super::ADDR_FILE) and the token
+//! in [`TOKEN_FILE`](super::TOKEN_FILE).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::types::ErrorBody;
+use super::{ADDR_FILE, TOKEN_FILE};
+
+/// How long one API call may take: a lookup crosses the network and may take a while.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Largest answer read: a pod's folded state of many records can be large.
+pub const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The daemon's files are not in the data dir: it is not running.
+    #[error("no running daemon for data dir {dir}: start one with `myco run` (cannot read {file}: {source})")]
+    NotRunning {
+        /// The data dir.
+        dir: String,
+        /// The missing file.
+        file: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The daemon could not be reached.
+    #[error("cannot reach the daemon's API at {address}: {detail}; is `myco run` still running?")]
+    Unreachable {
+        /// Its address.
+        address: String,
+        /// Why.
+        detail: String,
+    },
+    /// The daemon answered with an error.
+    #[error("{message} (HTTP {status})")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// The daemon's message.
+        message: String,
+    },
+    /// The answer did not parse.
+    #[error("the daemon's answer does not parse: {0}")]
+    BadAnswer(String),
+}
+
+/// A client of one daemon's API.
+pub struct ApiClient {
+    base: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl ApiClient {
+    /// A client of the daemon running on `data_dir`.
+    pub fn for_data_dir(data_dir: &Path) -> Result<Self, ClientError> {
+        let read = |file: &'static str| {
+            std::fs::read_to_string(data_dir.join(file)).map_err(|source| ClientError::NotRunning {
+                dir: data_dir.display().to_string(),
+                file,
+                source,
+            })
+        };
+        let address = read(ADDR_FILE)?;
+        let token = read(TOKEN_FILE)?;
+        Ok(Self::new(address.trim(), token.trim()))
+    }
+
+    /// A client of the API at `address` (`127.0.0.1:PORT`) with `token`.
+    pub fn new(address: &str, token: &str) -> Self {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(CALL_TIMEOUT))
+            .build()
+            .into();
+        ApiClient {
+            base: format!("http://{address}"),
+            token: token.to_string(),
+            agent,
+        }
+    }
+
+    fn finish<T: DeserializeOwned>(
+        &self,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        let mut response = result.map_err(|e| ClientError::Unreachable {
+            address: self.base.clone(),
+            detail: e.to_string(),
+        })?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()
+            .map_err(|e| ClientError::BadAnswer(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            let message = serde_json::from_str::<ErrorBody>(&text).map_or(text, |e| e.error);
+            return Err(ClientError::Refused { status, message });
+        }
+        serde_json::from_str(&text).map_err(|e| ClientError::BadAnswer(e.to_string()))
+    }
+
+    /// `GET path`, as JSON.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let result = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call();
+        self.finish(result)
+    }
+
+    /// `GET path`, as text (the page, the metrics).
+    pub fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let result = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call();
+        let mut response = result.map_err(|e| ClientError::Unreachable {
+            address: self.base.clone(),
+            detail: e.to_string(),
+        })?;
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_ANSWER_BYTES)
+            .read_to_string()
+            .map_err(|e| ClientError::BadAnswer(e.to_string()))?;
+        if !(200..300).contains(&status) {
+            return Err(ClientError::Refused {
+                status,
+                message: text,
+            });
+        }
+        Ok(text)
+    }
+
+    /// `POST path` with a JSON body, answered with JSON.
+    pub fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::BadAnswer(e.to_string()))?;
+        let result = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Content-Type", "application/json")
+            .send(&bytes[..]);
+        self.finish(result)
+    }
+}

@@ -1,0 +1,348 @@
+//! The API's routes: each parses its input, asks the driver, and answers JSON (or HTML).
+
+use std::str::FromStr;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use myco_dna::{ActionHash, DnaHash, KeyHash, Timestamp, Visibility};
+use myco_zomes::membership::Profile;
+use serde::Serialize;
+
+use super::types::{
+    ApproveRequest, DecideRequest, DeleteRequest, JoinRequest, LookupView, PodSummary,
+    ProfileRequestBody, ProposeRequest, PublishRequest, RecordView, StatusView, VoteRequest,
+    Written,
+};
+use super::{ApiError, ApiJson, AppState};
+use crate::daemon::writes::{self, Write};
+use crate::daemon::{Command, PodSnapshot};
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/status", get(status))
+        .route("/pods", get(list_pods).post(create_pod))
+        .route("/pods/join", post(join_pod))
+        .route("/pods/{pod}/state", get(pod_state))
+        .route("/pods/{pod}/page", get(pod_page))
+        .route("/pods/{pod}/content", post(publish))
+        .route("/pods/{pod}/profile", post(set_profile))
+        .route("/pods/{pod}/proposals", post(propose))
+        .route("/pods/{pod}/votes", post(vote))
+        .route("/pods/{pod}/decisions", post(decide))
+        .route("/pods/{pod}/approvals", post(approve))
+        .route("/pods/{pod}/delete", post(delete))
+        .route("/records/{hash}", get(record))
+        .route("/lookup/{key}", get(lookup))
+        .route("/metrics", get(metrics))
+}
+
+fn parse<T: FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
+    text.trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("`{text}` is not a valid {what}")))
+}
+
+fn visibility(text: &str) -> Result<Visibility, ApiError> {
+    writes::parse_visibility(text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "visibility `{text}` is not one of public, pod, private"
+        ))
+    })
+}
+
+async fn status(State(state): State<AppState>) -> Result<Json<StatusView>, ApiError> {
+    Ok(Json(state.ask(Command::Status).await?))
+}
+
+async fn list_pods(State(state): State<AppState>) -> Result<Json<Vec<PodSummary>>, ApiError> {
+    Ok(Json(state.ask(Command::ListPods).await?))
+}
+
+async fn host(
+    state: &AppState,
+    request: JoinRequest,
+    create: bool,
+) -> Result<Json<PodSummary>, ApiError> {
+    let proof = decode_hex(&request.membrane_proof_hex)
+        .ok_or_else(|| ApiError::bad_request("membrane_proof_hex is not hex"))?;
+    let reply = state
+        .ask(|reply| Command::JoinPod {
+            manifest: request.manifest,
+            membrane_proof: proof,
+            create,
+            reply,
+        })
+        .await?;
+    reply.map(Json).map_err(ApiError::refused)
+}
+
+async fn create_pod(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<JoinRequest>,
+) -> Result<Json<PodSummary>, ApiError> {
+    host(&state, request, true).await
+}
+
+async fn join_pod(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<JoinRequest>,
+) -> Result<Json<PodSummary>, ApiError> {
+    host(&state, request, false).await
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim();
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|b| u8::from_str_radix(b, 16).ok())
+        })
+        .collect()
+}
+
+async fn write(state: &AppState, pod: DnaHash, write: Write) -> Result<Json<Written>, ApiError> {
+    let hash = state
+        .ask(|reply| Command::Author { pod, write, reply })
+        .await?
+        .map_err(ApiError::refused)?;
+    Ok(Json(Written {
+        pod: pod.to_string(),
+        hash: hash.to_string(),
+    }))
+}
+
+async fn snapshot(state: &AppState, pod: DnaHash) -> Result<PodSnapshot, ApiError> {
+    state
+        .ask(|reply| Command::PodRecords { pod, reply })
+        .await?
+        .map_err(ApiError::refused)
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<PublishRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let visibility = visibility(&request.visibility)?;
+    write(
+        &state,
+        pod,
+        Write::Content {
+            request: Box::new(request),
+            visibility,
+        },
+    )
+    .await
+}
+
+async fn set_profile(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<ProfileRequestBody>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let visibility = match &request.visibility {
+        Some(v) => visibility(v)?,
+        None if request.profile_public => Visibility::Public,
+        None => Visibility::Pod,
+    };
+    let profile = Profile {
+        username: request.username,
+        display_name: request.display_name,
+        bio: request.bio,
+        avatar: None,
+        profile_public: request.profile_public,
+        contact: None,
+    };
+    write(
+        &state,
+        pod,
+        Write::Profile {
+            profile,
+            visibility,
+        },
+    )
+    .await
+}
+
+async fn propose(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<ProposeRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let member = request
+        .member
+        .as_deref()
+        .map(|m| parse::<KeyHash>(m, "key hash (kh_…)"))
+        .transpose()?;
+    let role = request
+        .role
+        .as_deref()
+        .map(|r| {
+            writes::parse_role(r).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "role `{r}` is not one of steward, manager, treasurer, archivist"
+                ))
+            })
+        })
+        .transpose()?;
+    let kind = writes::proposal_kind(&request.kind, member, role, request.detail)
+        .map_err(ApiError::bad_request)?;
+    write(
+        &state,
+        pod,
+        Write::Propose {
+            kind,
+            text: request.text,
+        },
+    )
+    .await
+}
+
+async fn vote(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<VoteRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let proposal: ActionHash = parse(&request.proposal, "proposal hash (act_…)")?;
+    let choice = writes::parse_choice(&request.choice).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "choice `{}` is not one of yes, no, abstain",
+            request.choice
+        ))
+    })?;
+    write(&state, pod, Write::Vote { proposal, choice }).await
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<DecideRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let proposal: ActionHash = parse(&request.proposal, "proposal hash (act_…)")?;
+    write(&state, pod, Write::Decide { proposal }).await
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<ApproveRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let content: ActionHash = parse(&request.content, "content hash (act_…)")?;
+    let grant = request
+        .grant
+        .as_deref()
+        .map(|g| parse::<ActionHash>(g, "decision hash (act_…)"))
+        .transpose()?;
+    write(
+        &state,
+        pod,
+        Write::Approve {
+            content,
+            protocol: request.protocol,
+            grant,
+        },
+    )
+    .await
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<DeleteRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let target: ActionHash = parse(&request.target, "record hash (act_…)")?;
+    write(&state, pod, Write::Delete { target }).await
+}
+
+/// `GET /pods/{pod}/state`.
+#[derive(Serialize)]
+struct StateView {
+    pod: String,
+    name: String,
+    state: myco_zomes::state::PodState,
+    dashboard: myco_zomes::state::StorytellerDashboard,
+}
+
+async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
+    let pod: DnaHash = parse(pod, "pod id (dna_…)")?;
+    let snapshot = snapshot(state, pod).await?;
+    let now = Timestamp(crate::daemon::now_micros());
+    tokio::task::spawn_blocking(move || {
+        let folded =
+            myco_zomes::state::fold(&snapshot.dna, &snapshot.records, &snapshot.warrants, now);
+        StateView {
+            pod: pod.to_string(),
+            name: snapshot.dna.name.clone(),
+            dashboard: folded.storyteller(&snapshot.me),
+            state: folded,
+        }
+    })
+    .await
+    .map_err(|_| ApiError::unavailable())
+}
+
+async fn pod_state(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let view = fold(&state, &pod).await?;
+    Ok(Json(view))
+}
+
+async fn pod_page(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+) -> Result<Html<String>, ApiError> {
+    let view = fold(&state, &pod).await?;
+    Ok(Html(super::page::render(
+        &view.name,
+        &view.pod,
+        &view.state,
+        &view.dashboard,
+    )))
+}
+
+async fn record(
+    State(state): State<AppState>,
+    Path(hash): Path<String>,
+) -> Result<Json<RecordView>, ApiError> {
+    let hash: ActionHash = parse(&hash, "record hash (act_…)")?;
+    Ok(Json(
+        state.ask(|reply| Command::Record { hash, reply }).await?,
+    ))
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<LookupView>, ApiError> {
+    let key: KeyHash = parse(&key, "key hash (kh_…)")?;
+    let view = state.ask(|reply| Command::Lookup { key, reply }).await?;
+    if view.found {
+        crate::daemon::metrics::Metrics::inc(&state.metrics.lookups_ok_total);
+    } else {
+        crate::daemon::metrics::Metrics::inc(&state.metrics.lookups_failed_total);
+    }
+    Ok(Json(view))
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

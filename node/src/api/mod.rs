@@ -1,0 +1,233 @@
+//! # The local API: HTTP/JSON on 127.0.0.1, and the transparency page
+//!
+//! Every call needs `Authorization: Bearer <token>`, where the token is read from the `0600`
+//! file [`TOKEN_FILE`] in the data dir, made afresh each time the daemon starts (as Bitcoin
+//! Core's cookie file). The address the API listens on is written to [`ADDR_FILE`], so the
+//! CLI ([`client`]) needs nothing but the data dir. Bodies are bounded ([`types::MAX_BODY_BYTES`])
+//! and malformed ones get a 400 with `{"error": "..."}`.
+//!
+//! | method and path | what |
+//! |---|---|
+//! | `GET /status` | the node, its peers and pods |
+//! | `GET /pods`, `POST /pods`, `POST /pods/join` | list, create (as a founder), join |
+//! | `POST /pods/{pod}/content`, `/profile`, `/proposals`, `/votes`, `/decisions`, `/approvals`, `/delete` | writes |
+//! | `GET /pods/{pod}/state` | the folded pod state and this agent's dashboard, as JSON |
+//! | `GET /pods/{pod}/page` | the transparency page, as HTML |
+//! | `GET /records/{hash}` | whether a record is stored here |
+//! | `GET /lookup/{key_hash}` | registry lookup and public profile |
+//! | `GET /metrics` | Prometheus metrics |
+
+pub mod client;
+mod handlers;
+mod page;
+pub mod types;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rand_core::{OsRng, RngCore};
+use serde::de::DeserializeOwned;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::daemon::metrics::Metrics;
+use crate::daemon::Command;
+use types::{ErrorBody, MAX_BODY_BYTES};
+
+/// The API token file's name inside the data dir.
+pub const TOKEN_FILE: &str = "api.token";
+/// The file holding the API's address (`127.0.0.1:PORT`).
+pub const ADDR_FILE: &str = "api.addr";
+
+/// Why the API could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A file or the socket failed.
+    #[error("cannot {action}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    commands: mpsc::Sender<Command>,
+    token: Arc<String>,
+    metrics: Arc<Metrics>,
+}
+
+/// An API error: a status and a message for a person.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn unavailable() -> Self {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "the daemon is busy or stopping; try again".into(),
+        }
+    }
+
+    pub(crate) fn refused(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(ErrorBody {
+                error: self.message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// A JSON body whose rejections are clear `{"error": ...}` answers (400, or 413 when too big).
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError {
+                status: if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::BAD_REQUEST
+                },
+                message: format!("bad request body: {}", rejection.body_text()),
+            }),
+        }
+    }
+}
+
+impl AppState {
+    /// Sends a command to the driver and waits for its answer.
+    pub(crate) async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .try_send(command(reply))
+            .map_err(|_| ApiError::unavailable())?;
+        answer.await.map_err(|_| ApiError::unavailable())
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !same_secret(given.as_bytes(), state.token.as_bytes()) {
+        Metrics::inc(&state.metrics.api_unauthorized_total);
+        return ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            message: format!("missing or wrong API token: send `Authorization: Bearer <token>` with the token from {TOKEN_FILE} in the data dir"),
+        }
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Starts the API on 127.0.0.1:`port` (0: any free port), writing the token and address files
+/// into `data_dir`; returns the address it listens on. It serves until the process ends.
+pub async fn serve(
+    data_dir: &Path,
+    port: u16,
+    commands: mpsc::Sender<Command>,
+    metrics: Arc<Metrics>,
+) -> Result<SocketAddr, ServeError> {
+    let token = new_token();
+    crate::daemon::write_private(&data_dir.join(TOKEN_FILE), &token).map_err(|source| {
+        ServeError::Io {
+            action: "write the API token file",
+            source,
+        }
+    })?;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(|source| ServeError::Io {
+            action: "listen on 127.0.0.1 for the API (is the port taken? pass --api-port)",
+            source,
+        })?;
+    let address = listener.local_addr().map_err(|source| ServeError::Io {
+        action: "read the API address",
+        source,
+    })?;
+    crate::daemon::write_private(&data_dir.join(ADDR_FILE), &address.to_string()).map_err(
+        |source| ServeError::Io {
+            action: "write the API address file",
+            source,
+        },
+    )?;
+    let state = AppState {
+        commands,
+        token: Arc::new(token),
+        metrics,
+    };
+    let app = handlers::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state);
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "the local API stopped");
+        }
+    });
+    Ok(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"abc", b"ab"));
+        assert_eq!(new_token().len(), 64);
+    }
+}

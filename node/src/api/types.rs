@@ -1,0 +1,223 @@
+//! The local API's JSON bodies, shared by the server and the CLI client. Identifiers travel
+//! in their text forms (`dna_…`, `kh_…`, `act_…`, `agent_…`).
+
+use serde::{Deserialize, Serialize};
+
+/// Largest JSON body the API reads: a content entry is bounded well below this.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// An error answer: `{"error": "..."}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What went wrong, and what to do.
+    pub error: String,
+}
+
+/// `GET /status`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StatusView {
+    /// The hosted agent's key.
+    pub agent_key: String,
+    /// Its key hash: what the registry stores.
+    pub key_hash: String,
+    /// The node's libp2p peer id.
+    pub peer_id: String,
+    /// Addresses the node listens on, with `/p2p/<peer id>`.
+    pub listen: Vec<String>,
+    /// Connected peers.
+    pub peers: usize,
+    /// Hosted pods.
+    pub pods: Vec<PodSummary>,
+    /// Records waiting for dependencies.
+    pub limbo: usize,
+    /// Seconds since the daemon started.
+    pub uptime_secs: u64,
+}
+
+/// One hosted pod.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PodSummary {
+    /// The pod id.
+    pub dna_hash: String,
+    /// Its DNA's name.
+    pub name: String,
+    /// Peers known to host it.
+    pub peers: usize,
+}
+
+/// `POST /pods` (create) and `POST /pods/join`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// The DNA manifest, as TOML text.
+    pub manifest: String,
+    /// The membrane proof, hex-encoded (empty for open pods and founders).
+    #[serde(default)]
+    pub membrane_proof_hex: String,
+}
+
+/// The hash of a record this node wrote.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Written {
+    /// The pod.
+    pub pod: String,
+    /// The record's action hash.
+    pub hash: String,
+}
+
+/// Consent flags of published content; each defaults to false.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsentBody {
+    /// May be shown to anyone.
+    pub public_sharing: bool,
+    /// May be shown to the pod's members.
+    pub community_sharing: bool,
+    /// May be used for AI analysis.
+    pub ai_analysis: bool,
+    /// May be used commercially.
+    pub commercial_use: bool,
+    /// Reuse must credit the author.
+    pub attribution_required: bool,
+    /// May be modified by others.
+    pub modification_allowed: bool,
+}
+
+/// `POST /pods/{pod}/content`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PublishRequest {
+    /// Title.
+    pub title: String,
+    /// Text body.
+    #[serde(default)]
+    pub body: String,
+    /// Kind of work (default `story`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// `public`, `pod` or `private`.
+    pub visibility: String,
+    /// Consent; by default what the visibility needs (public or community sharing).
+    #[serde(default)]
+    pub consent: Option<ConsentBody>,
+    /// Principles affirmed; by default every principle the pod requires.
+    #[serde(default)]
+    pub principles: Option<Vec<String>>,
+    /// Cultural protocol tags.
+    #[serde(default)]
+    pub protocols: Vec<String>,
+    /// How to credit the author.
+    #[serde(default)]
+    pub attribution: Option<String>,
+}
+
+/// `POST /pods/{pod}/profile`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProfileRequestBody {
+    /// Short handle.
+    pub username: String,
+    /// Name shown to others.
+    #[serde(default)]
+    pub display_name: String,
+    /// About the member.
+    #[serde(default)]
+    pub bio: String,
+    /// Whether other pods may find it.
+    #[serde(default)]
+    pub profile_public: bool,
+    /// `public`, `pod` or `private`; by default public when `profile_public`, else pod.
+    #[serde(default)]
+    pub visibility: Option<String>,
+}
+
+/// `POST /pods/{pod}/proposals`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProposeRequest {
+    /// `admit`, `remove`, `grant_role`, `revoke_role`, `approve_replica`,
+    /// `approve_backup_schedule` or `emergency_block`.
+    pub kind: String,
+    /// The member concerned (`kh_…`), for kinds about a member.
+    #[serde(default)]
+    pub member: Option<String>,
+    /// The role, for role kinds: `steward`, `manager`, `treasurer` or `archivist`.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// The region (approve_replica) or schedule (approve_backup_schedule).
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The case for it.
+    #[serde(default)]
+    pub text: String,
+}
+
+/// `POST /pods/{pod}/votes`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct VoteRequest {
+    /// The proposal (`act_…`).
+    pub proposal: String,
+    /// `yes`, `no` or `abstain`.
+    pub choice: String,
+}
+
+/// `POST /pods/{pod}/decisions`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DecideRequest {
+    /// The proposal (`act_…`).
+    pub proposal: String,
+}
+
+/// `POST /pods/{pod}/approvals`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ApproveRequest {
+    /// The content's Create (`act_…`).
+    pub content: String,
+    /// The cultural protocol approved under.
+    pub protocol: String,
+    /// The GrantRole decision that makes this agent a steward (`act_…`); omit for founders.
+    #[serde(default)]
+    pub grant: Option<String>,
+}
+
+/// `POST /pods/{pod}/delete`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeleteRequest {
+    /// The record to delete (`act_…`).
+    pub target: String,
+}
+
+/// `GET /records/{hash}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecordView {
+    /// The record.
+    pub hash: String,
+    /// Whether this node stores it.
+    pub stored: bool,
+    /// Whether it stores its entry bytes.
+    pub entry: bool,
+}
+
+/// A public profile found by lookup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicProfile {
+    /// Short handle.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// About the member.
+    pub bio: String,
+}
+
+/// `GET /lookup/{key_hash}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LookupView {
+    /// The key hash looked up.
+    pub key_hash: String,
+    /// Whether a valid registry pointer was found.
+    pub found: bool,
+    /// The agent's key, from the pointer.
+    pub agent_key: Option<String>,
+    /// The pods the pointer lists.
+    pub pods: Vec<String>,
+    /// `public`, `not_public`, `not_found`, `unreachable`, or `no_pointer`.
+    pub profile_status: String,
+    /// The public profile, when there is one.
+    pub profile: Option<PublicProfile>,
+}

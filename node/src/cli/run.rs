@@ -1,0 +1,127 @@
+//! `myco run` and `myco bootstrap`: the long-running processes.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use libp2p::Multiaddr;
+
+use super::{passphrase, Context};
+use crate::daemon::config::{FileSettings, Overrides, Settings, CONFIG_FILE};
+use crate::daemon::{BootstrapOptions, DaemonOptions};
+use crate::datadir::{DataDir, DataPaths};
+
+/// The port a bootstrap peer listens on unless told otherwise: a well-known port, so that
+/// bootstrap addresses are easy to hand out.
+pub const BOOTSTRAP_PORT: u16 = 4710;
+/// Worker threads of the daemon's runtime: the engine runs on one task, so two threads keep
+/// the network and the API responsive without spending memory on idle workers.
+const WORKER_THREADS: usize = 2;
+
+/// Shown after `myco run --help`.
+pub(super) const RUN_EXAMPLES: &str = "\
+Examples:
+  myco run                                          listen on any free port, API on 127.0.0.1
+  myco run --bootstrap /ip4/192.0.2.7/tcp/4710/p2p/12D3KooW...
+  MYCO_PASSPHRASE=... myco --data-dir ./alice run --api-port 4780
+  RUST_LOG=myco_node=debug myco run                 see why, not only what
+
+Settings come from <data-dir>/myco.toml (or --config), then MYCO_* variables and flags.
+Stop with Ctrl-C or SIGTERM: the daemon flushes and exits cleanly.";
+
+/// Shown after `myco bootstrap --help`.
+pub(super) const BOOTSTRAP_EXAMPLES: &str = "\
+Examples:
+  myco --data-dir /var/lib/myco-bootstrap bootstrap
+  myco --data-dir ./boot bootstrap --listen /ip4/0.0.0.0/tcp/4710 --json
+
+A bootstrap peer needs no agent key and holds no agent data: only registry pointers and pod
+rendezvous. Its address (with /p2p/<peer id>) is written to <data-dir>/listen.addrs.";
+
+/// Network and API settings shared by `run` and `bootstrap`.
+#[derive(Clone, Debug, Args)]
+pub struct NetArgs {
+    /// A TOML settings file [default: <data-dir>/myco.toml, if present]
+    #[arg(long, env = "MYCO_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Addresses to listen on (comma-separated multiaddrs)
+    #[arg(long, env = "MYCO_LISTEN", value_delimiter = ',', value_name = "ADDR")]
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peers, each ending in /p2p/<peer id> (comma-separated)
+    #[arg(
+        long,
+        env = "MYCO_BOOTSTRAP",
+        value_delimiter = ',',
+        value_name = "ADDR"
+    )]
+    pub bootstrap: Vec<Multiaddr>,
+    /// Addresses others reach this node at, when not the listen addresses
+    #[arg(
+        long,
+        env = "MYCO_EXTERNAL",
+        value_delimiter = ',',
+        value_name = "ADDR"
+    )]
+    pub external: Vec<Multiaddr>,
+    /// The local API's port on 127.0.0.1 (0: any free port)
+    #[arg(long, env = "MYCO_API_PORT", value_name = "PORT")]
+    pub api_port: Option<u16>,
+    /// The region this node declares to pods that restrict where data lives
+    #[arg(long, env = "MYCO_REGION")]
+    pub region: Option<String>,
+}
+
+impl NetArgs {
+    fn settings(&self, paths: &DataPaths, default_port: u16) -> anyhow::Result<Settings> {
+        let (file, required) = match &self.config {
+            Some(path) => (path.clone(), true),
+            None => (paths.root().join(CONFIG_FILE), false),
+        };
+        let from_file = FileSettings::load(&file, required)?;
+        let overrides = Overrides {
+            listen: self.listen.clone(),
+            bootstrap: self.bootstrap.clone(),
+            external: self.external.clone(),
+            api_port: self.api_port,
+            region: self.region.clone(),
+        };
+        Ok(Settings::merge(from_file, overrides, default_port)?)
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
+    let paths = ctx.paths()?;
+    let dir = DataDir::open(paths.clone())?;
+    let keystore = paths.keystore();
+    let passphrase = passphrase::existing(ctx.global.passphrase_file.as_deref(), keystore.path())?;
+    let key = keystore.unlock(passphrase.as_bytes())?;
+    drop(passphrase);
+    let settings = args.settings(&paths, 0)?;
+    runtime()?
+        .block_on(crate::daemon::run_daemon(DaemonOptions {
+            data_dir: dir,
+            key,
+            settings,
+        }))
+        .context("the daemon stopped with an error")
+}
+
+pub(super) fn bootstrap(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
+    let paths = ctx.paths()?;
+    let dir = DataDir::create(paths.clone())?;
+    let settings = args.settings(&paths, BOOTSTRAP_PORT)?;
+    runtime()?
+        .block_on(crate::daemon::run_bootstrap(BootstrapOptions {
+            data_dir: dir,
+            settings,
+        }))
+        .context("the bootstrap peer stopped with an error")
+}

@@ -1,0 +1,283 @@
+//! Writes through the running daemon: `myco publish`, `profile set`, `propose`, `vote`,
+//! `decide`, `approve` and `delete`. The daemon validates each like any record; a write the
+//! pod would reject is refused with the reason.
+
+use std::fmt;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::pod::client;
+use super::{output, Context};
+use crate::api::types::{
+    ApproveRequest, ConsentBody, DecideRequest, DeleteRequest, ProfileRequestBody, ProposeRequest,
+    PublishRequest, VoteRequest, Written,
+};
+
+/// Shown after `myco publish --help`.
+pub(super) const PUBLISH_EXAMPLES: &str = "\
+Examples:
+  myco publish --pod dna_... --title \"River song\" --body \"...\" --visibility public
+  myco publish --pod dna_... --title \"Elders' story\" --visibility pod --protocol sacred --json";
+
+/// Shown after `myco profile --help`.
+pub(super) const PROFILE_EXAMPLES: &str = "\
+Examples:
+  myco profile set --pod dna_... --username ana --display-name \"Ana\" --public
+  myco profile set --pod dna_... --username ana          visible to pod members only";
+
+/// Shown after `myco propose --help`.
+pub(super) const PROPOSE_EXAMPLES: &str = "\
+Examples:
+  myco propose --pod dna_... --kind grant_role --member kh_... --role manager --text \"Ana runs DK\"
+  myco propose --pod dna_... --kind approve_backup_schedule --detail \"daily 03:00\"";
+
+/// Shown after `myco vote --help`.
+pub(super) const VOTE_EXAMPLES: &str = "\
+Examples:
+  myco vote --pod dna_... --proposal act_... --choice yes";
+
+/// Shown after `myco decide --help`.
+pub(super) const DECIDE_EXAMPLES: &str = "\
+Examples:
+  myco decide --pod dna_... --proposal act_...      lists the yes votes this node holds";
+
+/// Shown after `myco approve --help`.
+pub(super) const APPROVE_EXAMPLES: &str = "\
+Examples:
+  myco approve --pod dna_... --content act_... --protocol sacred          as a founder
+  myco approve --pod dna_... --content act_... --protocol sacred --grant act_...";
+
+/// Shown after `myco delete --help`.
+pub(super) const DELETE_EXAMPLES: &str = "\
+Examples:
+  myco delete --pod dna_... --target act_...     every member purges the entry bytes";
+
+/// `myco publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// Title
+    #[arg(long)]
+    title: String,
+    /// Text body
+    #[arg(long, default_value = "")]
+    body: String,
+    /// Kind of work
+    #[arg(long, default_value = "story")]
+    kind: String,
+    /// public, pod or private
+    #[arg(long, default_value = "pod")]
+    visibility: String,
+    /// Cultural protocol tags
+    #[arg(long = "protocol")]
+    protocols: Vec<String>,
+    /// Consent to AI analysis
+    #[arg(long)]
+    ai_analysis: bool,
+    /// Consent to commercial use
+    #[arg(long)]
+    commercial_use: bool,
+}
+
+/// A `myco profile` command.
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// Set this agent's profile in a pod
+    #[command(after_help = PROFILE_EXAMPLES)]
+    Set {
+        /// The pod (dna_…)
+        #[arg(long)]
+        pod: String,
+        /// Short handle
+        #[arg(long)]
+        username: String,
+        /// Name shown to others
+        #[arg(long, default_value = "")]
+        display_name: String,
+        /// About you
+        #[arg(long, default_value = "")]
+        bio: String,
+        /// Let people in other pods find this profile (profile_public)
+        #[arg(long)]
+        public: bool,
+    },
+}
+
+/// `myco propose`.
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// admit, remove, grant_role, revoke_role, approve_replica, approve_backup_schedule, emergency_block
+    #[arg(long)]
+    kind: String,
+    /// The member concerned (kh_…)
+    #[arg(long)]
+    member: Option<String>,
+    /// steward, manager, treasurer or archivist
+    #[arg(long)]
+    role: Option<String>,
+    /// The region (approve_replica) or schedule (approve_backup_schedule)
+    #[arg(long)]
+    detail: Option<String>,
+    /// The case for it
+    #[arg(long, default_value = "")]
+    text: String,
+}
+
+/// `myco vote`.
+#[derive(Debug, Args)]
+pub struct VoteArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// The proposal (act_…)
+    #[arg(long)]
+    proposal: String,
+    /// yes, no or abstain
+    #[arg(long)]
+    choice: String,
+}
+
+/// `myco decide`.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// The proposal (act_…)
+    #[arg(long)]
+    proposal: String,
+}
+
+/// `myco approve`.
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// The content's Create (act_…)
+    #[arg(long)]
+    content: String,
+    /// The cultural protocol
+    #[arg(long)]
+    protocol: String,
+    /// The GrantRole decision making you a steward (omit as a founder)
+    #[arg(long)]
+    grant: Option<String>,
+}
+
+/// `myco delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// The record to delete (act_…)
+    #[arg(long)]
+    target: String,
+}
+
+#[derive(Serialize)]
+struct WrittenReport(Written);
+
+impl fmt::Display for WrittenReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Written {} in pod {}", self.0.hash, self.0.pod)
+    }
+}
+
+fn post<B: Serialize>(ctx: &Context, pod: &str, what: &str, body: &B) -> anyhow::Result<()> {
+    let written: Written = client(ctx)?.post(&format!("/pods/{}/{what}", pod.trim()), body)?;
+    output::emit(&WrittenReport(written), ctx.json())
+}
+
+pub(super) fn publish(ctx: &Context, a: PublishArgs) -> anyhow::Result<()> {
+    let public = a.visibility.eq_ignore_ascii_case("public");
+    let request = PublishRequest {
+        title: a.title,
+        body: a.body,
+        kind: Some(a.kind),
+        consent: Some(ConsentBody {
+            public_sharing: public,
+            community_sharing: !a.visibility.eq_ignore_ascii_case("private"),
+            ai_analysis: a.ai_analysis,
+            commercial_use: a.commercial_use,
+            ..ConsentBody::default()
+        }),
+        visibility: a.visibility,
+        principles: None,
+        protocols: a.protocols,
+        attribution: None,
+    };
+    post(ctx, &a.pod, "content", &request)
+}
+
+pub(super) fn profile(ctx: &Context, command: ProfileCommand) -> anyhow::Result<()> {
+    let ProfileCommand::Set {
+        pod,
+        username,
+        display_name,
+        bio,
+        public,
+    } = command;
+    let request = ProfileRequestBody {
+        username,
+        display_name,
+        bio,
+        profile_public: public,
+        visibility: None,
+    };
+    post(ctx, &pod, "profile", &request)
+}
+
+pub(super) fn propose(ctx: &Context, a: ProposeArgs) -> anyhow::Result<()> {
+    let request = ProposeRequest {
+        kind: a.kind,
+        member: a.member,
+        role: a.role,
+        detail: a.detail,
+        text: a.text,
+    };
+    post(ctx, &a.pod, "proposals", &request)
+}
+
+pub(super) fn vote(ctx: &Context, a: VoteArgs) -> anyhow::Result<()> {
+    post(
+        ctx,
+        &a.pod,
+        "votes",
+        &VoteRequest {
+            proposal: a.proposal,
+            choice: a.choice,
+        },
+    )
+}
+
+pub(super) fn decide(ctx: &Context, a: DecideArgs) -> anyhow::Result<()> {
+    post(
+        ctx,
+        &a.pod,
+        "decisions",
+        &DecideRequest {
+            proposal: a.proposal,
+        },
+    )
+}
+
+pub(super) fn approve(ctx: &Context, a: ApproveArgs) -> anyhow::Result<()> {
+    let request = ApproveRequest {
+        content: a.content,
+        protocol: a.protocol,
+        grant: a.grant,
+    };
+    post(ctx, &a.pod, "approvals", &request)
+}
+
+pub(super) fn delete(ctx: &Context, a: DeleteArgs) -> anyhow::Result<()> {
+    post(ctx, &a.pod, "delete", &DeleteRequest { target: a.target })
+}

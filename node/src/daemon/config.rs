@@ -1,0 +1,200 @@
+//! Daemon settings: a TOML file, overridden by flags and `MYCO_*` environment variables
+//! (the CLI merges those), with defaults for everything.
+//!
+//! ```toml
+//! # <data-dir>/myco.toml
+//! listen = ["/ip4/0.0.0.0/tcp/4710", "/ip4/0.0.0.0/udp/4710/quic-v1"]
+//! bootstrap = ["/ip4/192.0.2.7/tcp/4710/p2p/12D3KooW..."]
+//! external = []          # addresses others can reach this node at, if not the listen ones
+//! api_port = 0           # 0: any free port on 127.0.0.1, written to <data-dir>/api.addr
+//! region = "DK"          # declared to pods that restrict where data lives
+//! ```
+
+use std::path::Path;
+
+use libp2p::Multiaddr;
+use serde::Deserialize;
+
+/// The config file's default name inside the data dir.
+pub const CONFIG_FILE: &str = "myco.toml";
+/// Largest config file read.
+const MAX_CONFIG_BYTES: u64 = 64 * 1024;
+/// Most addresses of each kind: more is a mistake, and each one is dialled or bound.
+pub const MAX_ADDRESSES: usize = 32;
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read the config file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The file does not parse.
+    #[error("the config file {path} is invalid: {detail}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// The settings file, as written. Every field is optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// Addresses to listen on.
+    pub listen: Option<Vec<Multiaddr>>,
+    /// Bootstrap peers, with `/p2p/<peer id>`.
+    pub bootstrap: Option<Vec<Multiaddr>>,
+    /// Addresses others can reach this node at.
+    pub external: Option<Vec<Multiaddr>>,
+    /// The local API's port on 127.0.0.1.
+    pub api_port: Option<u16>,
+    /// The region this node declares.
+    pub region: Option<String>,
+}
+
+impl FileSettings {
+    /// Reads `path`; a missing file is empty settings when `required` is false.
+    pub fn load(path: &Path, required: bool) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let meta = match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(FileSettings::default())
+            }
+            Err(source) => {
+                return Err(ConfigError::Io {
+                    path: shown,
+                    source,
+                })
+            }
+            Ok(meta) => meta,
+        };
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(ConfigError::Invalid {
+                path: shown,
+                detail: format!("over {MAX_CONFIG_BYTES} bytes"),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Invalid {
+            path: shown,
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// The settings a node runs with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Addresses to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peers.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Addresses others can reach this node at; empty means the listen addresses.
+    pub external: Vec<Multiaddr>,
+    /// The local API's port on 127.0.0.1 (0: any free port).
+    pub api_port: u16,
+    /// The region this node declares.
+    pub region: Option<String>,
+}
+
+/// The default listen addresses for a port: TCP and QUIC on every IPv4 interface.
+pub fn default_listen(port: u16) -> Vec<Multiaddr> {
+    [
+        format!("/ip4/0.0.0.0/tcp/{port}"),
+        format!("/ip4/0.0.0.0/udp/{port}/quic-v1"),
+    ]
+    .iter()
+    // Both are well-formed multiaddrs for any port.
+    .filter_map(|a| a.parse().ok())
+    .collect()
+}
+
+/// Flag and environment values, each overriding the file when given.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--listen` / `MYCO_LISTEN`.
+    pub listen: Vec<Multiaddr>,
+    /// `--bootstrap` / `MYCO_BOOTSTRAP`.
+    pub bootstrap: Vec<Multiaddr>,
+    /// `--external` / `MYCO_EXTERNAL`.
+    pub external: Vec<Multiaddr>,
+    /// `--api-port` / `MYCO_API_PORT`.
+    pub api_port: Option<u16>,
+    /// `--region` / `MYCO_REGION`.
+    pub region: Option<String>,
+}
+
+impl Settings {
+    /// Merges flags over the file over the defaults (`default_port` for listening).
+    pub fn merge(
+        file: FileSettings,
+        flags: Overrides,
+        default_port: u16,
+    ) -> Result<Self, ConfigError> {
+        let pick = |flag: Vec<Multiaddr>, file: Option<Vec<Multiaddr>>, default: Vec<Multiaddr>| {
+            if !flag.is_empty() {
+                flag
+            } else {
+                file.unwrap_or(default)
+            }
+        };
+        let settings = Settings {
+            listen: pick(flags.listen, file.listen, default_listen(default_port)),
+            bootstrap: pick(flags.bootstrap, file.bootstrap, Vec::new()),
+            external: pick(flags.external, file.external, Vec::new()),
+            api_port: flags.api_port.or(file.api_port).unwrap_or(0),
+            region: flags.region.or(file.region),
+        };
+        for (what, list) in [
+            ("listen", &settings.listen),
+            ("bootstrap", &settings.bootstrap),
+            ("external", &settings.external),
+        ] {
+            if list.len() > MAX_ADDRESSES {
+                return Err(ConfigError::Invalid {
+                    path: "(settings)".into(),
+                    detail: format!("{} {what} addresses; at most {MAX_ADDRESSES}", list.len()),
+                });
+            }
+        }
+        Ok(settings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let file: FileSettings =
+            toml::from_str("api_port = 9\nregion = \"DK\"\nlisten = [\"/ip4/127.0.0.1/tcp/5\"]")
+                .expect("parses");
+        let flags = Overrides {
+            api_port: Some(10),
+            ..Overrides::default()
+        };
+        let s = Settings::merge(file, flags, 4710).expect("merge");
+        assert_eq!(s.api_port, 10);
+        assert_eq!(s.region.as_deref(), Some("DK"));
+        assert_eq!(s.listen.len(), 1);
+        let defaults =
+            Settings::merge(FileSettings::default(), Overrides::default(), 4710).expect("merge");
+        assert_eq!(defaults.listen.len(), 2);
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        assert!(toml::from_str::<FileSettings>("listne = []").is_err());
+    }
+}

@@ -1,0 +1,408 @@
+//! The daemon's select loop: swarm events, timers and API commands in; engine outputs out.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use libp2p::futures::StreamExt;
+use libp2p::gossipsub::{MessageAcceptance, MessageId, TopicHash};
+use libp2p::kad::{self, Quorum, RecordKey};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::{rendezvous, Multiaddr, PeerId, Swarm};
+use myco_dna::{DnaHash, SigningKey, Timestamp, Warrant};
+use tokio::sync::mpsc;
+
+use super::lookup::Lookups;
+use super::metrics::Metrics;
+use super::pods::PodsList;
+use super::Command;
+use crate::engine::{Engine, Event, GossipVerdict, Input, Output, Timer};
+use crate::net::{self, Behaviour};
+use crate::registry::{pod_key, registry_key, Pointer, PointerTerms, POINTER_TTL_MICROS};
+use crate::store::SledStore;
+
+/// Sync requests from peers waiting for the engine's answer. The engine answers each at
+/// once, so more than this means something is wrong; extra requests are dropped.
+pub const MAX_INBOUND_REQUESTS: usize = 1024;
+/// Timers the engine may have pending: it keeps two kinds, so a handful is plenty.
+pub const MAX_TIMERS: usize = 64;
+/// Warrants kept for the transparency page.
+pub const MAX_WARRANTS: usize = 1024;
+/// How often pods are rediscovered (rendezvous and providers) while a pod has no peers.
+pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
+/// How often pods are rediscovered once they have peers.
+pub const SETTLED_DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
+/// Rendezvous registration lifetime, in seconds.
+const RENDEZVOUS_TTL: u64 = 2 * 3600;
+
+/// The current time in µs since the Unix epoch.
+pub fn now_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// Everything the daemon's loop owns.
+pub struct Driver {
+    pub(super) engine: Engine<SledStore>,
+    pub(super) swarm: Swarm<Behaviour>,
+    pub(super) key: SigningKey,
+    pub(super) pods: PodsList,
+    pub(super) metrics: Arc<Metrics>,
+    pub(super) bootstrap: Vec<(PeerId, Multiaddr)>,
+    pub(super) listen: Vec<Multiaddr>,
+    pub(super) started: Instant,
+    pub(super) data_dir: std::path::PathBuf,
+    pub(super) timers: BTreeSet<(u64, Timer)>,
+    pub(super) next_inbound: u64,
+    pub(super) inbound:
+        HashMap<u64, (request_response::InboundRequestId, ResponseChannel<Vec<u8>>)>,
+    pub(super) outbound: HashMap<OutboundRequestId, u64>,
+    pub(super) topics: HashMap<TopicHash, DnaHash>,
+    pub(super) pod_peers: HashMap<DnaHash, HashSet<PeerId>>,
+    pub(super) warrants: Vec<Warrant>,
+    pub(super) lookups: Lookups,
+    pub(super) next_publish: Instant,
+    pub(super) next_discovery: Instant,
+}
+
+impl Driver {
+    /// A driver over a started engine and a built swarm.
+    pub fn new(
+        engine: Engine<SledStore>,
+        swarm: Swarm<Behaviour>,
+        key: SigningKey,
+        pods: PodsList,
+        metrics: Arc<Metrics>,
+        bootstrap: Vec<(PeerId, Multiaddr)>,
+        data_dir: std::path::PathBuf,
+    ) -> Self {
+        let now = Instant::now();
+        let mut driver = Driver {
+            engine,
+            swarm,
+            key,
+            pods,
+            metrics,
+            bootstrap,
+            listen: Vec::new(),
+            started: now,
+            data_dir,
+            timers: BTreeSet::new(),
+            next_inbound: 0,
+            inbound: HashMap::new(),
+            outbound: HashMap::new(),
+            topics: HashMap::new(),
+            pod_peers: HashMap::new(),
+            warrants: Vec::new(),
+            lookups: Lookups::default(),
+            next_publish: now + Duration::from_secs(1),
+            next_discovery: now,
+        };
+        let hosted: Vec<DnaHash> = driver.engine.pods().map(|d| d.dna_hash()).collect();
+        for pod in hosted {
+            driver.subscribe(pod);
+        }
+        // The first input arms the engine's timers.
+        driver.feed(Input::Timer(Timer::Sweep));
+        driver
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            let now = now_micros();
+            let next_timer = self
+                .timers
+                .first()
+                .map_or(Duration::from_secs(1), |(at, _)| {
+                    Duration::from_micros(at.saturating_sub(now))
+                });
+            let wake = next_timer.min(Duration::from_secs(1));
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm(event),
+                Some(command) = commands.recv() => self.on_command(command),
+                () = tokio::time::sleep(wake) => self.on_tick(),
+                () = &mut shutdown => break,
+            }
+        }
+        tracing::info!("shutting down");
+    }
+
+    pub(super) fn on_tick(&mut self) {
+        let now = now_micros();
+        while let Some(&(at, timer)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.feed(Input::Timer(timer));
+        }
+        // Timed-out lookups are answered as failed; the API counts them.
+        self.lookups.sweep();
+        self.refresh_pod_peers();
+        let instant = Instant::now();
+        if instant >= self.next_publish {
+            self.publish_pointer();
+        }
+        if instant >= self.next_discovery {
+            self.discover();
+        }
+    }
+
+    /// Hands the engine an input and carries out what it asks; returns its events.
+    pub(super) fn feed(&mut self, input: Input) -> Vec<Event> {
+        self.feed_at(now_micros(), input)
+    }
+
+    /// [`Driver::feed`] at a given time (a local write built for that time).
+    pub(super) fn feed_at(&mut self, now: u64, input: Input) -> Vec<Event> {
+        let mut queue = VecDeque::from([input]);
+        let mut events = Vec::new();
+        let mut at = now;
+        while let Some(input) = queue.pop_front() {
+            let outputs = self.engine.handle(at, input);
+            at = now_micros().max(at);
+            for output in outputs {
+                self.carry_out(output, &mut queue, &mut events);
+            }
+        }
+        events
+    }
+
+    pub(super) fn carry_out(
+        &mut self,
+        output: Output,
+        queue: &mut VecDeque<Input>,
+        events: &mut Vec<Event>,
+    ) {
+        match output {
+            Output::Request { to, token, request } => {
+                let Some(peer) = net::libp2p_peer(&to) else {
+                    queue.push_back(Input::RequestFailed { peer: to, token });
+                    return;
+                };
+                match self.swarm.behaviour_mut().sync.as_mut() {
+                    Some(sync) => {
+                        let id = sync.send_request(&peer, request.to_bytes());
+                        self.outbound.insert(id, token);
+                    }
+                    None => queue.push_back(Input::RequestFailed { peer: to, token }),
+                }
+            }
+            Output::Respond {
+                request_id,
+                response,
+                ..
+            } => {
+                if let Some((_, channel)) = self.inbound.remove(&request_id) {
+                    if let Some(sync) = self.swarm.behaviour_mut().sync.as_mut() {
+                        // Fails only if the peer has gone: nothing to do then.
+                        let _ = sync.send_response(channel, response.to_bytes());
+                    }
+                }
+            }
+            Output::Publish { pod, message } => {
+                if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+                    if let Err(error) = gossip.publish(net::topic(&pod), message.to_bytes()) {
+                        tracing::debug!(%pod, %error, "gossip not published; sync will carry it");
+                    }
+                }
+            }
+            Output::GossipVerdict {
+                from,
+                message_id,
+                verdict,
+            } => {
+                let Some(peer) = net::libp2p_peer(&from) else {
+                    return;
+                };
+                let acceptance = match verdict {
+                    GossipVerdict::Accept => MessageAcceptance::Accept,
+                    GossipVerdict::Reject => {
+                        Metrics::inc(&self.metrics.gossip_rejected_total);
+                        MessageAcceptance::Reject
+                    }
+                    GossipVerdict::Ignore => MessageAcceptance::Ignore,
+                };
+                if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+                    gossip.report_message_validation_result(
+                        &MessageId::new(&message_id),
+                        &peer,
+                        acceptance,
+                    );
+                }
+            }
+            Output::SetTimer { at, timer } => {
+                if self.timers.len() < MAX_TIMERS || self.timers.iter().any(|(_, t)| *t == timer) {
+                    self.timers.insert((at, timer));
+                }
+                // Keep only the earliest of each kind beyond the bound's worth.
+                while self.timers.len() > MAX_TIMERS {
+                    self.timers.pop_last();
+                }
+            }
+            Output::Event(event) => {
+                self.note_event(&event);
+                events.push(event);
+            }
+        }
+    }
+
+    pub(super) fn note_event(&mut self, event: &Event) {
+        let m = &self.metrics;
+        match event {
+            Event::Accepted { pod, hash, seq, .. } => {
+                Metrics::inc(&m.records_accepted_total);
+                tracing::debug!(%pod, %hash, seq, "record stored");
+            }
+            Event::Rejected { pod, hash, reason } => {
+                Metrics::inc(&m.records_rejected_total);
+                tracing::info!(%pod, %hash, reason, "record refused");
+            }
+            Event::AuthorRefused { pod, reason } => {
+                Metrics::inc(&m.local_writes_refused_total);
+                tracing::info!(%pod, reason, "local write refused");
+            }
+            Event::Abandoned { pod, hash, reason } => {
+                tracing::info!(%pod, %hash, reason, "record abandoned")
+            }
+            Event::Warrant(warrant) => {
+                tracing::warn!(offender = %warrant.offender().key_hash(), "warrant issued");
+                if self.warrants.len() < MAX_WARRANTS {
+                    self.warrants.push((**warrant).clone());
+                }
+            }
+            Event::Purged { pod, hash } => tracing::info!(%pod, %hash, "entry purged"),
+            Event::StoreFailed { detail } => tracing::error!(detail, "store failed"),
+        }
+    }
+
+    /// Subscribes to a pod's topic and announces the pod.
+    pub(super) fn subscribe(&mut self, pod: DnaHash) {
+        let topic = net::topic(&pod);
+        self.topics.insert(topic.hash(), pod);
+        self.pod_peers.entry(pod).or_default();
+        if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+            if let Err(error) = gossip.subscribe(&topic) {
+                tracing::warn!(%pod, %error, "cannot subscribe to the pod's topic");
+            }
+            let _ = gossip.set_topic_params(topic, net::topic_score_params());
+        }
+        if let Err(error) = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .start_providing(RecordKey::new(&pod_key(&pod)))
+        {
+            tracing::warn!(%pod, %error, "cannot provide the pod's rendezvous key");
+        }
+        Metrics::set(&self.metrics.pods_hosted, self.topics.len() as u64);
+        self.next_publish = Instant::now();
+        self.next_discovery = Instant::now();
+    }
+
+    /// Tells the engine about pod peers gossipsub knows but the engine was not told of (a
+    /// subscription seen on a connection that closed, say).
+    pub(super) fn refresh_pod_peers(&mut self) {
+        let Some(gossip) = self.swarm.behaviour().gossipsub.as_ref() else {
+            return;
+        };
+        let mut joined = Vec::new();
+        for (peer, topics) in gossip.all_peers() {
+            for topic in topics {
+                if let Some(pod) = self.topics.get(topic) {
+                    if !self.pod_peers.get(pod).is_some_and(|p| p.contains(peer)) {
+                        joined.push((*peer, *pod));
+                    }
+                }
+            }
+        }
+        for (peer, pod) in joined {
+            tracing::info!(%pod, %peer, "peer found on the pod's topic");
+            self.pod_peers.entry(pod).or_default().insert(peer);
+            self.feed(Input::PeerJoined {
+                peer: net::engine_peer(&peer),
+                pod,
+            });
+        }
+    }
+
+    /// Publishes the agent's registry pointer, signed afresh.
+    pub(super) fn publish_pointer(&mut self) {
+        self.next_publish = Instant::now() + Duration::from_micros(POINTER_TTL_MICROS / 4);
+        let pods: Vec<DnaHash> = self.engine.pods().map(|d| d.dna_hash()).collect();
+        if pods.is_empty() {
+            return;
+        }
+        let now = now_micros();
+        let agent = *self.engine.agent();
+        let pointer = Pointer::sign(
+            &self.key,
+            PointerTerms {
+                agent,
+                pods,
+                seq: now,
+                expires: Timestamp(now + POINTER_TTL_MICROS),
+            },
+        );
+        let record = kad::Record::new(registry_key(&agent.key_hash()), pointer.to_bytes());
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .put_record(record, Quorum::One)
+        {
+            Ok(_) => {
+                Metrics::inc(&self.metrics.registry_published_total);
+                tracing::info!(key = %agent.key_hash(), pods = pointer.terms.pods.len(), "registry pointer published");
+            }
+            Err(error) => tracing::warn!(%error, "cannot publish the registry pointer"),
+        }
+    }
+
+    /// Looks for peers of every hosted pod: rendezvous at bootstrap peers, and providers.
+    pub(super) fn discover(&mut self) {
+        let lonely = self.pod_peers.values().any(HashSet::is_empty);
+        self.next_discovery = Instant::now()
+            + if lonely {
+                DISCOVERY_INTERVAL
+            } else {
+                SETTLED_DISCOVERY_INTERVAL
+            };
+        let pods: Vec<DnaHash> = self.topics.values().copied().collect();
+        let connected: Vec<PeerId> = self
+            .bootstrap
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| self.swarm.is_connected(p))
+            .collect();
+        for (peer, address) in self.bootstrap.clone() {
+            if !self.swarm.is_connected(&peer) {
+                let _ = self.swarm.dial(address);
+            }
+        }
+        for pod in pods {
+            let behaviour = self.swarm.behaviour_mut();
+            behaviour.kad.get_providers(RecordKey::new(&pod_key(&pod)));
+            let Some(client) = behaviour.rendezvous_client.as_mut() else {
+                continue;
+            };
+            let Ok(namespace) = rendezvous::Namespace::new(pod.to_string()) else {
+                continue;
+            };
+            for peer in &connected {
+                if let Err(error) = client.register(namespace.clone(), *peer, Some(RENDEZVOUS_TTL))
+                {
+                    tracing::debug!(%error, "rendezvous registration not sent");
+                }
+                client.discover(Some(namespace.clone()), None, None, *peer);
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Counters and gauges of a running node, served at `/metrics` in Prometheus' text format.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+macro_rules! metrics {
+    ($($name:ident: $kind:literal, $help:literal;)*) => {
+        /// The node's counters and gauges. Cheap to update from any task.
+        #[derive(Debug, Default)]
+        pub struct Metrics {
+            $(
+                #[doc = $help]
+                pub $name: AtomicU64,
+            )*
+        }
+
+        impl Metrics {
+            /// The metrics in Prometheus' text exposition format.
+            pub fn render(&self) -> String {
+                let mut out = String::new();
+                $(
+                    let name = concat!("myco_", stringify!($name));
+                    // Writing to a String cannot fail.
+                    let _ = writeln!(out, "# HELP {name} {}", $help);
+                    let _ = writeln!(out, "# TYPE {name} {}", $kind);
+                    let _ = writeln!(out, "{name} {}", self.$name.load(Ordering::Relaxed));
+                )*
+                out
+            }
+        }
+    };
+}
+
+metrics! {
+    peers_connected: "gauge", "Peers with at least one open connection.";
+    pods_hosted: "gauge", "Pods this node hosts.";
+    gossip_received_total: "counter", "Gossip messages received.";
+    gossip_rejected_total: "counter", "Gossip messages rejected as invalid (the sender is penalised).";
+    sync_requests_total: "counter", "Sync requests received.";
+    sync_requests_dropped_total: "counter", "Sync requests dropped because too many were waiting for an answer.";
+    sync_requests_failed_total: "counter", "Sync requests this node sent that failed.";
+    records_accepted_total: "counter", "Records validated and stored.";
+    records_rejected_total: "counter", "Records refused by validation.";
+    local_writes_refused_total: "counter", "Local writes refused because the pod would reject them.";
+    registry_published_total: "counter", "Registry pointers this node published.";
+    registry_refused_total: "counter", "Registry records refused on PUT or ignored on GET.";
+    lookups_ok_total: "counter", "Registry lookups that found a pointer.";
+    lookups_failed_total: "counter", "Registry lookups that found nothing valid.";
+    api_requests_total: "counter", "Local API requests served.";
+    api_unauthorized_total: "counter", "Local API requests refused for a missing or wrong token.";
+}
+
+impl Metrics {
+    /// Adds one to a counter.
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets a gauge.
+    pub fn set(gauge: &AtomicU64, value: u64) {
+        gauge.store(value, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_render_in_prometheus_text_format() {
+        let m = Metrics::default();
+        Metrics::inc(&m.gossip_received_total);
+        let text = m.render();
+        assert!(text.contains("# TYPE myco_gossip_received_total counter"));
+        assert!(text.contains("myco_gossip_received_total 1\n"));
+    }
+}

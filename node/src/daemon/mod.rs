@@ -1,0 +1,108 @@
+//! # The daemon: the engine on a real network
+//!
+//! [`run_daemon`] hosts one agent: it opens the store, resumes the pods in the pods list,
+//! builds the libp2p swarm ([`crate::net`]) and the local API ([`crate::api`]), then runs one
+//! tokio select loop ([`driver`]) that feeds the engine what happens and carries out what it
+//! asks:
+//!
+//! ```text
+//!   swarm events ──► gossip / sync request / sync response / peer joined or left ──┐
+//!   timers       ──► Timer::Sync, Timer::Sweep                                     ├─► Engine::handle
+//!   API commands ──► join pod, author (publish, vote, …), read state, lookup      ─┘        │
+//!                                                                                           ▼
+//!   swarm  ◄── send request / respond / publish / report gossip verdict ◄──────── Outputs
+//! ```
+//!
+//! It also keeps the agent's registry pointer published (republished before it expires),
+//! provides each hosted pod's rendezvous key, and answers profile lookups. [`run_bootstrap`]
+//! runs a bootstrap peer: Kademlia server and rendezvous point, with a persistent record store
+//! and no agent data.
+
+mod commands;
+pub mod config;
+mod driver;
+mod events;
+mod lookup;
+pub mod metrics;
+pub mod pods;
+mod runtime;
+pub mod writes;
+
+use myco_dna::{ActionHash, DnaHash, DnaManifest, KeyHash, Record, Warrant};
+use tokio::sync::oneshot;
+
+pub use driver::now_micros;
+pub(crate) use runtime::write_private;
+pub use runtime::{
+    run_bootstrap, run_daemon, shutdown_signal, BootstrapOptions, DaemonError, DaemonOptions,
+    LISTEN_FILE,
+};
+
+use crate::api::types::{LookupView, PodSummary, RecordView, StatusView};
+pub use writes::Write;
+
+/// Most API commands waiting for the driver: the API answers 503 beyond this.
+pub const MAX_QUEUED_COMMANDS: usize = 256;
+
+/// What the local API asks the driver for. Each carries a channel for the answer.
+#[derive(Debug)]
+pub enum Command {
+    /// The node's status.
+    Status(oneshot::Sender<StatusView>),
+    /// Host a pod: create it (as a founder) or join it (with a membrane proof).
+    JoinPod {
+        /// The manifest's TOML text.
+        manifest: String,
+        /// The membrane proof.
+        membrane_proof: Vec<u8>,
+        /// Creating: this agent must be one of the DNA's founders.
+        create: bool,
+        /// The answer: the pod, or why not.
+        reply: oneshot::Sender<Result<PodSummary, String>>,
+    },
+    /// The hosted pods.
+    ListPods(oneshot::Sender<Vec<PodSummary>>),
+    /// Write something as the agent.
+    Author {
+        /// The pod.
+        pod: DnaHash,
+        /// What to write.
+        write: Write,
+        /// The answer: the record's hash, or why it was refused.
+        reply: oneshot::Sender<Result<ActionHash, String>>,
+    },
+    /// Everything the node holds of a pod, to fold its state.
+    PodRecords {
+        /// The pod.
+        pod: DnaHash,
+        /// The answer.
+        reply: oneshot::Sender<Result<PodSnapshot, String>>,
+    },
+    /// Whether a record is stored.
+    Record {
+        /// The record.
+        hash: ActionHash,
+        /// The answer.
+        reply: oneshot::Sender<RecordView>,
+    },
+    /// Look an agent up in the registry and ask its pods for its public profile.
+    Lookup {
+        /// The agent's key hash.
+        key: KeyHash,
+        /// The answer.
+        reply: oneshot::Sender<LookupView>,
+    },
+}
+
+/// A pod's records as this node holds them, for folding.
+#[derive(Debug)]
+pub struct PodSnapshot {
+    /// The pod's DNA.
+    pub dna: DnaManifest,
+    /// Its records.
+    pub records: Vec<Record>,
+    /// Warrants this node issued or received in it.
+    pub warrants: Vec<Warrant>,
+    /// The hosted agent's key hash, for the storyteller's dashboard.
+    pub me: KeyHash,
+}

@@ -1,0 +1,252 @@
+//! Starting and stopping a daemon or a bootstrap peer: data dir files, swarm, API, signals.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use libp2p::futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identify, kad, Multiaddr, PeerId};
+use myco_dna::SigningKey;
+use tokio::sync::mpsc;
+
+use super::config::Settings;
+use super::driver::Driver;
+use super::events::{on_identify, on_kad_inbound};
+use super::metrics::Metrics;
+use super::pods::{PodsError, PodsList};
+use crate::datadir::DataDir;
+use crate::engine::{Engine, EngineConfig};
+use crate::net::{self, BehaviourEvent, RegistryStore, Role};
+
+/// The file listing a running node's addresses (one multiaddr with `/p2p/` per line).
+pub const LISTEN_FILE: &str = "listen.addrs";
+/// The bootstrap peer's registry store directory inside its data dir.
+pub const REGISTRY_DIR: &str = "registry";
+
+/// Why a daemon or bootstrap peer could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The node key could not be loaded.
+    #[error(transparent)]
+    Identity(#[from] net::identity::IdentityError),
+    /// The swarm could not be built.
+    #[error(transparent)]
+    Net(#[from] net::NetError),
+    /// The store could not be opened.
+    #[error("cannot open the store: {0}; run `myco chain verify --repair`, or restore the data dir from a backup")]
+    Store(#[from] crate::store::StoreError),
+    /// The pods list could not be read.
+    #[error(transparent)]
+    Pods(#[from] PodsError),
+    /// The registry store could not be opened.
+    #[error(transparent)]
+    Registry(#[from] net::records::OpenError),
+    /// An address could not be listened on.
+    #[error("cannot listen on {address}: {detail}; pick another port with --listen")]
+    Listen {
+        /// The address.
+        address: Multiaddr,
+        /// Why.
+        detail: String,
+    },
+    /// A bootstrap address has no `/p2p/<peer id>`.
+    #[error("bootstrap address {0} must end in /p2p/<peer id>")]
+    BootstrapAddress(Multiaddr),
+    /// The local API could not start.
+    #[error("cannot start the local API: {0}")]
+    Api(String),
+}
+
+/// What `myco run` starts with.
+pub struct DaemonOptions {
+    /// The locked data dir.
+    pub data_dir: DataDir,
+    /// The unlocked agent key.
+    pub key: SigningKey,
+    /// The settings.
+    pub settings: Settings,
+}
+
+/// What `myco bootstrap` starts with.
+pub struct BootstrapOptions {
+    /// The locked data dir (it holds the node key and the registry records).
+    pub data_dir: DataDir,
+    /// The settings.
+    pub settings: Settings,
+}
+
+fn bootstrap_peers(settings: &Settings) -> Result<Vec<(PeerId, Multiaddr)>, DaemonError> {
+    settings
+        .bootstrap
+        .iter()
+        .map(|address| match address.iter().last() {
+            Some(Protocol::P2p(peer)) => Ok((peer, address.clone())),
+            _ => Err(DaemonError::BootstrapAddress(address.clone())),
+        })
+        .collect()
+}
+
+fn listen(
+    swarm: &mut libp2p::Swarm<net::Behaviour>,
+    settings: &Settings,
+) -> Result<(), DaemonError> {
+    for address in &settings.listen {
+        swarm
+            .listen_on(address.clone())
+            .map_err(|e| DaemonError::Listen {
+                address: address.clone(),
+                detail: e.to_string(),
+            })?;
+    }
+    for address in &settings.external {
+        swarm.add_external_address(address.clone());
+    }
+    Ok(())
+}
+
+/// Writes a file atomically with mode 0600.
+pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
+fn write_addresses(dir: &Path, addresses: &[Multiaddr]) {
+    let text: String = addresses.iter().map(|a| format!("{a}\n")).collect();
+    if let Err(error) = write_private(&dir.join(LISTEN_FILE), &text) {
+        tracing::warn!(%error, "cannot write the listen addresses file");
+    }
+}
+
+pub(super) fn write_listen_file(driver: &Driver) {
+    write_addresses(&driver.data_dir, &driver.listen);
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// Runs a daemon until SIGINT or SIGTERM.
+pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
+    let DaemonOptions {
+        data_dir,
+        key,
+        settings,
+    } = options;
+    let root: PathBuf = data_dir.paths().root().to_path_buf();
+    let node_key = net::identity::load_or_create(&root)?;
+    let peer = node_key.public().to_peer_id();
+    let store = data_dir.open_store()?;
+    let pods = PodsList::load(&root)?;
+    let mut engine = Engine::new(
+        EngineConfig::default(),
+        key.clone(),
+        net::engine_peer(&peer),
+        settings.region.clone(),
+        store,
+    );
+    for dna in pods.manifests() {
+        engine.resume_pod(dna.clone())?;
+        tracing::info!(pod = %dna.dna_hash(), name = %dna.name, "resumed pod");
+    }
+    let bootstrap = bootstrap_peers(&settings)?;
+    let mut swarm = net::build_swarm(node_key, Role::Daemon, RegistryStore::in_memory(peer))?;
+    listen(&mut swarm, &settings)?;
+    for (peer, address) in &bootstrap {
+        swarm.behaviour_mut().kad.add_address(peer, address.clone());
+        if let Err(error) = swarm.dial(address.clone()) {
+            tracing::warn!(%address, %error, "cannot dial a bootstrap peer");
+        }
+    }
+    let metrics = Arc::new(Metrics::default());
+    let (commands, receiver) = mpsc::channel(super::MAX_QUEUED_COMMANDS);
+    let api = crate::api::serve(&root, settings.api_port, commands, metrics.clone())
+        .await
+        .map_err(|e| DaemonError::Api(e.to_string()))?;
+    tracing::info!(agent = %myco_dna::agent_key_of(&key).key_hash(), peer = %peer, api = %api, "daemon started");
+    let driver = Driver::new(engine, swarm, key, pods, metrics, bootstrap, root.clone());
+    driver.run(receiver, shutdown_signal()).await;
+    let _ = fs::remove_file(root.join(crate::api::ADDR_FILE));
+    let _ = fs::remove_file(root.join(LISTEN_FILE));
+    tracing::info!("stopped; every acknowledged write was flushed when it was made");
+    drop(data_dir);
+    Ok(())
+}
+
+/// Runs a bootstrap peer until SIGINT or SIGTERM.
+pub async fn run_bootstrap(options: BootstrapOptions) -> Result<(), DaemonError> {
+    let BootstrapOptions { data_dir, settings } = options;
+    let root = data_dir.paths().root().to_path_buf();
+    let node_key = net::identity::load_or_create(&root)?;
+    let peer = node_key.public().to_peer_id();
+    let store = RegistryStore::persistent(peer, &root.join(REGISTRY_DIR))?;
+    let mut swarm = net::build_swarm(node_key, Role::Bootstrap, store)?;
+    listen(&mut swarm, &settings)?;
+    for (other, address) in bootstrap_peers(&settings)? {
+        swarm
+            .behaviour_mut()
+            .kad
+            .add_address(&other, address.clone());
+        let _ = swarm.dial(address);
+    }
+    let metrics = Metrics::default();
+    let mut addresses = Vec::new();
+    tracing::info!(%peer, "bootstrap peer started");
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::NewListenAddr { address, .. } => {
+                    let full = address.clone().with_p2p(peer).unwrap_or_else(|a| a);
+                    tracing::info!(address = %full, "listening");
+                    swarm.add_external_address(address);
+                    addresses.push(full);
+                    write_addresses(&root, &addresses);
+                }
+                SwarmEvent::ConnectionEstablished { peer_id, .. } => tracing::debug!(peer = %peer_id, "connected"),
+                SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::InboundRequest { request })) => {
+                    on_kad_inbound(&mut swarm, request, &metrics)
+                }
+                SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
+                    on_identify(&mut swarm, peer_id, info)
+                }
+                _ => {}
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    let _ = fs::remove_file(root.join(LISTEN_FILE));
+    tracing::info!("bootstrap peer stopped; registry records are on disk");
+    Ok(())
+}

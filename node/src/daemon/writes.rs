@@ -1,0 +1,319 @@
+//! What the local API asks the agent to write, and how each request becomes an action body
+//! and entry at the time the driver hands it to the engine (proposals open at their own
+//! action's timestamp, so the entry can only be built then). The engine validates the result
+//! like any record: a write the pod would reject is refused with the zome's reason.
+
+use myco_dna::{
+    ActionBody, ActionHash, DnaManifest, Entry, EntryRef, KeyHash, Record, Timestamp, Visibility,
+};
+use myco_zomes::content::{Approval, Consent, Content, APPROVAL, CONTENT};
+use myco_zomes::governance::{
+    Choice, Decision, EmergencyMeasure, Proposal, ProposalKind, ReplicaTarget, Role, RoleProof,
+    Vote, DECISION, PROPOSAL, VOTE,
+};
+use myco_zomes::membership::{Leave, Profile, LEAVE, PROFILE};
+use myco_zomes::{codec, ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
+
+/// A write the API asks for.
+#[derive(Clone, Debug)]
+pub enum Write {
+    /// Publish content.
+    Content {
+        /// The content, as the API gave it.
+        request: Box<crate::api::types::PublishRequest>,
+        /// Its visibility.
+        visibility: Visibility,
+    },
+    /// Set the agent's profile.
+    Profile {
+        /// The profile.
+        profile: Profile,
+        /// Its visibility.
+        visibility: Visibility,
+    },
+    /// Open a proposal.
+    Propose {
+        /// What it asks for.
+        kind: ProposalKind,
+        /// The case for it.
+        text: String,
+    },
+    /// Vote on a proposal.
+    Vote {
+        /// The proposal.
+        proposal: ActionHash,
+        /// The choice.
+        choice: Choice,
+    },
+    /// Record the decision on a proposal, listing the yes votes this node holds.
+    Decide {
+        /// The proposal.
+        proposal: ActionHash,
+    },
+    /// Approve content under a cultural protocol, as a steward.
+    Approve {
+        /// The content's Create.
+        content: ActionHash,
+        /// The protocol.
+        protocol: String,
+        /// Why this agent is a steward; `None` means as a founder.
+        grant: Option<ActionHash>,
+    },
+    /// Delete one of the agent's records (its entry is purged everywhere).
+    Delete {
+        /// The record.
+        target: ActionHash,
+    },
+    /// Leave the pod.
+    Leave,
+}
+
+/// Why a write could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The pod's DNA has no voting rule for this proposal.
+    #[error("{0}")]
+    Rule(String),
+    /// No yes votes are held for the proposal.
+    #[error("this node holds no yes votes on proposal {0}; wait for sync or vote first")]
+    NoVotes(ActionHash),
+}
+
+fn create<T: serde::Serialize>(
+    zome: &str,
+    entry_type: &str,
+    visibility: Visibility,
+    value: &T,
+) -> (ActionBody, Option<Entry>) {
+    let entry = codec::encode(value);
+    let body = ActionBody::Create(EntryRef {
+        zome: zome.into(),
+        entry_type: entry_type.into(),
+        entry_hash: entry.hash(),
+        visibility,
+    });
+    (body, Some(entry))
+}
+
+impl Write {
+    /// The body and entry to author at `now`, in `dna`'s pod, as `me`; `records` are the pod's
+    /// records this node holds (read only by [`Write::Decide`]).
+    pub fn build(
+        self,
+        now: u64,
+        dna: &DnaManifest,
+        records: impl FnOnce() -> Vec<Record>,
+    ) -> Result<(ActionBody, Option<Entry>), WriteError> {
+        Ok(match self {
+            Write::Content {
+                request,
+                visibility,
+            } => create(
+                ZOME_CONTENT,
+                CONTENT,
+                visibility,
+                &content(dna, *request, visibility),
+            ),
+            Write::Profile {
+                profile,
+                visibility,
+            } => create(ZOME_MEMBERSHIP, PROFILE, visibility, &profile),
+            Write::Propose { kind, text } => {
+                let opened_at = Timestamp(now);
+                let draft = Proposal {
+                    kind,
+                    text,
+                    opened_at,
+                    closes_at: opened_at,
+                    checkpoint: None,
+                };
+                let rule = myco_zomes::governance::rule_for(&draft, dna)
+                    .map_err(|v| WriteError::Rule(format!("{v:?}")))?;
+                let proposal = Proposal {
+                    closes_at: opened_at.plus_micros(rule.window_secs.saturating_mul(1_000_000)),
+                    ..draft
+                };
+                create(ZOME_GOVERNANCE, PROPOSAL, Visibility::Pod, &proposal)
+            }
+            Write::Vote { proposal, choice } => create(
+                ZOME_GOVERNANCE,
+                VOTE,
+                Visibility::Pod,
+                &Vote { proposal, choice },
+            ),
+            Write::Decide { proposal } => {
+                let votes = yes_votes(&records(), &proposal);
+                if votes.is_empty() {
+                    return Err(WriteError::NoVotes(proposal));
+                }
+                create(
+                    ZOME_GOVERNANCE,
+                    DECISION,
+                    Visibility::Pod,
+                    &Decision { proposal, votes },
+                )
+            }
+            Write::Approve {
+                content,
+                protocol,
+                grant,
+            } => {
+                let role = grant.map_or(RoleProof::Founder, RoleProof::Grant);
+                create(
+                    ZOME_CONTENT,
+                    APPROVAL,
+                    Visibility::Pod,
+                    &Approval {
+                        content,
+                        protocol,
+                        role,
+                    },
+                )
+            }
+            Write::Delete { target } => (ActionBody::Delete { target }, None),
+            Write::Leave => create(
+                ZOME_MEMBERSHIP,
+                LEAVE,
+                Visibility::Pod,
+                &Leave { reason: None },
+            ),
+        })
+    }
+}
+
+/// The hashes of the yes votes on `proposal` among `records`, one per voter (the first by
+/// timestamp and hash), sorted.
+pub fn yes_votes(records: &[Record], proposal: &ActionHash) -> Vec<ActionHash> {
+    let mut votes: Vec<(KeyHash, Timestamp, ActionHash, Choice)> = records
+        .iter()
+        .filter(|r| {
+            r.action()
+                .body
+                .entry_ref()
+                .is_some_and(|e| e.zome == ZOME_GOVERNANCE && e.entry_type == VOTE)
+        })
+        .filter_map(|r| {
+            let vote: Vote = r
+                .entry
+                .as_ref()
+                .and_then(|e| myco_dna::encoding::from_canonical_cbor("vote", &e.0).ok())?;
+            (vote.proposal == *proposal).then(|| {
+                (
+                    r.action().author.key_hash(),
+                    r.action().timestamp,
+                    r.hash(),
+                    vote.choice,
+                )
+            })
+        })
+        .collect();
+    votes.sort_by_key(|v| (v.0, v.1, v.2));
+    votes.dedup_by(|later, first| later.0 == first.0);
+    let mut yes: Vec<ActionHash> = votes
+        .into_iter()
+        .filter(|v| v.3 == Choice::Yes)
+        .map(|v| v.2)
+        .collect();
+    yes.sort();
+    yes.truncate(myco_zomes::governance::MAX_DECISION_VOTES);
+    yes
+}
+
+/// Parses a visibility name.
+pub fn parse_visibility(text: &str) -> Option<Visibility> {
+    match text.to_ascii_lowercase().as_str() {
+        "public" => Some(Visibility::Public),
+        "pod" => Some(Visibility::Pod),
+        "private" => Some(Visibility::Private),
+        _ => None,
+    }
+}
+
+/// Parses a role name.
+pub fn parse_role(text: &str) -> Option<Role> {
+    match text.to_ascii_lowercase().as_str() {
+        "steward" => Some(Role::Steward),
+        "manager" => Some(Role::Manager),
+        "treasurer" => Some(Role::Treasurer),
+        "archivist" => Some(Role::Archivist),
+        _ => None,
+    }
+}
+
+/// Parses a vote choice.
+pub fn parse_choice(text: &str) -> Option<Choice> {
+    match text.to_ascii_lowercase().as_str() {
+        "yes" => Some(Choice::Yes),
+        "no" => Some(Choice::No),
+        "abstain" => Some(Choice::Abstain),
+        _ => None,
+    }
+}
+
+/// Builds a proposal kind from its name and arguments, or says what is missing.
+pub fn proposal_kind(
+    kind: &str,
+    member: Option<KeyHash>,
+    role: Option<Role>,
+    detail: Option<String>,
+) -> Result<ProposalKind, String> {
+    let member = || member.ok_or_else(|| format!("a `{kind}` proposal needs a member (kh_…)"));
+    let role = || {
+        role.ok_or_else(|| {
+            format!("a `{kind}` proposal needs a role (steward, manager, treasurer, archivist)")
+        })
+    };
+    let detail = || {
+        detail
+            .clone()
+            .ok_or_else(|| format!("a `{kind}` proposal needs --detail"))
+    };
+    Ok(match kind {
+        "admit" => ProposalKind::Admit { member: member()? },
+        "remove" => ProposalKind::Remove { member: member()? },
+        "grant_role" => ProposalKind::GrantRole { member: member()?, role: role()? },
+        "revoke_role" => ProposalKind::RevokeRole { member: member()?, role: role()? },
+        "approve_replica" => ProposalKind::ApproveReplica(ReplicaTarget::Region(detail()?)),
+        "approve_backup_schedule" => ProposalKind::ApproveBackupSchedule { schedule: detail()? },
+        "emergency_block" => ProposalKind::Emergency(EmergencyMeasure::BlockMember(member()?)),
+        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, approve_replica, approve_backup_schedule or emergency_block")),
+    })
+}
+
+/// Content with consent defaulting to what `visibility` needs and principles defaulting to
+/// what the pod requires.
+pub fn content(
+    dna: &DnaManifest,
+    request: crate::api::types::PublishRequest,
+    visibility: Visibility,
+) -> Content {
+    let consent = match request.consent {
+        Some(c) => Consent {
+            public_sharing: c.public_sharing,
+            community_sharing: c.community_sharing,
+            ai_analysis: c.ai_analysis,
+            commercial_use: c.commercial_use,
+            attribution_required: c.attribution_required,
+            modification_allowed: c.modification_allowed,
+            distribution_channels: Vec::new(),
+        },
+        None => Consent {
+            public_sharing: visibility == Visibility::Public,
+            community_sharing: visibility != Visibility::Private,
+            ..Consent::default()
+        },
+    };
+    Content {
+        title: request.title,
+        body: request.body,
+        blob: None,
+        kind: request.kind.unwrap_or_else(|| "story".into()),
+        consent,
+        revenue_share: None,
+        principles: request
+            .principles
+            .unwrap_or_else(|| dna.properties.required_principles.clone()),
+        protocols: request.protocols,
+        attribution: request.attribution,
+    }
+}

@@ -1,0 +1,357 @@
+//! The scenarios `myco devnet` plays across its daemons, after the example communities:
+//! pods are created, members set profiles and publish stories (propagation is measured),
+//! vote and decide, look each other up across pods, try what the rules forbid, and delete.
+
+use std::time::{Duration, Instant};
+
+use super::{dna_with_founders, DevnetError, Member, Options, Percentiles, Report, TEMPLATES};
+use crate::api::client::ApiClient;
+use crate::api::types::{
+    DecideRequest, DeleteRequest, JoinRequest, LookupView, PodSummary, ProfileRequestBody,
+    ProposeRequest, PublishRequest, RecordView, StatusView, VoteRequest, Written,
+};
+
+/// How long records may take to reach every member before the scenario gives up on them.
+pub const PROPAGATION_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the pods' members may take to find each other.
+pub const MESH_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pause between polls of the members' APIs.
+const POLL: Duration = Duration::from_millis(2);
+
+fn members_of(members: &[Member], pod: usize) -> Vec<usize> {
+    (0..members.len())
+        .filter(|i| members[*i].pod == pod)
+        .collect()
+}
+
+fn stored(api: &ApiClient, hash: &str) -> Result<RecordView, DevnetError> {
+    Ok(api.get(&format!("/records/{hash}"))?)
+}
+
+/// Waits until every daemon in `who` satisfies `done` for `hash`; returns the elapsed time,
+/// or the daemons that never did.
+fn wait_all(
+    members: &[Member],
+    who: &[usize],
+    hash: &str,
+    since: Instant,
+    done: impl Fn(&RecordView) -> bool,
+) -> Result<Result<Duration, Vec<usize>>, DevnetError> {
+    let mut waiting: Vec<usize> = who.to_vec();
+    loop {
+        let mut still = Vec::new();
+        for &i in &waiting {
+            if !done(&stored(&members[i].daemon.api, hash)?) {
+                still.push(i);
+            }
+        }
+        if still.is_empty() {
+            return Ok(Ok(since.elapsed()));
+        }
+        if since.elapsed() > PROPAGATION_TIMEOUT {
+            return Ok(Err(still));
+        }
+        waiting = still;
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Writes through `member`'s API and waits until every other member of its pod stores it;
+/// returns the record's hash and the propagation time.
+fn write_and_measure<B: serde::Serialize>(
+    members: &[Member],
+    from: usize,
+    pod_id: &str,
+    what: &str,
+    body: &B,
+    report: &mut Report,
+    samples: &mut Vec<f64>,
+) -> Result<String, DevnetError> {
+    let others: Vec<usize> = members_of(members, members[from].pod)
+        .into_iter()
+        .filter(|i| *i != from)
+        .collect();
+    let started = Instant::now();
+    let written: Written = members[from]
+        .daemon
+        .api
+        .post(&format!("/pods/{pod_id}/{what}"), body)?;
+    report.records += 1;
+    match wait_all(members, &others, &written.hash, started, |r| r.stored)? {
+        Ok(elapsed) => samples.push(elapsed.as_secs_f64() * 1000.0),
+        Err(missing) => {
+            return Err(DevnetError::Scenario(format!(
+                "record {} did not reach {} members within {PROPAGATION_TIMEOUT:?}",
+                written.hash,
+                missing.len()
+            )))
+        }
+    }
+    Ok(written.hash)
+}
+
+fn wait_for_mesh(members: &[Member], pods: &[String], nodes: usize) -> Result<(), DevnetError> {
+    let started = Instant::now();
+    for member in members {
+        loop {
+            let status: StatusView = member.daemon.api.get("/status")?;
+            let pod = &pods[member.pod];
+            let peers = status
+                .pods
+                .iter()
+                .find(|p| &p.dna_hash == pod)
+                .map_or(0, |p| p.peers);
+            if peers + 1 >= nodes {
+                break;
+            }
+            if started.elapsed() > MESH_TIMEOUT {
+                return Err(DevnetError::Timeout(format!(
+                    "the members of pod {pod} to find each other"
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    Ok(())
+}
+
+fn story(title: String, visibility: &str) -> PublishRequest {
+    PublishRequest {
+        title,
+        body: "told by the river, written down with consent".into(),
+        kind: None,
+        visibility: visibility.into(),
+        consent: None,
+        principles: None,
+        protocols: Vec::new(),
+        attribution: None,
+    }
+}
+
+fn profile(username: &str, public: bool) -> ProfileRequestBody {
+    ProfileRequestBody {
+        username: username.into(),
+        display_name: format!("{username} (devnet)"),
+        bio: "a devnet member".into(),
+        profile_public: public,
+        visibility: None,
+    }
+}
+
+/// Plays every scenario, filling in `report`.
+pub fn play(
+    members: &mut [Member],
+    options: &Options,
+    report: &mut Report,
+) -> Result<(), DevnetError> {
+    let run_seed = format!("devnet-{}", std::process::id());
+    let mut pod_ids = Vec::new();
+    for pod in 0..options.pods {
+        let who = members_of(members, pod);
+        let founders: Vec<_> = who.iter().map(|i| members[*i].daemon.key_hash).collect();
+        let (_, template) = TEMPLATES[pod % TEMPLATES.len()];
+        let manifest = dna_with_founders(template, &founders, &format!("{run_seed}-{pod}"));
+        let mut pod_id = String::new();
+        for &i in &who {
+            let summary: PodSummary = members[i].daemon.api.post(
+                "/pods",
+                &JoinRequest {
+                    manifest: manifest.clone(),
+                    membrane_proof_hex: String::new(),
+                },
+            )?;
+            pod_id = summary.dna_hash;
+        }
+        pod_ids.push(pod_id);
+    }
+    report.idle_rss_kib_max = members
+        .iter()
+        .filter_map(|m| m.daemon.process.rss_kib())
+        .max()
+        .unwrap_or(0);
+    wait_for_mesh(members, &pod_ids, options.nodes)?;
+    let mut samples = Vec::new();
+    let mut private_stories = Vec::new();
+    for (pod, id) in pod_ids.iter().enumerate() {
+        let who = members_of(members, pod);
+        let id = id.clone();
+        // Profiles: the first member's is public, the second's stays in the pod.
+        for (n, &i) in who.iter().enumerate() {
+            let body = profile(&format!("p{pod}n{n}"), n == 0);
+            write_and_measure(members, i, &id, "profile", &body, report, &mut samples)?;
+        }
+        // A profile that claims to be Public without profile_public is refused.
+        let bad = ProfileRequestBody {
+            visibility: Some("public".into()),
+            ..profile("bad", false)
+        };
+        if members[who[0]]
+            .daemon
+            .api
+            .post::<_, Written>(&format!("/pods/{id}/profile"), &bad)
+            .is_err()
+        {
+            report.refused_as_expected += 1;
+        } else {
+            report.leaks += 1;
+        }
+        // Stories.
+        for (n, &i) in who.iter().enumerate() {
+            for s in 0..options.stories_per_node {
+                let body = story(format!("story {s} of p{pod}n{n}"), "public");
+                write_and_measure(members, i, &id, "content", &body, report, &mut samples)?;
+            }
+        }
+        let hidden = write_and_measure(
+            members,
+            who[0],
+            &id,
+            "content",
+            &story(format!("pod-only story of pod {pod}"), "pod"),
+            report,
+            &mut samples,
+        )?;
+        private_stories.push((pod, hidden));
+        // A vote: every member says yes, the proposer records the decision.
+        let proposal = ProposeRequest {
+            kind: "approve_backup_schedule".into(),
+            member: None,
+            role: None,
+            detail: Some("daily at 03:00".into()),
+            text: "back up the pod every night".into(),
+        };
+        let proposal = write_and_measure(
+            members,
+            who[0],
+            &id,
+            "proposals",
+            &proposal,
+            report,
+            &mut samples,
+        )?;
+        for &i in &who {
+            let vote = VoteRequest {
+                proposal: proposal.clone(),
+                choice: "yes".into(),
+            };
+            write_and_measure(members, i, &id, "votes", &vote, report, &mut samples)?;
+        }
+        let again = VoteRequest {
+            proposal: proposal.clone(),
+            choice: "no".into(),
+        };
+        if members[who[0]]
+            .daemon
+            .api
+            .post::<_, Written>(&format!("/pods/{id}/votes"), &again)
+            .is_err()
+        {
+            report.refused_as_expected += 1;
+        } else {
+            report.leaks += 1;
+        }
+        write_and_measure(
+            members,
+            who[0],
+            &id,
+            "decisions",
+            &DecideRequest { proposal },
+            report,
+            &mut samples,
+        )?;
+        report.decisions += 1;
+    }
+    report.propagation_ms = Percentiles::of(samples);
+    lookups(members, options, &pod_ids, report)?;
+    privacy_and_deletion(members, options, &pod_ids, &private_stories, report)
+}
+
+/// Each pod's members are looked up from another pod (or from within, with one pod).
+fn lookups(
+    members: &[Member],
+    options: &Options,
+    pod_ids: &[String],
+    report: &mut Report,
+) -> Result<(), DevnetError> {
+    for (pod, pod_id) in pod_ids.iter().enumerate() {
+        let who = members_of(members, pod);
+        let asker = members_of(members, (pod + 1) % options.pods)
+            .last()
+            .copied()
+            .unwrap_or(who[0]);
+        for (n, &target) in who.iter().enumerate().take(2) {
+            let key = members[target].daemon.key_hash;
+            let view = lookup_until_found(&members[asker].daemon.api, &key.to_string())?;
+            let right_pods = view.pods == [pod_id.clone()];
+            let expected_public = n == 0;
+            if !expected_public && view.profile.is_some() {
+                report.leaks += 1;
+            }
+            let ok = view.found
+                && right_pods
+                && if expected_public {
+                    view.profile_status == "public"
+                } else {
+                    view.profile_status == "not_public"
+                };
+            if ok {
+                report.lookups.ok += 1;
+                if !expected_public {
+                    report.refused_as_expected += 1;
+                }
+            } else {
+                tracing::warn!(?view, "lookup did not answer as expected");
+                report.lookups.failed += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Looks up a key, retrying while the registry has not caught up.
+fn lookup_until_found(api: &ApiClient, key: &str) -> Result<LookupView, DevnetError> {
+    let started = Instant::now();
+    loop {
+        let view: LookupView = api.get(&format!("/lookup/{key}"))?;
+        let settled = view.found
+            && view.profile_status != "unreachable"
+            && view.profile_status != "not_found";
+        if settled || started.elapsed() > PROPAGATION_TIMEOUT {
+            return Ok(view);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Pod-only stories never reach other pods; deleted ones are purged from every member.
+fn privacy_and_deletion(
+    members: &[Member],
+    options: &Options,
+    pod_ids: &[String],
+    hidden: &[(usize, String)],
+    report: &mut Report,
+) -> Result<(), DevnetError> {
+    for (pod, hash) in hidden {
+        for (i, member) in members.iter().enumerate() {
+            if member.pod != *pod && stored(&member.daemon.api, hash)?.stored {
+                tracing::warn!(member = i, %hash, "a non-member holds a pod record");
+                report.leaks += 1;
+            }
+        }
+        let who = members_of(members, *pod);
+        let started = Instant::now();
+        let _: Written = members[who[0]].daemon.api.post(
+            &format!("/pods/{}/delete", pod_ids[*pod]),
+            &DeleteRequest {
+                target: hash.clone(),
+            },
+        )?;
+        report.records += 1;
+        if let Err(still) = wait_all(members, &who, hash, started, |r| !r.entry)? {
+            tracing::warn!(%hash, holders = still.len(), "deleted entry not purged everywhere");
+            report.leaks += still.len();
+        }
+    }
+    let _ = options;
+    Ok(())
+}

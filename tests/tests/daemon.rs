@@ -1,0 +1,311 @@
+//! End-to-end tests of the daemon: real `myco` processes (a bootstrap peer and daemons) on
+//! loopback, each with its own temporary data dir. Every process is stopped when its handle
+//! drops, so a failing assertion leaves nothing running.
+#![cfg(unix)]
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use libp2p::Multiaddr;
+use myco_node::api::client::ApiClient;
+use myco_node::api::types::{
+    JoinRequest, PodSummary, PublishRequest, RecordView, StatusView, Written,
+};
+use myco_node::devnet::process::{init_agent, start_bootstrap, start_daemon, Daemon, Process};
+use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
+use myco_tests::myco_binary;
+use tempfile::TempDir;
+
+/// Not a performance bound: only keeps a broken network from hanging the suite.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A bootstrap peer and daemons, with their data dirs.
+struct Net {
+    root: TempDir,
+    _bootstrap: Process,
+    address: Multiaddr,
+    daemons: Vec<Daemon>,
+}
+
+fn start_net(nodes: usize) -> Net {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (bootstrap, address) =
+        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
+    let mut net = Net {
+        root,
+        _bootstrap: bootstrap,
+        address,
+        daemons: Vec::new(),
+    };
+    for n in 0..nodes {
+        let daemon = net.start_daemon(n);
+        net.daemons.push(daemon);
+    }
+    net
+}
+
+impl Net {
+    fn dir(&self, n: usize) -> std::path::PathBuf {
+        self.root.path().join(format!("node{n}"))
+    }
+
+    fn start_daemon(&self, n: usize) -> Daemon {
+        let dir = self.dir(n);
+        let key_hash = if dir.join("agent.key").exists() {
+            myco_node::datadir::DataPaths::new(&dir)
+                .keystore()
+                .public_key()
+                .expect("key")
+                .key_hash()
+        } else {
+            init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("init")
+        };
+        start_daemon(
+            &myco_binary(),
+            &format!("node{n}"),
+            &dir,
+            DEVNET_PASSPHRASE,
+            &self.address,
+            key_hash,
+            Some("DK"),
+        )
+        .expect("daemon starts")
+    }
+
+    /// Creates a territory pod with every daemon as a founder; returns its id.
+    fn create_pod(&self) -> String {
+        let founders: Vec<_> = self.daemons.iter().map(|d| d.key_hash).collect();
+        let manifest = dna_with_founders(TEMPLATES[0].1, &founders, "e2e");
+        let mut id = String::new();
+        for d in &self.daemons {
+            let pod: PodSummary = d
+                .api
+                .post(
+                    "/pods",
+                    &JoinRequest {
+                        manifest: manifest.clone(),
+                        membrane_proof_hex: String::new(),
+                    },
+                )
+                .expect("pod created");
+            id = pod.dna_hash;
+        }
+        id
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn peers_in(api: &ApiClient, pod: &str) -> usize {
+    let status: StatusView = api.get("/status").expect("status");
+    status
+        .pods
+        .iter()
+        .find(|p| p.dna_hash == pod)
+        .map_or(0, |p| p.peers)
+}
+
+fn publish(api: &ApiClient, pod: &str, title: &str) -> String {
+    let request = PublishRequest {
+        title: title.into(),
+        body: "body".into(),
+        kind: None,
+        visibility: "public".into(),
+        consent: None,
+        principles: None,
+        protocols: Vec::new(),
+        attribution: None,
+    };
+    let written: Written = api
+        .post(&format!("/pods/{pod}/content"), &request)
+        .expect("published");
+    written.hash
+}
+
+fn holds(api: &ApiClient, hash: &str) -> bool {
+    api.get::<RecordView>(&format!("/records/{hash}"))
+        .is_ok_and(|r| r.stored)
+}
+
+#[test]
+fn devnet_of_two_pods_finds_members_across_pods_shows_only_public_profiles_and_leaks_nothing() {
+    let output = Command::new(myco_binary())
+        .args([
+            "devnet",
+            "--pods",
+            "2",
+            "--nodes",
+            "3",
+            "--stories",
+            "2",
+            "--json",
+        ])
+        .output()
+        .expect("devnet runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "devnet failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(report["nodes"], 6);
+    assert_eq!(report["pods"], 2);
+    // Each pod's public-profile member is found with its profile, the other with none; both
+    // lookups list exactly the member's one pod.
+    assert_eq!(report["lookups"]["ok"], 4, "{report}");
+    assert_eq!(report["lookups"]["failed"], 0, "{report}");
+    assert_eq!(report["leaks"], 0, "{report}");
+    assert_eq!(report["decisions"], 2, "{report}");
+    assert!(
+        report["refused_as_expected"].as_u64() >= Some(6),
+        "{report}"
+    );
+    assert_eq!(report["clean_shutdown"], true, "{report}");
+    assert!(report["propagation_ms"]["p99"].as_f64().is_some());
+}
+
+#[test]
+fn api_calls_without_the_token_get_401_and_bad_bodies_get_clear_errors() {
+    let net = start_net(1);
+    let dir = net.dir(0);
+    let address = std::fs::read_to_string(dir.join("api.addr")).expect("api.addr");
+    let base = format!("http://{}", address.trim());
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let status = |r: Result<ureq::http::Response<ureq::Body>, ureq::Error>| {
+        r.expect("answered").status().as_u16()
+    };
+    assert_eq!(status(agent.get(format!("{base}/status")).call()), 401);
+    assert_eq!(
+        status(
+            agent
+                .get(format!("{base}/status"))
+                .header("Authorization", "Bearer wrong")
+                .call()
+        ),
+        401
+    );
+    assert_eq!(status(agent.get(format!("{base}/metrics")).call()), 401);
+    let token = std::fs::read_to_string(dir.join("api.token")).expect("token");
+    let auth = format!("Bearer {}", token.trim());
+    assert_eq!(
+        status(
+            agent
+                .get(format!("{base}/status"))
+                .header("Authorization", &auth)
+                .call()
+        ),
+        200
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.join("api.token"))
+            .expect("meta")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the token file is private");
+
+    let post = |body: &[u8]| {
+        let mut response = agent
+            .post(format!("{base}/pods"))
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .expect("answered");
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (response.status().as_u16(), text)
+    };
+    let (code, text) = post(b"{not json");
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("\"error\""), "{text}");
+    let (code, text) = post(br#"{"manifest": 7}"#);
+    assert_eq!(code, 400, "{text}");
+    let (code, _) = post(&vec![b' '; 300 * 1024]);
+    assert_eq!(code, 413, "an oversized body is refused");
+    let (code, text) = post(br#"{"manifest": "name = 1"}"#);
+    assert_eq!(
+        code, 422,
+        "an invalid manifest is refused with a reason: {text}"
+    );
+    let (code, text) = {
+        let mut r = agent
+            .get(format!("{base}/lookup/not-a-key"))
+            .header("Authorization", &auth)
+            .call()
+            .expect("answered");
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    assert_eq!(code, 400, "{text}");
+    // The daemon is still up after all that.
+    assert_eq!(
+        status(
+            agent
+                .get(format!("{base}/status"))
+                .header("Authorization", &auth)
+                .call()
+        ),
+        200
+    );
+}
+
+#[test]
+fn a_second_daemon_on_the_same_data_dir_refuses_to_start_with_a_clear_error() {
+    let net = start_net(1);
+    let output = Command::new(myco_binary())
+        .arg("--data-dir")
+        .arg(net.dir(0))
+        .args(["run", "--listen", "/ip4/127.0.0.1/tcp/0"])
+        .env("MYCO_PASSPHRASE", DEVNET_PASSPHRASE)
+        .output()
+        .expect("second daemon runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is locked by another myco process"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_daemon_killed_during_writes_catches_up_after_restart() {
+    let mut net = start_net(2);
+    let pod = net.create_pod();
+    wait_until("the two daemons to meet", || {
+        peers_in(&net.daemons[0].api, &pod) >= 1
+    });
+    let mut hashes = Vec::new();
+    for i in 0..3 {
+        hashes.push(publish(&net.daemons[0].api, &pod, &format!("before {i}")));
+    }
+    // Killed mid-stream: what it missed must come back by sync alone.
+    net.daemons[1].process.kill();
+    for i in 0..10 {
+        hashes.push(publish(
+            &net.daemons[0].api,
+            &pod,
+            &format!("while down {i}"),
+        ));
+    }
+    let restarted = net.start_daemon(1);
+    net.daemons[1] = restarted;
+    let api = &net.daemons[1].api;
+    wait_until("the restarted daemon to catch up", || {
+        hashes.iter().all(|h| holds(api, h))
+    });
+    let status: StatusView = api.get("/status").expect("status");
+    assert!(
+        status.pods.iter().any(|p| p.dna_hash == pod),
+        "the pod was resumed from the pods list"
+    );
+}
