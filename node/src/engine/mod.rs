@@ -99,6 +99,9 @@ pub struct Engine<S: Store> {
     limbo: Limbo,
     outstanding: BTreeMap<u64, Outstanding>,
     next_token: u64,
+    /// Chains a peer is ahead on that could not be asked for yet (the peer had
+    /// `max_outstanding_per_peer` requests in flight): asked for as answers come back.
+    deferred: BTreeMap<PeerId, std::collections::VecDeque<(DnaHash, myco_dna::KeyHash)>>,
     /// Have notices whose record is being fetched: the verdict waits for it.
     pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
@@ -131,6 +134,7 @@ impl<S: Store> Engine<S> {
             outstanding: BTreeMap::new(),
             next_token: 1,
             pending_gossip: BTreeMap::new(),
+            deferred: BTreeMap::new(),
             bindings: BTreeMap::new(),
             sync_round: 0,
             now: 0,

@@ -9,6 +9,9 @@ use super::ingest::Incoming;
 use super::io::{Event, GossipVerdict, Output, PeerId, Timer};
 use super::messages::{SyncRequest, SyncResponse};
 use super::{Asked, Engine};
+
+/// Most chains remembered per peer to ask for later: one Heights page.
+const MAX_DEFERRED_PER_PEER: usize = super::messages::MAX_HEIGHTS;
 use crate::store::{ChainId, Store};
 
 impl<S: Store> Engine<S> {
@@ -26,6 +29,7 @@ impl<S: Store> Engine<S> {
         for view in self.pods.values_mut() {
             view.peers.remove(peer);
         }
+        self.deferred.remove(peer);
         let gone: Vec<u64> = self
             .outstanding
             .iter()
@@ -111,9 +115,77 @@ impl<S: Store> Engine<S> {
         if let Some(outstanding) = self.outstanding.remove(&token) {
             tracing::debug!(?peer, asked = ?outstanding.asked, "request failed");
         }
+        self.send_deferred(self.now, peer);
+    }
+
+    /// Remembers a chain to ask `peer` for once it has room; bounded per peer.
+    fn defer(&mut self, peer: &PeerId, pod: DnaHash, author: myco_dna::KeyHash) {
+        let queue = self.deferred.entry(peer.clone()).or_default();
+        if queue.len() < MAX_DEFERRED_PER_PEER && !queue.contains(&(pod, author)) {
+            queue.push_back((pod, author));
+        }
+    }
+
+    /// Asks `peer` for deferred chains while it has room for more requests.
+    fn send_deferred(&mut self, now: u64, peer: &PeerId) {
+        while let Some((pod, author)) = self.deferred.get_mut(peer).and_then(|q| q.pop_front()) {
+            let Some(agent) = self
+                .pods
+                .get(&pod)
+                .and_then(|v| v.authors.get(&author).copied())
+            else {
+                // Not a known author yet: ask from the start of the chain.
+                let binding = self.binding(now, &pod);
+                let limit = self.config.sync_batch as u32;
+                let request = SyncRequest::Range {
+                    pod,
+                    binding,
+                    author,
+                    from_seq: 0,
+                    limit,
+                };
+                if !self.request(now, peer, Asked::Range { pod, author, limit }, request) {
+                    self.deferred
+                        .entry(peer.clone())
+                        .or_default()
+                        .push_front((pod, author));
+                    return;
+                }
+                continue;
+            };
+            let from_seq = self
+                .store
+                .head(&ChainId { pod, author: agent })
+                .ok()
+                .flatten()
+                .map_or(0, |h| h.seq + 1);
+            let binding = self.binding(now, &pod);
+            let limit = self.config.sync_batch as u32;
+            let request = SyncRequest::Range {
+                pod,
+                binding,
+                author,
+                from_seq,
+                limit,
+            };
+            if !self.request(now, peer, Asked::Range { pod, author, limit }, request) {
+                self.deferred
+                    .entry(peer.clone())
+                    .or_default()
+                    .push_front((pod, author));
+                return;
+            }
+        }
     }
 
     pub(crate) fn on_response(&mut self, now: u64, from: PeerId, token: u64, bytes: &[u8]) {
+        self.handle_response(now, &from, token, bytes);
+        // An answer frees room for one more request: ask for chains that had to wait.
+        self.send_deferred(now, &from);
+    }
+
+    fn handle_response(&mut self, now: u64, from: &PeerId, token: u64, bytes: &[u8]) {
+        let from = from.clone();
         let Some(outstanding) = self.outstanding.remove(&token) else {
             tracing::debug!(?from, token, "response to no request of ours");
             return;
@@ -164,7 +236,7 @@ impl<S: Store> Engine<S> {
                         limit,
                     };
                     if !self.request(now, &from, Asked::Range { pod, author, limit }, request) {
-                        break;
+                        self.defer(&from, pod, author);
                     }
                 }
                 if more {
