@@ -559,3 +559,63 @@ fn after_consent_is_revoked_nodes_outside_the_new_scope_hold_none() {
         "the author keeps their own story"
     );
 }
+
+#[test]
+fn a_session_binding_with_altered_terms_is_refused_even_after_the_genuine_one_was_seen() {
+    use myco_node::engine::{BindingTerms, Output, SessionBinding, SyncResponse};
+    let dna = example("territory-dk.toml");
+    let pod = dna.dna_hash();
+    let mut net = Net::new(31, &[1, 2]);
+    for seed in [1, 2] {
+        net.join(seed, &dna, vec![]);
+    }
+    net.connect(pod);
+    net.run_for(3 * SECOND);
+    let genuine = SessionBinding::sign(
+        &key(2),
+        BindingTerms {
+            agent: myco_dna::agent_key_of(&key(2)),
+            peer: net.nodes[1].peer.0.clone(),
+            pod,
+            region: Some("EU".into()),
+            expires: Timestamp(net.now + 60 * SECOND),
+        },
+    );
+    let mut stolen = genuine.clone();
+    stolen.terms.peer = vec![0xee];
+    let ask = |net: &mut Net, from: Vec<u8>, binding: SessionBinding| -> SyncResponse {
+        let bytes = SyncRequest::Heights {
+            pod,
+            binding,
+            after: None,
+        }
+        .to_bytes();
+        let outputs = net.nodes[0].engine.handle(
+            net.now,
+            Input::Request {
+                from: myco_node::engine::PeerId(from),
+                request_id: 7,
+                bytes,
+            },
+        );
+        outputs
+            .into_iter()
+            .find_map(|o| match o {
+                Output::Respond { response, .. } => Some(response),
+                _ => None,
+            })
+            .expect("an answer")
+    };
+    let peer2 = net.nodes[1].peer.0.clone();
+    assert!(matches!(
+        ask(&mut net, peer2, genuine),
+        SyncResponse::Heights { .. }
+    ));
+    assert!(
+        matches!(
+            ask(&mut net, vec![0xee], stolen),
+            SyncResponse::Refused { .. }
+        ),
+        "a reused signature over altered terms must not pass"
+    );
+}

@@ -105,6 +105,8 @@ pub struct Engine<S: Store> {
     /// Have notices whose record is being fetched: the verdict waits for it.
     pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
+    /// Digests of session-binding signatures already verified (see `serve.rs`).
+    verified_bindings: std::collections::BTreeSet<[u8; 32]>,
     sync_round: u64,
     /// The time of the input being handled.
     now: u64,
@@ -136,6 +138,7 @@ impl<S: Store> Engine<S> {
             pending_gossip: BTreeMap::new(),
             deferred: BTreeMap::new(),
             bindings: BTreeMap::new(),
+            verified_bindings: std::collections::BTreeSet::new(),
             sync_round: 0,
             now: 0,
             timers_armed: false,

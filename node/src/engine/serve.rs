@@ -115,15 +115,24 @@ impl<S: Store> Engine<S> {
 
     /// Checks that `binding` proves a current member speaks through `from` for `pod`, now.
     fn check_binding(
-        &self,
+        &mut self,
         now: u64,
         from: &PeerId,
         pod: &DnaHash,
         binding: &SessionBinding,
     ) -> Result<AgentKey, Denied> {
         let terms = &binding.terms;
-        if binding.verify().is_err() {
-            return Err(Denied::Binding("its signature does not verify"));
+        // A peer shows the same binding on every request: verify its signature once. The cache
+        // key covers the terms and the signature, so altered terms are verified afresh.
+        let digest = myco_dna::blake2b_256(&myco_dna::encoding::to_canonical_cbor(binding));
+        if !self.verified_bindings.contains(&digest) {
+            if binding.verify().is_err() {
+                return Err(Denied::Binding("its signature does not verify"));
+            }
+            if self.verified_bindings.len() >= MAX_VERIFIED_BINDINGS {
+                self.verified_bindings.clear();
+            }
+            self.verified_bindings.insert(digest);
         }
         if terms.peer != from.0 {
             return Err(Denied::Binding("it is for another node"));
@@ -223,6 +232,11 @@ impl std::fmt::Display for Denied {
         }
     }
 }
+
+/// Session bindings whose signature was verified, remembered so a peer's every request does
+/// not cost a signature check. The cache is cleared when full; bindings expire within an hour,
+/// so a few thousand entries cover every peer of a busy node.
+const MAX_VERIFIED_BINDINGS: usize = 4096;
 
 fn refused(reason: String) -> SyncResponse {
     SyncResponse::Refused { reason }
