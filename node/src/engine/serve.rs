@@ -60,7 +60,14 @@ impl<S: Store> Engine<S> {
             },
             SyncRequest::Heights { binding, after, .. } => {
                 match self.check_binding(now, from, &pod, &binding) {
-                    Err(Denied::NotAMember) => SyncResponse::NotAMember,
+                    // Only a member's "not a member" invites the asker to push its Genesis:
+                    // a node that is no member itself must not collect others' Geneses.
+                    Err(Denied::NotAMember) if self.pods[&pod].is_current_member(&self.agent) => {
+                        SyncResponse::NotAMember
+                    }
+                    Err(Denied::NotAMember) => refused(format!(
+                        "this node is not a member of pod {pod} and serves nothing from it"
+                    )),
                     Err(denied) => refused(denied.to_string()),
                     Ok(agent) => {
                         if let Some(view) = self.pods.get_mut(&pod) {

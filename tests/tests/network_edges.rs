@@ -1,0 +1,930 @@
+//! End-to-end tests of the network's edges: real `myco` processes (a bootstrap peer and
+//! daemons) on loopback, probed by an in-process libp2p node that speaks the same protocols
+//! (gossipsub on the pod's topic, `/myco/sync/1`, `/myco/kad/1.0.0`) but is no member of
+//! anything: an outsider, a registry hijacker, a sender of garbage. Every process is stopped
+//! when its handle drops, so a failing assertion leaves nothing running.
+#![cfg(unix)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use libp2p::futures::StreamExt;
+use libp2p::identity::Keypair;
+use libp2p::kad::{self, GetRecordOk, QueryResult, Quorum, Record, RecordKey};
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{gossipsub, identify, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
+use myco_dna::{agent_key_of, ActionHash, AgentKey, DnaHash, KeyHash, SigningKey, Timestamp};
+use myco_node::api::client::ApiClient;
+use myco_node::api::types::{
+    JoinRequest, LookupView, PodSummary, PublishRequest, StatusView, Written,
+};
+use myco_node::daemon::LISTEN_FILE;
+use myco_node::devnet::process::{
+    init_agent, start_bootstrap, start_daemon, wait_for_file, Daemon, Process, START_TIMEOUT,
+};
+use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
+use myco_node::engine::{
+    BindingTerms, SessionBinding, SyncRequest, SyncResponse, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES,
+};
+use myco_node::net::records::check_found;
+use myco_node::net::{
+    topic, BytesCodec, RegistryStore, IDENTIFY_PROTOCOL, KAD_PROTOCOL, SYNC_PROTOCOL,
+};
+use myco_node::registry::{registry_key, Pointer, PointerTerms};
+use myco_tests::myco_binary;
+use serde_bytes::ByteBuf;
+use tempfile::TempDir;
+
+/// Not a performance bound: only keeps a broken network from hanging the suite.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+fn now_micros() -> u64 {
+    myco_node::daemon::now_micros()
+}
+
+// ---------------------------------------------------------------------------------------
+// Real processes
+
+/// A bootstrap peer and daemons, with their data dirs.
+struct Net {
+    root: TempDir,
+    bootstrap: Process,
+    address: Multiaddr,
+    daemons: Vec<Daemon>,
+}
+
+fn start_net(nodes: usize) -> Net {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (bootstrap, address) =
+        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
+    let mut net = Net {
+        root,
+        bootstrap,
+        address,
+        daemons: Vec::new(),
+    };
+    for n in 0..nodes {
+        let daemon = net.start_daemon(n);
+        net.daemons.push(daemon);
+    }
+    net
+}
+
+impl Net {
+    fn dir(&self, n: usize) -> PathBuf {
+        self.root.path().join(format!("node{n}"))
+    }
+
+    fn start_daemon(&self, n: usize) -> Daemon {
+        let dir = self.dir(n);
+        let key_hash = init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("init");
+        start_daemon(
+            &myco_binary(),
+            &format!("node{n}"),
+            &dir,
+            DEVNET_PASSPHRASE,
+            &self.address,
+            key_hash,
+            Some("DK"),
+        )
+        .expect("daemon starts")
+    }
+
+    /// Creates a territory pod with every daemon as a founder; returns its id.
+    fn create_pod(&self) -> String {
+        let founders: Vec<_> = self.daemons.iter().map(|d| d.key_hash).collect();
+        let manifest = dna_with_founders(TEMPLATES[0].1, &founders, "edges");
+        let mut id = String::new();
+        for d in &self.daemons {
+            let pod: PodSummary = d
+                .api
+                .post(
+                    "/pods",
+                    &JoinRequest {
+                        manifest: manifest.clone(),
+                        membrane_proof_hex: String::new(),
+                    },
+                )
+                .expect("pod created");
+            id = pod.dna_hash;
+        }
+        id
+    }
+
+    /// The TCP listen address (with `/p2p/`) of daemon `n`.
+    fn daemon_address(&self, n: usize) -> Multiaddr {
+        tcp_address(&self.dir(n))
+    }
+
+    /// The agent key of daemon `n`.
+    fn agent(&self, n: usize) -> AgentKey {
+        myco_node::datadir::DataPaths::new(self.dir(n))
+            .keystore()
+            .public_key()
+            .expect("agent key")
+    }
+}
+
+/// The TCP address a node wrote to its listen file.
+fn tcp_address(dir: &Path) -> Multiaddr {
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(dir.join(LISTEN_FILE)).unwrap_or_default();
+        if let Some(address) = text
+            .lines()
+            .filter_map(|l| l.parse::<Multiaddr>().ok())
+            .find(|a| a.to_string().contains("/tcp/"))
+        {
+            return address;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no TCP address in {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn peer_of(address: &Multiaddr) -> PeerId {
+    match address.iter().last() {
+        Some(libp2p::multiaddr::Protocol::P2p(peer)) => peer,
+        _ => panic!("{address} has no /p2p/"),
+    }
+}
+
+/// Starts a bootstrap peer on `dir` listening on exactly `listen` (a restart keeps its port).
+fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr) {
+    // A peer that was killed leaves its listen file behind; it must not be read as fresh.
+    let _ = std::fs::remove_file(dir.join(LISTEN_FILE));
+    let args = vec![
+        "bootstrap".to_string(),
+        "--listen".to_string(),
+        listen.to_string(),
+    ];
+    let mut process =
+        Process::spawn(&myco_binary(), "bootstrap", dir, &args, "").expect("bootstrap spawns");
+    wait_for_file(&mut process, LISTEN_FILE, START_TIMEOUT).expect("bootstrap listens");
+    let address = tcp_address(dir);
+    (process, address)
+}
+
+/// A counter of the daemon's `/metrics`, by its name without the `myco_` prefix.
+fn metric(api: &ApiClient, name: &str) -> u64 {
+    let text = api.get_text("/metrics").expect("metrics");
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("myco_")?
+                .strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+}
+
+fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str) -> String {
+    let request = PublishRequest {
+        title: title.into(),
+        body: body.into(),
+        kind: None,
+        visibility: visibility.into(),
+        consent: None,
+        principles: None,
+        protocols: Vec::new(),
+        attribution: None,
+    };
+    let written: Written = api
+        .post(&format!("/pods/{pod}/content"), &request)
+        .expect("published");
+    written.hash
+}
+
+fn lookup(api: &ApiClient, key: &KeyHash) -> LookupView {
+    api.get(&format!("/lookup/{key}")).expect("lookup answered")
+}
+
+// ---------------------------------------------------------------------------------------
+// The in-process probe: Myco's protocols, no Myco logic
+
+#[derive(NetworkBehaviour)]
+struct Probe {
+    identify: identify::Behaviour,
+    kad: kad::Behaviour<RegistryStore>,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::Behaviour<BytesCodec>,
+}
+
+/// A probe that accepts and sends messages up to `max_bytes` (larger than the daemon's bounds
+/// when a test wants to send oversized messages).
+fn probe(key: &Keypair, max_bytes: usize) -> Swarm<Probe> {
+    libp2p::SwarmBuilder::with_existing_identity(key.clone())
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .expect("tcp")
+        .with_behaviour(|key| {
+            let local = key.public().to_peer_id();
+            let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
+            kad_config
+                .set_record_filtering(kad::StoreInserts::FilterBoth)
+                .set_query_timeout(Duration::from_secs(10));
+            let mut kad =
+                kad::Behaviour::with_config(local, RegistryStore::in_memory(local), kad_config);
+            kad.set_mode(Some(kad::Mode::Server));
+            let gossip_config = gossipsub::ConfigBuilder::default()
+                .max_transmit_size(max_bytes)
+                .heartbeat_interval(Duration::from_millis(500))
+                .build()
+                .expect("gossipsub config");
+            let gossipsub = gossipsub::Behaviour::new(
+                gossipsub::MessageAuthenticity::Signed(key.clone()),
+                gossip_config,
+            )
+            .expect("gossipsub");
+            let sync = request_response::Behaviour::with_codec(
+                BytesCodec::new(max_bytes),
+                [(StreamProtocol::new(SYNC_PROTOCOL), ProtocolSupport::Full)],
+                request_response::Config::default().with_request_timeout(Duration::from_secs(10)),
+            );
+            Ok(Probe {
+                identify: identify::Behaviour::new(identify::Config::new(
+                    IDENTIFY_PROTOCOL.into(),
+                    key.public(),
+                )),
+                kad,
+                gossipsub,
+                sync,
+            })
+        })
+        .expect("behaviour")
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
+        .build()
+}
+
+/// Polls the swarm, handing each event to `on_event`, until it returns `Some` or `limit`
+/// passes (then `None`).
+async fn drive<T>(
+    swarm: &mut Swarm<Probe>,
+    limit: Duration,
+    mut on_event: impl FnMut(&mut Swarm<Probe>, SwarmEvent<ProbeEvent>) -> Option<T>,
+) -> Option<T> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        tokio::select! {
+            event = swarm.select_next_some() => {
+                if let Some(done) = on_event(swarm, event) {
+                    return Some(done);
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => return None,
+        }
+    }
+}
+
+/// Runs blocking `work` (API calls) while the swarm keeps being polled; returns its result.
+async fn while_driving<T: Send + 'static>(
+    swarm: &mut Swarm<Probe>,
+    work: impl FnOnce() -> T + Send + 'static,
+    mut on_event: impl FnMut(&mut Swarm<Probe>, SwarmEvent<ProbeEvent>),
+) -> T {
+    let mut handle = tokio::task::spawn_blocking(work);
+    loop {
+        tokio::select! {
+            result = &mut handle => return result.expect("blocking work finished"),
+            event = swarm.select_next_some() => on_event(swarm, event),
+        }
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A session binding for `pod` by `agent_key`, for the probe's connection.
+fn binding(agent_key: &SigningKey, peer: &PeerId, pod: DnaHash) -> SessionBinding {
+    SessionBinding::sign(
+        agent_key,
+        BindingTerms {
+            agent: agent_key_of(agent_key),
+            peer: peer.to_bytes(),
+            pod,
+            region: Some("DK".into()),
+            expires: Timestamp(now_micros() + 3_600_000_000),
+        },
+    )
+}
+
+/// Dials `addresses` and waits until identify has run with each (so Kademlia knows them, and
+/// they us) and, if `pod` is given, each has told us it is on the pod's topic.
+async fn connect(swarm: &mut Swarm<Probe>, addresses: &[Multiaddr], pod: Option<&DnaHash>) {
+    let peers: HashSet<PeerId> = addresses.iter().map(peer_of).collect();
+    for address in addresses {
+        swarm
+            .behaviour_mut()
+            .kad
+            .add_address(&peer_of(address), address.clone());
+        swarm.dial(address.clone()).expect("dial");
+    }
+    let hash = pod.map(|p| topic(p).hash());
+    let (mut identified, mut subscribed) = (HashSet::new(), HashSet::new());
+    let done = drive(swarm, PATIENCE, |_, event| {
+        match event {
+            SwarmEvent::Behaviour(ProbeEvent::Identify(identify::Event::Received {
+                peer_id,
+                ..
+            })) => {
+                identified.insert(peer_id);
+            }
+            SwarmEvent::Behaviour(ProbeEvent::Gossipsub(gossipsub::Event::Subscribed {
+                peer_id,
+                topic,
+            })) if Some(&topic) == hash.as_ref() => {
+                subscribed.insert(peer_id);
+            }
+            _ => {}
+        }
+        let all_subscribed = hash.is_none() || peers.iter().all(|p| subscribed.contains(p));
+        (peers.iter().all(|p| identified.contains(p)) && all_subscribed).then_some(())
+    })
+    .await;
+    assert!(
+        done.is_some(),
+        "the probe did not meet every peer: identified {identified:?}, subscribed {subscribed:?}, wanted {peers:?}"
+    );
+}
+
+/// Sends each request to `peer`; returns, in order, each answer's bytes or its failure.
+async fn ask_all(
+    swarm: &mut Swarm<Probe>,
+    peer: PeerId,
+    requests: Vec<Vec<u8>>,
+) -> Vec<Result<Vec<u8>, String>> {
+    let ids: Vec<OutboundRequestId> = requests
+        .into_iter()
+        .map(|r| swarm.behaviour_mut().sync.send_request(&peer, r))
+        .collect();
+    let mut answers: Vec<Option<Result<Vec<u8>, String>>> = vec![None; ids.len()];
+    let position = |id: &OutboundRequestId| ids.iter().position(|i| i == id);
+    drive(swarm, PATIENCE, |_, event| {
+        match event {
+            SwarmEvent::Behaviour(ProbeEvent::Sync(request_response::Event::Message {
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            })) => {
+                if let Some(i) = position(&request_id) {
+                    answers[i] = Some(Ok(response));
+                }
+            }
+            SwarmEvent::Behaviour(ProbeEvent::Sync(request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                ..
+            })) => {
+                if let Some(i) = position(&request_id) {
+                    answers[i] = Some(Err(error.to_string()));
+                }
+            }
+            _ => {}
+        }
+        answers.iter().all(Option::is_some).then_some(())
+    })
+    .await
+    .expect("every sync request was answered or failed in time");
+    answers.into_iter().map(Option::unwrap).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// The tests
+
+#[test]
+fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_bytes() {
+    let net = start_net(2);
+    let pod_text = net.create_pod();
+    let pod: DnaHash = pod_text.parse().expect("pod id");
+    let secret = format!("SECRET-{}-{}", std::process::id(), now_micros());
+    let public = format!("PUBLIC-{}-{}", std::process::id(), now_micros());
+    let addresses = [net.daemon_address(0), net.daemon_address(1)];
+    let members: Vec<PeerId> = addresses.iter().map(peer_of).collect();
+    let authors: Vec<KeyHash> = net.daemons.iter().map(|d| d.key_hash).collect();
+    let outsider = SigningKey::from_bytes(&[0x0b; 32]);
+    let key = Keypair::generate_ed25519();
+    let me = key.public().to_peer_id();
+
+    let rt = runtime();
+    let mut swarm = rt.block_on(async { probe(&key, MAX_SYNC_BYTES) });
+    swarm
+        .behaviour_mut()
+        .gossipsub
+        .subscribe(&topic(&pod))
+        .expect("subscribe");
+    rt.block_on(connect(&mut swarm, &addresses, Some(&pod)));
+
+    // Every byte the outsider receives at the application level, and what it was.
+    let mut received: Vec<Vec<u8>> = Vec::new();
+    let mut saw_public = false;
+    let record = |swarm: &mut Swarm<Probe>,
+                  event: SwarmEvent<ProbeEvent>,
+                  received: &mut Vec<Vec<u8>>,
+                  saw_public: &mut bool| match event {
+        SwarmEvent::Behaviour(ProbeEvent::Gossipsub(gossipsub::Event::Message {
+            message, ..
+        })) => {
+            *saw_public |= contains(&message.data, public.as_bytes());
+            received.push(message.data);
+        }
+        SwarmEvent::Behaviour(ProbeEvent::Sync(request_response::Event::Message {
+            message:
+                request_response::Message::Request {
+                    request, channel, ..
+                },
+            ..
+        })) => {
+            // Members ask the newcomer for heights; it has nothing to give.
+            received.push(request);
+            let _ = swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, SyncResponse::NotAMember.to_bytes());
+        }
+        _ => {}
+    };
+
+    // Members write, in every visibility, while the outsider listens on the topic.
+    let apis: Vec<PathBuf> = (0..2).map(|n| net.dir(n)).collect();
+    let (secret_w, public_w) = (secret.clone(), public.clone());
+    let pod_w = pod_text.clone();
+    let hashes: Vec<String> = rt.block_on(while_driving(
+        &mut swarm,
+        move || {
+            let mut hashes = Vec::new();
+            for (n, dir) in apis.iter().enumerate() {
+                let api = ApiClient::for_data_dir(dir).expect("api");
+                for visibility in ["pod", "private"] {
+                    hashes.push(publish(
+                        &api,
+                        &pod_w,
+                        &format!("{visibility} {n} {secret_w}"),
+                        &format!("the {visibility} body {secret_w}"),
+                        visibility,
+                    ));
+                }
+                publish(
+                    &api,
+                    &pod_w,
+                    &format!("public {n} {public_w}"),
+                    "ok",
+                    "public",
+                );
+            }
+            hashes
+        },
+        |swarm, event| record(swarm, event, &mut received, &mut saw_public),
+    ));
+    let hashes: Vec<ActionHash> = hashes.iter().map(|h| h.parse().expect("hash")).collect();
+
+    // The outsider asks every member for everything, with its own (valid, non-member)
+    // binding, and with one that claims a member's agent without its key.
+    let mine = binding(&outsider, &me, pod);
+    let mut forged = mine.clone();
+    forged.terms.agent = net.agent(0);
+    let mut requests = vec![SyncRequest::Heights {
+        pod,
+        binding: mine.clone(),
+        after: None,
+    }];
+    for author in &authors {
+        for b in [&mine, &forged] {
+            requests.push(SyncRequest::Range {
+                pod,
+                binding: b.clone(),
+                author: *author,
+                from_seq: 0,
+                limit: 1000,
+            });
+        }
+    }
+    requests.push(SyncRequest::Get {
+        pod,
+        binding: mine.clone(),
+        hashes: hashes.clone(),
+    });
+    let requests: Vec<Vec<u8>> = requests.iter().map(SyncRequest::to_bytes).collect();
+    let mut answers = Vec::new();
+    for member in &members {
+        answers.extend(rt.block_on(ask_all(&mut swarm, *member, requests.clone())));
+    }
+    // Late gossip (and the public stories, which prove the outsider hears the topic).
+    let started = Instant::now();
+    rt.block_on(drive(&mut swarm, PATIENCE, |swarm, event| {
+        record(swarm, event, &mut received, &mut saw_public);
+        (saw_public && started.elapsed() > Duration::from_secs(2)).then_some(())
+    }));
+
+    let mut refusals = 0;
+    for answer in &answers {
+        let bytes = answer.as_ref().expect("every sync request is answered");
+        assert!(
+            !contains(bytes, secret.as_bytes()),
+            "a sync answer to a non-member carries pod or private entry bytes"
+        );
+        match SyncResponse::from_bytes(bytes).expect("answers decode") {
+            SyncResponse::NotAMember | SyncResponse::Refused { .. } => refusals += 1,
+            SyncResponse::Heights { heights, .. } => {
+                panic!("a non-member was given the pod's heights: {heights:?}")
+            }
+            SyncResponse::Records { records, .. } => {
+                assert!(records.is_empty(), "a non-member was given records")
+            }
+            other => panic!("unexpected answer to a non-member: {other:?}"),
+        }
+        received.push(bytes.clone());
+    }
+    assert_eq!(refusals, answers.len(), "every request is refused");
+    assert!(
+        saw_public,
+        "the outsider never heard the public stories on the topic, so it proves nothing"
+    );
+    for bytes in &received {
+        assert!(
+            !contains(bytes, secret.as_bytes()),
+            "the outsider received pod or private entry bytes"
+        );
+    }
+    drop(swarm);
+    drop(rt);
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every record under `key` a fresh probe finds starting from `bootstrap` alone, with who
+/// answered.
+async fn fetch_records(bootstrap: &Multiaddr, key: &KeyHash) -> Vec<(Option<PeerId>, Record)> {
+    let mut swarm = probe(&Keypair::generate_ed25519(), MAX_SYNC_BYTES);
+    connect(&mut swarm, std::slice::from_ref(bootstrap), None).await;
+    let query = swarm
+        .behaviour_mut()
+        .kad
+        .get_record(RecordKey::new(&registry_key(key)));
+    let mut found = Vec::new();
+    drive(&mut swarm, PATIENCE, |_, event| match event {
+        SwarmEvent::Behaviour(ProbeEvent::Kad(kad::Event::OutboundQueryProgressed {
+            id,
+            result: QueryResult::GetRecord(result),
+            step,
+            ..
+        })) if id == query => {
+            if let Ok(GetRecordOk::FoundRecord(record)) = result {
+                found.push((record.peer, record.record));
+                step.last.then_some(())
+            } else {
+                Some(())
+            }
+        }
+        _ => None,
+    })
+    .await
+    .expect("the registry query ended");
+    found
+}
+
+#[test]
+fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_get() {
+    let net = start_net(2);
+    let pod_text = net.create_pod();
+    let pod: DnaHash = pod_text.parse().expect("pod id");
+    let victim = net.daemons[0].key_hash;
+    let victim_agent = net.agent(0);
+    // The genuine pointer is out before the attack.
+    let started = Instant::now();
+    loop {
+        let view = lookup(&net.daemons[1].api, &victim);
+        if view.found {
+            assert_eq!(view.pods, vec![pod_text.clone()]);
+            break;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the genuine pointer was never found"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // A thief signs terms naming the victim, listing a pod of its own, with a seq that would
+    // win over any genuine one.
+    let thief = SigningKey::from_bytes(&[0x7e; 32]);
+    let fake_pod = DnaHash([0x66; 32]);
+    let hijack = Pointer::sign(
+        &thief,
+        PointerTerms {
+            agent: victim_agent,
+            pods: vec![fake_pod],
+            seq: u64::MAX - 1,
+            expires: Timestamp(now_micros() + 3_600_000_000),
+        },
+    );
+    let rt = runtime();
+    let key = Keypair::generate_ed25519();
+    let attacker = key.public().to_peer_id();
+    let mut swarm = rt.block_on(async {
+        let mut swarm = probe(&key, MAX_SYNC_BYTES);
+        swarm
+            .listen_on("/ip4/127.0.0.1/tcp/0".parse().expect("address"))
+            .expect("listen");
+        swarm
+    });
+    let peers = [
+        net.address.clone(),
+        net.daemon_address(0),
+        net.daemon_address(1),
+    ];
+    rt.block_on(connect(&mut swarm, &peers, None));
+    let refused_before: Vec<u64> = net
+        .daemons
+        .iter()
+        .map(|d| metric(&d.api, "registry_refused_total"))
+        .collect();
+    let record = Record::new(registry_key(&victim), hijack.to_bytes());
+    let query = swarm
+        .behaviour_mut()
+        .kad
+        .put_record(record, Quorum::All)
+        .expect("the attacker stores its own record");
+    rt.block_on(drive(&mut swarm, PATIENCE, |_, event| match event {
+        SwarmEvent::Behaviour(ProbeEvent::Kad(kad::Event::OutboundQueryProgressed {
+            id,
+            result: QueryResult::PutRecord(_),
+            ..
+        })) if id == query => Some(()),
+        _ => None,
+    }))
+    .expect("the PUT ended");
+
+    // Refused on PUT: each daemon counted it, and the bootstrap peer still serves only the
+    // genuine pointer.
+    // (The PUT is acknowledged before the daemon's loop judges it: wait for the count.)
+    let dirs: Vec<PathBuf> = (0..2).map(|n| net.dir(n)).collect();
+    let refused_on_put = rt.block_on(while_driving(
+        &mut swarm,
+        move || {
+            let apis: Vec<ApiClient> = dirs
+                .iter()
+                .map(|d| ApiClient::for_data_dir(d).expect("api"))
+                .collect();
+            let started = Instant::now();
+            loop {
+                let counts: Vec<u64> = apis
+                    .iter()
+                    .map(|a| metric(a, "registry_refused_total"))
+                    .collect();
+                if counts.iter().zip(&refused_before).all(|(a, b)| a > b)
+                    || started.elapsed() > PATIENCE
+                {
+                    return counts.iter().zip(&refused_before).all(|(a, b)| a > b);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        },
+        |_, _| {},
+    ));
+    assert!(refused_on_put, "a daemon did not refuse the hijack on PUT");
+    // The attacker keeps answering (with its copy) while a fresh node asks around.
+    let found = rt.block_on(async {
+        tokio::select! {
+            found = fetch_records(&net.address, &victim) => found,
+            _ = drive(&mut swarm, 2 * PATIENCE, |_, _| None::<()>) => panic!("the fetch hung"),
+        }
+    });
+    let bootstrap = peer_of(&net.address);
+    assert!(
+        found.iter().any(|(peer, _)| *peer == Some(bootstrap)),
+        "the bootstrap peer no longer serves the genuine pointer: {found:?}"
+    );
+    for (peer, record) in &found {
+        if *peer == Some(attacker) {
+            continue;
+        }
+        let pointer = check_found(record, Timestamp(now_micros()))
+            .unwrap_or_else(|e| panic!("{peer:?} serves an invalid pointer: {e}"));
+        assert_eq!(pointer.terms.pods, vec![pod], "{peer:?} serves the hijack");
+    }
+
+    // Ignored on GET: the attacker still serves its copy, and a daemon's lookup meets it,
+    // counts it as refused, and answers with the genuine pods only.
+    let refused_before = metric(&net.daemons[1].api, "registry_refused_total");
+    let dir = net.dir(1);
+    let view = rt.block_on(while_driving(
+        &mut swarm,
+        move || lookup(&ApiClient::for_data_dir(&dir).expect("api"), &victim),
+        |_, _| {},
+    ));
+    assert!(view.found, "{view:?}");
+    assert_eq!(view.pods, vec![pod_text], "the lookup took the hijack");
+    assert_eq!(view.agent_key, Some(victim_agent.to_string()));
+    assert!(
+        metric(&net.daemons[1].api, "registry_refused_total") > refused_before,
+        "the lookup never met the attacker's record, so it proves nothing"
+    );
+    drop(swarm);
+    drop(rt);
+}
+
+#[test]
+fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_daemon() {
+    let mut net = start_net(1);
+    let pod_text = net.create_pod();
+    let pod: DnaHash = pod_text.parse().expect("pod id");
+    let address = net.daemon_address(0);
+    let daemon = peer_of(&address);
+    let rt = runtime();
+    let key = Keypair::generate_ed25519();
+    let me = key.public().to_peer_id();
+    // Bounds four times the daemon's, so the probe can send what the daemon must refuse.
+    let mut swarm = rt.block_on(async { probe(&key, 4 * MAX_SYNC_BYTES) });
+    swarm
+        .behaviour_mut()
+        .gossipsub
+        .subscribe(&topic(&pod))
+        .expect("subscribe");
+    rt.block_on(connect(
+        &mut swarm,
+        std::slice::from_ref(&address),
+        Some(&pod),
+    ));
+
+    let outsider = SigningKey::from_bytes(&[0x0c; 32]);
+    let too_many = SyncRequest::Get {
+        pod,
+        binding: binding(&outsider, &me, pod),
+        hashes: vec![ActionHash([1; 32]); 513],
+    };
+    let unknown_pod = SyncRequest::Heights {
+        pod: DnaHash([0x55; 32]),
+        binding: binding(&outsider, &me, DnaHash([0x55; 32])),
+        after: None,
+    };
+    let bad_push = SyncRequest::Push {
+        pod,
+        records: vec![ByteBuf::from(vec![0xab; 300])],
+    };
+    let malformed: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        vec![0xff; 64],
+        vec![1, 0xa1, 0xff, 0x00, 0x13],
+        vec![1; 100_000],
+        too_many.to_bytes(),
+        unknown_pod.to_bytes(),
+        bad_push.to_bytes(),
+    ];
+    let answers = rt.block_on(ask_all(&mut swarm, daemon, malformed.clone()));
+    for (request, answer) in malformed.iter().zip(&answers) {
+        let bytes = answer
+            .as_ref()
+            .unwrap_or_else(|e| panic!("a malformed request got no answer: {e}"));
+        let response = SyncResponse::from_bytes(bytes).expect("the answer decodes");
+        assert!(
+            matches!(response, SyncResponse::Refused { .. }),
+            "a malformed request of {} bytes was not refused: {response:?}",
+            request.len()
+        );
+    }
+
+    // Oversized: the daemon's codec refuses them before reading them in full and drops the
+    // stream. The probe sees a failure, or the stream closed with no answer (the byte codec
+    // reads that as an empty response); never an answer of substance.
+    let oversized = vec![vec![1; MAX_SYNC_BYTES + 1], vec![0xff; 3 * MAX_SYNC_BYTES]];
+    let answers = rt.block_on(ask_all(&mut swarm, daemon, oversized));
+    for answer in answers {
+        match answer {
+            Err(_) => {}
+            Ok(bytes) if bytes.is_empty() => {}
+            Ok(bytes) => {
+                let response = SyncResponse::from_bytes(&bytes).expect("the answer decodes");
+                assert!(
+                    matches!(response, SyncResponse::Refused { .. }),
+                    "an oversized request got {response:?}"
+                );
+            }
+        }
+    }
+
+    // Gossip: garbage, a well-formed message with a garbage record, and one over the bound.
+    let api_dir = net.dir(0);
+    let received_before = metric(&net.daemons[0].api, "gossip_received_total");
+    let garbage: Vec<Vec<u8>> = vec![
+        vec![0xde; 100],
+        myco_node::engine::GossipMessage::Record(ByteBuf::from(vec![0xab; 200])).to_bytes(),
+        vec![0x01; MAX_GOSSIP_BYTES + 4096],
+    ];
+    for message in garbage {
+        let published = swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topic(&pod), message);
+        assert!(
+            published.is_ok(),
+            "the probe could not publish: {published:?}"
+        );
+    }
+    let counted = rt.block_on(while_driving(
+        &mut swarm,
+        move || {
+            let api = ApiClient::for_data_dir(&api_dir).expect("api");
+            let started = Instant::now();
+            while started.elapsed() < PATIENCE {
+                if metric(&api, "gossip_received_total") >= received_before + 2 {
+                    std::thread::sleep(Duration::from_millis(500));
+                    return Some(metric(&api, "gossip_rejected_total"));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            None
+        },
+        |_, _| {},
+    ));
+    let rejected = counted.expect("the daemon never received the garbage gossip");
+    assert!(rejected >= 1, "garbage gossip was not rejected");
+
+    // Still up, on the network and on its API.
+    let again = rt.block_on(ask_all(&mut swarm, daemon, vec![unknown_pod.to_bytes()]));
+    let bytes = again[0]
+        .as_ref()
+        .expect("a request after all that is answered");
+    assert!(matches!(
+        SyncResponse::from_bytes(bytes),
+        Ok(SyncResponse::Refused { .. })
+    ));
+    assert!(net.daemons[0].process.is_running(), "the daemon died");
+    let status: StatusView = net.daemons[0].api.get("/status").expect("status");
+    assert!(status.pods.iter().any(|p| p.dna_hash == pod_text));
+    let log = std::fs::read_to_string(net.dir(0).join("myco.log")).unwrap_or_default();
+    assert!(!log.contains("panicked"), "the daemon panicked:\n{log}");
+    drop(swarm);
+    drop(rt);
+}
+
+#[test]
+fn a_restarted_bootstrap_peer_still_answers_registry_lookups() {
+    let mut net = start_net(1);
+    let pod_text = net.create_pod();
+    let pod: DnaHash = pod_text.parse().expect("pod id");
+    let member = net.daemons[0].key_hash;
+    let rt = runtime();
+    let bootstrap = peer_of(&net.address);
+    let from_bootstrap = |found: &[(Option<PeerId>, Record)]| {
+        found
+            .iter()
+            .filter(|(peer, _)| *peer == Some(bootstrap))
+            .filter_map(|(_, r)| check_found(r, Timestamp(now_micros())).ok())
+            .any(|p| p.terms.pods == vec![pod])
+    };
+    let started = Instant::now();
+    while !from_bootstrap(&rt.block_on(fetch_records(&net.address, &member))) {
+        assert!(
+            started.elapsed() < PATIENCE,
+            "the bootstrap peer never held the member's pointer"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The member goes away (nobody else holds its pointer), the bootstrap peer crashes and
+    // comes back on the same address.
+    net.daemons[0].process.stop();
+    net.bootstrap.kill();
+    let listen: Multiaddr = net
+        .address
+        .iter()
+        .filter(|p| !matches!(p, libp2p::multiaddr::Protocol::P2p(_)))
+        .collect();
+    let (restarted, address) = start_bootstrap_on(&net.root.path().join("boot"), &listen);
+    net.bootstrap = restarted;
+    assert_eq!(address, net.address, "the bootstrap peer kept its identity");
+    let found = rt.block_on(fetch_records(&net.address, &member));
+    assert!(
+        from_bootstrap(&found),
+        "the restarted bootstrap peer lost the pointer: {found:?}"
+    );
+
+    // A newcomer that knows only the bootstrap peer finds the member through its API.
+    let newcomer = net.start_daemon(1);
+    let view = lookup(&newcomer.api, &member);
+    assert!(view.found, "{view:?}");
+    assert_eq!(view.pods, vec![pod_text]);
+    drop(rt);
+}
