@@ -455,16 +455,7 @@ impl<S: Store> Engine<S> {
                     .ok()
                     .flatten()
                     .map_or(0, |h| h.seq + 1);
-                let author = chain.author.key_hash();
-                let limit = self.config.sync_batch as u32;
-                let request = SyncRequest::Range {
-                    pod,
-                    binding: binding.clone(),
-                    author,
-                    from_seq,
-                    limit,
-                };
-                self.request(now, peer, Asked::Range { pod, author, limit }, request);
+                self.ask_range(now, peer, pod, chain.author.key_hash(), from_seq);
             }
         }
     }

@@ -118,6 +118,28 @@ impl<S: Store> Engine<S> {
         self.send_deferred(self.now, peer);
     }
 
+    /// Asks `peer` for one chain of `pod` from `from_seq`, a batch at a time; false if the
+    /// peer has no room for another request.
+    pub(crate) fn ask_range(
+        &mut self,
+        now: u64,
+        peer: &PeerId,
+        pod: DnaHash,
+        author: myco_dna::KeyHash,
+        from_seq: u64,
+    ) -> bool {
+        let binding = self.binding(now, &pod);
+        let limit = self.config.sync_batch as u32;
+        let request = SyncRequest::Range {
+            pod,
+            binding,
+            author,
+            from_seq,
+            limit,
+        };
+        self.request(now, peer, Asked::Range { pod, author, limit }, request)
+    }
+
     /// Remembers a chain to ask `peer` for once it has room; bounded per peer.
     fn defer(&mut self, peer: &PeerId, pod: DnaHash, author: myco_dna::KeyHash) {
         let queue = self.deferred.entry(peer.clone()).or_default();
@@ -135,16 +157,7 @@ impl<S: Store> Engine<S> {
                 .and_then(|v| v.authors.get(&author).copied())
             else {
                 // Not a known author yet: ask from the start of the chain.
-                let binding = self.binding(now, &pod);
-                let limit = self.config.sync_batch as u32;
-                let request = SyncRequest::Range {
-                    pod,
-                    binding,
-                    author,
-                    from_seq: 0,
-                    limit,
-                };
-                if !self.request(now, peer, Asked::Range { pod, author, limit }, request) {
+                if !self.ask_range(now, peer, pod, author, 0) {
                     self.deferred
                         .entry(peer.clone())
                         .or_default()
@@ -159,16 +172,7 @@ impl<S: Store> Engine<S> {
                 .ok()
                 .flatten()
                 .map_or(0, |h| h.seq + 1);
-            let binding = self.binding(now, &pod);
-            let limit = self.config.sync_batch as u32;
-            let request = SyncRequest::Range {
-                pod,
-                binding,
-                author,
-                from_seq,
-                limit,
-            };
-            if !self.request(now, peer, Asked::Range { pod, author, limit }, request) {
+            if !self.ask_range(now, peer, pod, author, from_seq) {
                 self.deferred
                     .entry(peer.clone())
                     .or_default()
@@ -226,16 +230,7 @@ impl<S: Store> Engine<S> {
                         from_seq = height.seq;
                     }
                     let author = height.author.key_hash();
-                    let limit = self.config.sync_batch as u32;
-                    let binding = self.binding(now, &pod);
-                    let request = SyncRequest::Range {
-                        pod,
-                        binding,
-                        author,
-                        from_seq,
-                        limit,
-                    };
-                    if !self.request(now, &from, Asked::Range { pod, author, limit }, request) {
+                    if !self.ask_range(now, &from, pod, author, from_seq) {
                         self.defer(&from, pod, author);
                     }
                 }
@@ -277,15 +272,7 @@ impl<S: Store> Engine<S> {
                             .ok()
                             .flatten()
                             .map_or(0, |h| h.seq + 1);
-                        let binding = self.binding(now, &pod);
-                        let request = SyncRequest::Range {
-                            pod,
-                            binding,
-                            author,
-                            from_seq,
-                            limit,
-                        };
-                        self.request(now, &from, Asked::Range { pod, author, limit }, request);
+                        self.ask_range(now, &from, pod, author, from_seq);
                     }
                 }
             }
