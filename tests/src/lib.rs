@@ -29,6 +29,11 @@
 //! assert_eq!(DurableLine::parse("garbage"), None);
 //! ```
 
+#[cfg(unix)]
+pub mod loopback;
+#[cfg(unix)]
+pub mod probe;
+
 use std::fmt;
 use std::path::PathBuf;
 

@@ -4,112 +4,12 @@
 #![cfg(unix)]
 
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use libp2p::Multiaddr;
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{
-    JoinRequest, PodSummary, PublishRequest, RecordView, StatusView, Written,
-};
-use myco_node::devnet::process::{init_agent, start_bootstrap, start_daemon, Daemon, Process};
-use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
+use myco_node::api::types::{PublishRequest, RecordView, StatusView, Written};
+use myco_node::devnet::DEVNET_PASSPHRASE;
+use myco_tests::loopback::{peers_in, start_net, wait_until};
 use myco_tests::myco_binary;
-use tempfile::TempDir;
-
-/// Not a performance bound: only keeps a broken network from hanging the suite.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A bootstrap peer and daemons, with their data dirs.
-struct Net {
-    root: TempDir,
-    _bootstrap: Process,
-    address: Multiaddr,
-    daemons: Vec<Daemon>,
-}
-
-fn start_net(nodes: usize) -> Net {
-    let root = tempfile::tempdir().expect("temp dir");
-    let (bootstrap, address) =
-        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
-    let mut net = Net {
-        root,
-        _bootstrap: bootstrap,
-        address,
-        daemons: Vec::new(),
-    };
-    for n in 0..nodes {
-        let daemon = net.start_daemon(n);
-        net.daemons.push(daemon);
-    }
-    net
-}
-
-impl Net {
-    fn dir(&self, n: usize) -> std::path::PathBuf {
-        self.root.path().join(format!("node{n}"))
-    }
-
-    fn start_daemon(&self, n: usize) -> Daemon {
-        let dir = self.dir(n);
-        let key_hash = if dir.join("agent.key").exists() {
-            myco_node::datadir::DataPaths::new(&dir)
-                .keystore()
-                .public_key()
-                .expect("key")
-                .key_hash()
-        } else {
-            init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("init")
-        };
-        start_daemon(
-            &myco_binary(),
-            &format!("node{n}"),
-            &dir,
-            DEVNET_PASSPHRASE,
-            &self.address,
-            key_hash,
-            Some("DK"),
-        )
-        .expect("daemon starts")
-    }
-
-    /// Creates a territory pod with every daemon as a founder; returns its id.
-    fn create_pod(&self) -> String {
-        let founders: Vec<_> = self.daemons.iter().map(|d| d.key_hash).collect();
-        let manifest = dna_with_founders(TEMPLATES[0].1, &founders, "e2e");
-        let mut id = String::new();
-        for d in &self.daemons {
-            let pod: PodSummary = d
-                .api
-                .post(
-                    "/pods",
-                    &JoinRequest {
-                        manifest: manifest.clone(),
-                        membrane_proof_hex: String::new(),
-                    },
-                )
-                .expect("pod created");
-            id = pod.dna_hash;
-        }
-        id
-    }
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn peers_in(api: &ApiClient, pod: &str) -> usize {
-    let status: StatusView = api.get("/status").expect("status");
-    status
-        .pods
-        .iter()
-        .find(|p| p.dna_hash == pod)
-        .map_or(0, |p| p.peers)
-}
 
 fn publish(api: &ApiClient, pod: &str, title: &str) -> String {
     let request = PublishRequest {
@@ -280,7 +180,7 @@ fn a_second_daemon_on_the_same_data_dir_refuses_to_start_with_a_clear_error() {
 #[test]
 fn a_daemon_killed_during_writes_catches_up_after_restart() {
     let mut net = start_net(2);
-    let pod = net.create_pod();
+    let pod = net.create_pod("e2e");
     wait_until("the two daemons to meet", || {
         peers_in(&net.daemons[0].api, &pod) >= 1
     });

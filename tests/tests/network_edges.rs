@@ -5,185 +5,29 @@
 //! when its handle drops, so a failing assertion leaves nothing running.
 #![cfg(unix)]
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use libp2p::futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::kad::{self, GetRecordOk, QueryResult, Quorum, Record, RecordKey};
-use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{gossipsub, identify, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
-use myco_dna::{agent_key_of, ActionHash, AgentKey, DnaHash, KeyHash, SigningKey, Timestamp};
+use libp2p::request_response::{self};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{gossipsub, Multiaddr, PeerId, Swarm};
+use myco_dna::{ActionHash, DnaHash, KeyHash, SigningKey, Timestamp};
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{
-    JoinRequest, LookupView, PodSummary, PublishRequest, StatusView, Written,
-};
-use myco_node::daemon::LISTEN_FILE;
-use myco_node::devnet::process::{
-    init_agent, start_bootstrap, start_daemon, wait_for_file, Daemon, Process, START_TIMEOUT,
-};
-use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
-use myco_node::engine::{
-    BindingTerms, SessionBinding, SyncRequest, SyncResponse, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES,
-};
+use myco_node::api::types::{PublishRequest, StatusView, Written};
+use myco_node::engine::{SyncRequest, SyncResponse, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES};
 use myco_node::net::records::check_found;
-use myco_node::net::{
-    topic, BytesCodec, RegistryStore, IDENTIFY_PROTOCOL, KAD_PROTOCOL, SYNC_PROTOCOL,
-};
+use myco_node::net::topic;
 use myco_node::registry::{registry_key, Pointer, PointerTerms};
-use myco_tests::myco_binary;
+use myco_tests::loopback::{lookup, metric, peer_of, start_bootstrap_on, start_net, PATIENCE};
+use myco_tests::probe::{
+    ask_all, binding, connect, drive, probe, runtime, while_driving, Probe, ProbeEvent,
+};
 use serde_bytes::ByteBuf;
-use tempfile::TempDir;
-
-/// Not a performance bound: only keeps a broken network from hanging the suite.
-const PATIENCE: Duration = Duration::from_secs(30);
 
 fn now_micros() -> u64 {
     myco_node::daemon::now_micros()
-}
-
-// ---------------------------------------------------------------------------------------
-// Real processes
-
-/// A bootstrap peer and daemons, with their data dirs.
-struct Net {
-    root: TempDir,
-    bootstrap: Process,
-    address: Multiaddr,
-    daemons: Vec<Daemon>,
-}
-
-fn start_net(nodes: usize) -> Net {
-    let root = tempfile::tempdir().expect("temp dir");
-    let (bootstrap, address) =
-        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
-    let mut net = Net {
-        root,
-        bootstrap,
-        address,
-        daemons: Vec::new(),
-    };
-    for n in 0..nodes {
-        let daemon = net.start_daemon(n);
-        net.daemons.push(daemon);
-    }
-    net
-}
-
-impl Net {
-    fn dir(&self, n: usize) -> PathBuf {
-        self.root.path().join(format!("node{n}"))
-    }
-
-    fn start_daemon(&self, n: usize) -> Daemon {
-        let dir = self.dir(n);
-        let key_hash = init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("init");
-        start_daemon(
-            &myco_binary(),
-            &format!("node{n}"),
-            &dir,
-            DEVNET_PASSPHRASE,
-            &self.address,
-            key_hash,
-            Some("DK"),
-        )
-        .expect("daemon starts")
-    }
-
-    /// Creates a territory pod with every daemon as a founder; returns its id.
-    fn create_pod(&self) -> String {
-        let founders: Vec<_> = self.daemons.iter().map(|d| d.key_hash).collect();
-        let manifest = dna_with_founders(TEMPLATES[0].1, &founders, "edges");
-        let mut id = String::new();
-        for d in &self.daemons {
-            let pod: PodSummary = d
-                .api
-                .post(
-                    "/pods",
-                    &JoinRequest {
-                        manifest: manifest.clone(),
-                        membrane_proof_hex: String::new(),
-                    },
-                )
-                .expect("pod created");
-            id = pod.dna_hash;
-        }
-        id
-    }
-
-    /// The TCP listen address (with `/p2p/`) of daemon `n`.
-    fn daemon_address(&self, n: usize) -> Multiaddr {
-        tcp_address(&self.dir(n))
-    }
-
-    /// The agent key of daemon `n`.
-    fn agent(&self, n: usize) -> AgentKey {
-        myco_node::datadir::DataPaths::new(self.dir(n))
-            .keystore()
-            .public_key()
-            .expect("agent key")
-    }
-}
-
-/// The TCP address a node wrote to its listen file.
-fn tcp_address(dir: &Path) -> Multiaddr {
-    let started = Instant::now();
-    loop {
-        let text = std::fs::read_to_string(dir.join(LISTEN_FILE)).unwrap_or_default();
-        if let Some(address) = text
-            .lines()
-            .filter_map(|l| l.parse::<Multiaddr>().ok())
-            .find(|a| a.to_string().contains("/tcp/"))
-        {
-            return address;
-        }
-        assert!(
-            started.elapsed() < PATIENCE,
-            "no TCP address in {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn peer_of(address: &Multiaddr) -> PeerId {
-    match address.iter().last() {
-        Some(libp2p::multiaddr::Protocol::P2p(peer)) => peer,
-        _ => panic!("{address} has no /p2p/"),
-    }
-}
-
-/// Starts a bootstrap peer on `dir` listening on exactly `listen` (a restart keeps its port).
-fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr) {
-    // A peer that was killed leaves its listen file behind; it must not be read as fresh.
-    let _ = std::fs::remove_file(dir.join(LISTEN_FILE));
-    let args = vec![
-        "bootstrap".to_string(),
-        "--listen".to_string(),
-        listen.to_string(),
-    ];
-    let mut process =
-        Process::spawn(&myco_binary(), "bootstrap", dir, &args, "").expect("bootstrap spawns");
-    wait_for_file(&mut process, LISTEN_FILE, START_TIMEOUT).expect("bootstrap listens");
-    let address = tcp_address(dir);
-    (process, address)
-}
-
-/// A counter of the daemon's `/metrics`, by its name without the `myco_` prefix.
-fn metric(api: &ApiClient, name: &str) -> u64 {
-    let text = api.get_text("/metrics").expect("metrics");
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix("myco_")?
-                .strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
 }
 
 fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str) -> String {
@@ -203,218 +47,13 @@ fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str
     written.hash
 }
 
-fn lookup(api: &ApiClient, key: &KeyHash) -> LookupView {
-    api.get(&format!("/lookup/{key}")).expect("lookup answered")
-}
-
-// ---------------------------------------------------------------------------------------
-// The in-process probe: Myco's protocols, no Myco logic
-
-#[derive(NetworkBehaviour)]
-struct Probe {
-    identify: identify::Behaviour,
-    kad: kad::Behaviour<RegistryStore>,
-    gossipsub: gossipsub::Behaviour,
-    sync: request_response::Behaviour<BytesCodec>,
-}
-
-/// A probe that accepts and sends messages up to `max_bytes` (larger than the daemon's bounds
-/// when a test wants to send oversized messages).
-fn probe(key: &Keypair, max_bytes: usize) -> Swarm<Probe> {
-    libp2p::SwarmBuilder::with_existing_identity(key.clone())
-        .with_tokio()
-        .with_tcp(
-            tcp::Config::default().nodelay(true),
-            noise::Config::new,
-            yamux::Config::default,
-        )
-        .expect("tcp")
-        .with_behaviour(|key| {
-            let local = key.public().to_peer_id();
-            let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
-            kad_config
-                .set_record_filtering(kad::StoreInserts::FilterBoth)
-                .set_query_timeout(Duration::from_secs(10));
-            let mut kad =
-                kad::Behaviour::with_config(local, RegistryStore::in_memory(local), kad_config);
-            kad.set_mode(Some(kad::Mode::Server));
-            let gossip_config = gossipsub::ConfigBuilder::default()
-                .max_transmit_size(max_bytes)
-                .heartbeat_interval(Duration::from_millis(500))
-                .build()
-                .expect("gossipsub config");
-            let gossipsub = gossipsub::Behaviour::new(
-                gossipsub::MessageAuthenticity::Signed(key.clone()),
-                gossip_config,
-            )
-            .expect("gossipsub");
-            let sync = request_response::Behaviour::with_codec(
-                BytesCodec::new(max_bytes),
-                [(StreamProtocol::new(SYNC_PROTOCOL), ProtocolSupport::Full)],
-                request_response::Config::default().with_request_timeout(Duration::from_secs(10)),
-            );
-            Ok(Probe {
-                identify: identify::Behaviour::new(identify::Config::new(
-                    IDENTIFY_PROTOCOL.into(),
-                    key.public(),
-                )),
-                kad,
-                gossipsub,
-                sync,
-            })
-        })
-        .expect("behaviour")
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
-        .build()
-}
-
-/// Polls the swarm, handing each event to `on_event`, until it returns `Some` or `limit`
-/// passes (then `None`).
-async fn drive<T>(
-    swarm: &mut Swarm<Probe>,
-    limit: Duration,
-    mut on_event: impl FnMut(&mut Swarm<Probe>, SwarmEvent<ProbeEvent>) -> Option<T>,
-) -> Option<T> {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        tokio::select! {
-            event = swarm.select_next_some() => {
-                if let Some(done) = on_event(swarm, event) {
-                    return Some(done);
-                }
-            }
-            () = tokio::time::sleep_until(deadline) => return None,
-        }
-    }
-}
-
-/// Runs blocking `work` (API calls) while the swarm keeps being polled; returns its result.
-async fn while_driving<T: Send + 'static>(
-    swarm: &mut Swarm<Probe>,
-    work: impl FnOnce() -> T + Send + 'static,
-    mut on_event: impl FnMut(&mut Swarm<Probe>, SwarmEvent<ProbeEvent>),
-) -> T {
-    let mut handle = tokio::task::spawn_blocking(work);
-    loop {
-        tokio::select! {
-            result = &mut handle => return result.expect("blocking work finished"),
-            event = swarm.select_next_some() => on_event(swarm, event),
-        }
-    }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
-
-/// A session binding for `pod` by `agent_key`, for the probe's connection.
-fn binding(agent_key: &SigningKey, peer: &PeerId, pod: DnaHash) -> SessionBinding {
-    SessionBinding::sign(
-        agent_key,
-        BindingTerms {
-            agent: agent_key_of(agent_key),
-            peer: peer.to_bytes(),
-            pod,
-            region: Some("DK".into()),
-            expires: Timestamp(now_micros() + 3_600_000_000),
-        },
-    )
-}
-
-/// Dials `addresses` and waits until identify has run with each (so Kademlia knows them, and
-/// they us) and, if `pod` is given, each has told us it is on the pod's topic.
-async fn connect(swarm: &mut Swarm<Probe>, addresses: &[Multiaddr], pod: Option<&DnaHash>) {
-    let peers: HashSet<PeerId> = addresses.iter().map(peer_of).collect();
-    for address in addresses {
-        swarm
-            .behaviour_mut()
-            .kad
-            .add_address(&peer_of(address), address.clone());
-        swarm.dial(address.clone()).expect("dial");
-    }
-    let hash = pod.map(|p| topic(p).hash());
-    let (mut identified, mut subscribed) = (HashSet::new(), HashSet::new());
-    let done = drive(swarm, PATIENCE, |_, event| {
-        match event {
-            SwarmEvent::Behaviour(ProbeEvent::Identify(identify::Event::Received {
-                peer_id,
-                ..
-            })) => {
-                identified.insert(peer_id);
-            }
-            SwarmEvent::Behaviour(ProbeEvent::Gossipsub(gossipsub::Event::Subscribed {
-                peer_id,
-                topic,
-            })) if Some(&topic) == hash.as_ref() => {
-                subscribed.insert(peer_id);
-            }
-            _ => {}
-        }
-        let all_subscribed = hash.is_none() || peers.iter().all(|p| subscribed.contains(p));
-        (peers.iter().all(|p| identified.contains(p)) && all_subscribed).then_some(())
-    })
-    .await;
-    assert!(
-        done.is_some(),
-        "the probe did not meet every peer: identified {identified:?}, subscribed {subscribed:?}, wanted {peers:?}"
-    );
-}
-
-/// Sends each request to `peer`; returns, in order, each answer's bytes or its failure.
-async fn ask_all(
-    swarm: &mut Swarm<Probe>,
-    peer: PeerId,
-    requests: Vec<Vec<u8>>,
-) -> Vec<Result<Vec<u8>, String>> {
-    let ids: Vec<OutboundRequestId> = requests
-        .into_iter()
-        .map(|r| swarm.behaviour_mut().sync.send_request(&peer, r))
-        .collect();
-    let mut answers: Vec<Option<Result<Vec<u8>, String>>> = vec![None; ids.len()];
-    let position = |id: &OutboundRequestId| ids.iter().position(|i| i == id);
-    drive(swarm, PATIENCE, |_, event| {
-        match event {
-            SwarmEvent::Behaviour(ProbeEvent::Sync(request_response::Event::Message {
-                message:
-                    request_response::Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            })) => {
-                if let Some(i) = position(&request_id) {
-                    answers[i] = Some(Ok(response));
-                }
-            }
-            SwarmEvent::Behaviour(ProbeEvent::Sync(request_response::Event::OutboundFailure {
-                request_id,
-                error,
-                ..
-            })) => {
-                if let Some(i) = position(&request_id) {
-                    answers[i] = Some(Err(error.to_string()));
-                }
-            }
-            _ => {}
-        }
-        answers.iter().all(Option::is_some).then_some(())
-    })
-    .await
-    .expect("every sync request was answered or failed in time");
-    answers.into_iter().map(Option::unwrap).collect()
-}
-
 // ---------------------------------------------------------------------------------------
 // The tests
 
 #[test]
 fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_bytes() {
     let net = start_net(2);
-    let pod_text = net.create_pod();
+    let pod_text = net.create_pod("edges");
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let secret = format!("SECRET-{}-{}", std::process::id(), now_micros());
     let public = format!("PUBLIC-{}-{}", std::process::id(), now_micros());
@@ -607,7 +246,7 @@ async fn fetch_records(bootstrap: &Multiaddr, key: &KeyHash) -> Vec<(Option<Peer
 #[test]
 fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_get() {
     let net = start_net(2);
-    let pod_text = net.create_pod();
+    let pod_text = net.create_pod("edges");
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let victim = net.daemons[0].key_hash;
     let victim_agent = net.agent(0);
@@ -748,7 +387,7 @@ fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_g
 #[test]
 fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_daemon() {
     let mut net = start_net(1);
-    let pod_text = net.create_pod();
+    let pod_text = net.create_pod("edges");
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let address = net.daemon_address(0);
     let daemon = peer_of(&address);
@@ -882,7 +521,7 @@ fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_dae
 #[test]
 fn a_restarted_bootstrap_peer_still_answers_registry_lookups() {
     let mut net = start_net(1);
-    let pod_text = net.create_pod();
+    let pod_text = net.create_pod("edges");
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let member = net.daemons[0].key_hash;
     let rt = runtime();

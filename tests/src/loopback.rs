@@ -1,0 +1,202 @@
+//! A loopback network of real `myco` processes for end-to-end tests: one bootstrap peer and
+//! daemons, each with its own data dir under one temp dir. Every process stops when its handle
+//! drops, so a failing assertion leaves nothing running.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use libp2p::{Multiaddr, PeerId};
+use myco_dna::AgentKey;
+use myco_node::api::client::ApiClient;
+use myco_node::api::types::{JoinRequest, PodSummary, StatusView};
+use myco_node::daemon::LISTEN_FILE;
+use myco_node::devnet::process::{
+    init_agent, start_bootstrap, start_daemon, wait_for_file, Daemon, Process, START_TIMEOUT,
+};
+use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
+use tempfile::TempDir;
+
+use crate::myco_binary;
+
+/// Not a performance bound: only keeps a broken network from hanging the suite.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A bootstrap peer and daemons, with their data dirs.
+pub struct Net {
+    /// Holds every data dir; removed on drop.
+    pub root: TempDir,
+    /// The bootstrap peer.
+    pub bootstrap: Process,
+    /// The bootstrap peer's address, with `/p2p/`.
+    pub address: Multiaddr,
+    /// The daemons, `node0`, `node1`, …
+    pub daemons: Vec<Daemon>,
+}
+
+/// Starts a bootstrap peer and `nodes` daemons.
+pub fn start_net(nodes: usize) -> Net {
+    let root = tempfile::tempdir().expect("temp dir");
+    let (bootstrap, address) =
+        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
+    let mut net = Net {
+        root,
+        bootstrap,
+        address,
+        daemons: Vec::new(),
+    };
+    for n in 0..nodes {
+        let daemon = net.start_daemon(n);
+        net.daemons.push(daemon);
+    }
+    net
+}
+
+impl Net {
+    /// The data dir of daemon `n`.
+    pub fn dir(&self, n: usize) -> PathBuf {
+        self.root.path().join(format!("node{n}"))
+    }
+
+    /// Starts daemon `n`, creating its agent key on first start and reusing it on a restart.
+    pub fn start_daemon(&self, n: usize) -> Daemon {
+        let dir = self.dir(n);
+        let key_hash = if dir.join("agent.key").exists() {
+            myco_node::datadir::DataPaths::new(&dir)
+                .keystore()
+                .public_key()
+                .expect("key")
+                .key_hash()
+        } else {
+            init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("init")
+        };
+        start_daemon(
+            &myco_binary(),
+            &format!("node{n}"),
+            &dir,
+            DEVNET_PASSPHRASE,
+            &self.address,
+            key_hash,
+            Some("DK"),
+        )
+        .expect("daemon starts")
+    }
+
+    /// Creates a territory pod with every daemon as a founder, its seed tagged with `tag`;
+    /// returns its id.
+    pub fn create_pod(&self, tag: &str) -> String {
+        let founders: Vec<_> = self.daemons.iter().map(|d| d.key_hash).collect();
+        let manifest = dna_with_founders(TEMPLATES[0].1, &founders, tag);
+        let mut id = String::new();
+        for d in &self.daemons {
+            let pod: PodSummary = d
+                .api
+                .post(
+                    "/pods",
+                    &JoinRequest {
+                        manifest: manifest.clone(),
+                        membrane_proof_hex: String::new(),
+                    },
+                )
+                .expect("pod created");
+            id = pod.dna_hash;
+        }
+        id
+    }
+
+    /// The agent key of daemon `n`.
+    pub fn agent(&self, n: usize) -> AgentKey {
+        myco_node::datadir::DataPaths::new(self.dir(n))
+            .keystore()
+            .public_key()
+            .expect("agent key")
+    }
+
+    /// The TCP listen address (with `/p2p/`) of daemon `n`.
+    pub fn daemon_address(&self, n: usize) -> Multiaddr {
+        tcp_address(&self.dir(n))
+    }
+}
+
+/// Waits until `done` holds, failing the test after [`PATIENCE`].
+pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < PATIENCE, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How many peers daemon `api` has in `pod`.
+pub fn peers_in(api: &ApiClient, pod: &str) -> usize {
+    let status: StatusView = api.get("/status").expect("status");
+    status
+        .pods
+        .iter()
+        .find(|p| p.dna_hash == pod)
+        .map_or(0, |p| p.peers)
+}
+
+/// The TCP address a node wrote to its listen file.
+pub fn tcp_address(dir: &Path) -> Multiaddr {
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(dir.join(LISTEN_FILE)).unwrap_or_default();
+        if let Some(address) = text
+            .lines()
+            .filter_map(|l| l.parse::<Multiaddr>().ok())
+            .find(|a| a.to_string().contains("/tcp/"))
+        {
+            return address;
+        }
+        assert!(
+            started.elapsed() < PATIENCE,
+            "no TCP address in {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The peer id at the end of `address`.
+pub fn peer_of(address: &Multiaddr) -> PeerId {
+    match address.iter().last() {
+        Some(libp2p::multiaddr::Protocol::P2p(peer)) => peer,
+        _ => panic!("{address} has no /p2p/"),
+    }
+}
+
+/// Starts a bootstrap peer on `dir` listening on exactly `listen` (a restart keeps its port).
+pub fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr) {
+    // A peer that was killed leaves its listen file behind; it must not be read as fresh.
+    let _ = std::fs::remove_file(dir.join(LISTEN_FILE));
+    let args = vec![
+        "bootstrap".to_string(),
+        "--listen".to_string(),
+        listen.to_string(),
+    ];
+    let mut process =
+        Process::spawn(&myco_binary(), "bootstrap", dir, &args, "").expect("bootstrap spawns");
+    wait_for_file(&mut process, LISTEN_FILE, START_TIMEOUT).expect("bootstrap listens");
+    let address = tcp_address(dir);
+    (process, address)
+}
+
+/// A counter of the daemon's `/metrics`, by its name without the `myco_` prefix.
+pub fn metric(api: &ApiClient, name: &str) -> u64 {
+    let text = api.get_text("/metrics").expect("metrics");
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix("myco_")?
+                .strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+}
+
+/// Looks `key` up through daemon `api`.
+pub fn lookup(api: &ApiClient, key: &myco_dna::KeyHash) -> myco_node::api::types::LookupView {
+    api.get(&format!("/lookup/{key}")).expect("lookup answered")
+}
