@@ -96,9 +96,9 @@ fn main() -> anyhow::Result<()> {
         .collect();
     let content_bytes =
         content_wire.iter().map(Vec::len).sum::<usize>() as f64 / content_wire.len() as f64;
-    ingest_content(&content_wire, &mut MemoryStore::new(), None)
+    ingest_chunks(&content_wire, &mut MemoryStore::new(), None)
         .context("content_system_only refused a record")?;
-    ingest_content(&content_wire, &mut MemoryStore::new(), Some(&dna))
+    ingest_chunks(&content_wire, &mut MemoryStore::new(), Some(&dna))
         .context("content_with_zomes refused a record")?;
 
     let mut criterion = Criterion::default()
@@ -137,7 +137,7 @@ fn main() -> anyhow::Result<()> {
                 b.iter_batched(
                     MemoryStore::new,
                     |mut store| {
-                        let verdict = ingest_content(black_box(&content_wire), &mut store, dna);
+                        let verdict = ingest_chunks(black_box(&content_wire), &mut store, dna);
                         (store, verdict)
                     },
                     BatchSize::PerIteration,
@@ -276,26 +276,7 @@ fn ingest_single(wire: &[Vec<u8>], store: &mut MemoryStore) -> anyhow::Result<us
 
 /// The pipeline with the signatures of each chunk verified as one batch.
 fn ingest_batch(wire: &[Vec<u8>], store: &mut MemoryStore) -> anyhow::Result<usize> {
-    let mut heads = Heads::new();
-    for chunk in wire.chunks(CHUNK) {
-        let records = chunk
-            .iter()
-            .map(|bytes| {
-                let record = Record::from_bytes(bytes)?;
-                check_record_shape(&record)?;
-                Ok(record)
-            })
-            .collect::<anyhow::Result<Vec<Record>>>()?;
-        let signed: Vec<&SignedAction> = records.iter().map(|r| &r.signed).collect();
-        for verdict in check_signatures(&signed) {
-            verdict?;
-        }
-        for record in &records {
-            link(&mut heads, record)?;
-        }
-        store.append_batch(&records)?;
-    }
-    Ok(wire.len())
+    ingest_chunks(wire, store, None)
 }
 
 /// True when criterion is measuring (`cargo bench`), false under `cargo test --benches` or
@@ -440,9 +421,10 @@ impl myco_dna::ValidationContext for BenchContext<'_> {
     }
 }
 
-/// The batch pipeline over content records; with `dna`, every record also goes through the
+/// The batch pipeline: each chunk decoded and shape-checked, its signatures verified as one
+/// batch, linked to its chains and stored; with `dna`, every record also goes through the
 /// zomes. Returns the number stored.
-fn ingest_content(
+fn ingest_chunks(
     wire: &[Vec<u8>],
     store: &mut MemoryStore,
     dna: Option<&myco_dna::DnaManifest>,
