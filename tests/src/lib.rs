@@ -31,6 +31,8 @@
 
 #[cfg(unix)]
 pub mod loopback;
+#[cfg(target_os = "linux")]
+pub mod netns;
 #[cfg(unix)]
 pub mod probe;
 

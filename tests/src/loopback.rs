@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use libp2p::{Multiaddr, PeerId};
 use myco_dna::AgentKey;
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{JoinRequest, PodSummary, StatusView};
+use myco_node::api::types::{
+    JoinRequest, PodSummary, PublishRequest, RecordView, StatusView, Written,
+};
 use myco_node::daemon::LISTEN_FILE;
 use myco_node::devnet::process::{
     init_agent, start_bootstrap, start_daemon, wait_for_file, Daemon, Process, START_TIMEOUT,
@@ -199,4 +201,28 @@ pub fn metric(api: &ApiClient, name: &str) -> u64 {
 /// Looks `key` up through daemon `api`.
 pub fn lookup(api: &ApiClient, key: &myco_dna::KeyHash) -> myco_node::api::types::LookupView {
     api.get(&format!("/lookup/{key}")).expect("lookup answered")
+}
+
+/// Publishes a content entry through daemon `api`; returns its record's hash.
+pub fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str) -> String {
+    let request = PublishRequest {
+        title: title.into(),
+        body: body.into(),
+        kind: None,
+        visibility: visibility.into(),
+        consent: None,
+        principles: None,
+        protocols: Vec::new(),
+        attribution: None,
+    };
+    let written: Written = api
+        .post(&format!("/pods/{pod}/content"), &request)
+        .expect("published");
+    written.hash
+}
+
+/// Whether daemon `api` stores the record `hash`.
+pub fn holds(api: &ApiClient, hash: &str) -> bool {
+    api.get::<RecordView>(&format!("/records/{hash}"))
+        .is_ok_and(|r| r.stored)
 }

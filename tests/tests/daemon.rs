@@ -5,33 +5,10 @@
 
 use std::process::Command;
 
-use myco_node::api::client::ApiClient;
-use myco_node::api::types::{PublishRequest, RecordView, StatusView, Written};
+use myco_node::api::types::StatusView;
 use myco_node::devnet::DEVNET_PASSPHRASE;
-use myco_tests::loopback::{peers_in, start_net, wait_until};
+use myco_tests::loopback::{holds, peers_in, publish, start_net, wait_until};
 use myco_tests::myco_binary;
-
-fn publish(api: &ApiClient, pod: &str, title: &str) -> String {
-    let request = PublishRequest {
-        title: title.into(),
-        body: "body".into(),
-        kind: None,
-        visibility: "public".into(),
-        consent: None,
-        principles: None,
-        protocols: Vec::new(),
-        attribution: None,
-    };
-    let written: Written = api
-        .post(&format!("/pods/{pod}/content"), &request)
-        .expect("published");
-    written.hash
-}
-
-fn holds(api: &ApiClient, hash: &str) -> bool {
-    api.get::<RecordView>(&format!("/records/{hash}"))
-        .is_ok_and(|r| r.stored)
-}
 
 #[test]
 fn devnet_of_two_pods_finds_members_across_pods_shows_only_public_profiles_and_leaks_nothing() {
@@ -186,7 +163,13 @@ fn a_daemon_killed_during_writes_catches_up_after_restart() {
     });
     let mut hashes = Vec::new();
     for i in 0..3 {
-        hashes.push(publish(&net.daemons[0].api, &pod, &format!("before {i}")));
+        hashes.push(publish(
+            &net.daemons[0].api,
+            &pod,
+            &format!("before {i}"),
+            "body",
+            "public",
+        ));
     }
     // Killed mid-stream: what it missed must come back by sync alone.
     net.daemons[1].process.kill();
@@ -195,6 +178,8 @@ fn a_daemon_killed_during_writes_catches_up_after_restart() {
             &net.daemons[0].api,
             &pod,
             &format!("while down {i}"),
+            "body",
+            "public",
         ));
     }
     let restarted = net.start_daemon(1);

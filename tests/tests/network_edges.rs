@@ -15,12 +15,14 @@ use libp2p::swarm::SwarmEvent;
 use libp2p::{gossipsub, Multiaddr, PeerId, Swarm};
 use myco_dna::{ActionHash, DnaHash, KeyHash, SigningKey, Timestamp};
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{PublishRequest, StatusView, Written};
+use myco_node::api::types::StatusView;
 use myco_node::engine::{SyncRequest, SyncResponse, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES};
 use myco_node::net::records::check_found;
 use myco_node::net::topic;
 use myco_node::registry::{registry_key, Pointer, PointerTerms};
-use myco_tests::loopback::{lookup, metric, peer_of, start_bootstrap_on, start_net, PATIENCE};
+use myco_tests::loopback::{
+    lookup, metric, peer_of, publish, start_bootstrap_on, start_net, wait_until, PATIENCE,
+};
 use myco_tests::probe::{
     ask_all, binding, connect, drive, probe, runtime, while_driving, Probe, ProbeEvent,
 };
@@ -28,23 +30,6 @@ use serde_bytes::ByteBuf;
 
 fn now_micros() -> u64 {
     myco_node::daemon::now_micros()
-}
-
-fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str) -> String {
-    let request = PublishRequest {
-        title: title.into(),
-        body: body.into(),
-        kind: None,
-        visibility: visibility.into(),
-        consent: None,
-        principles: None,
-        protocols: Vec::new(),
-        attribution: None,
-    };
-    let written: Written = api
-        .post(&format!("/pods/{pod}/content"), &request)
-        .expect("published");
-    written.hash
 }
 
 // ---------------------------------------------------------------------------------------
@@ -444,25 +429,6 @@ fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_dae
         );
     }
 
-    // Oversized: the daemon's codec refuses them before reading them in full and drops the
-    // stream. The probe sees a failure, or the stream closed with no answer (the byte codec
-    // reads that as an empty response); never an answer of substance.
-    let oversized = vec![vec![1; MAX_SYNC_BYTES + 1], vec![0xff; 3 * MAX_SYNC_BYTES]];
-    let answers = rt.block_on(ask_all(&mut swarm, daemon, oversized));
-    for answer in answers {
-        match answer {
-            Err(_) => {}
-            Ok(bytes) if bytes.is_empty() => {}
-            Ok(bytes) => {
-                let response = SyncResponse::from_bytes(&bytes).expect("the answer decodes");
-                assert!(
-                    matches!(response, SyncResponse::Refused { .. }),
-                    "an oversized request got {response:?}"
-                );
-            }
-        }
-    }
-
     // Gossip: garbage, a well-formed message with a garbage record, and one over the bound.
     let api_dir = net.dir(0);
     let received_before = metric(&net.daemons[0].api, "gossip_received_total");
@@ -509,6 +475,19 @@ fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_dae
         SyncResponse::from_bytes(bytes),
         Ok(SyncResponse::Refused { .. })
     ));
+
+    // Oversized: the daemon's codec refuses them before reading them in full and drops the
+    // stream; the sender's codec reports that as an error, never as an answer.
+    let oversized = vec![vec![1; MAX_SYNC_BYTES + 1], vec![0xff; 3 * MAX_SYNC_BYTES]];
+    let answers = rt.block_on(ask_all(&mut swarm, daemon, oversized));
+    for answer in answers {
+        // Reset mid-write, or closed without a word: either way an error, never an answer.
+        answer.expect_err("an oversized request was answered");
+    }
+    wait_until("the daemon's log to name the oversized request", || {
+        std::fs::read_to_string(net.dir(0).join("myco.log"))
+            .is_ok_and(|log| log.contains("refused a message over the size bound"))
+    });
     assert!(net.daemons[0].process.is_running(), "the daemon died");
     let status: StatusView = net.daemons[0].api.get("/status").expect("status");
     assert!(status.pods.iter().any(|p| p.dna_hash == pod_text));

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use super::lookup::Lookups;
 use super::metrics::Metrics;
 use super::pods::PodsList;
+use super::redial::Redials;
 use super::Command;
 use crate::engine::{Engine, Event, GossipVerdict, Input, Output, Timer};
 use crate::net::{self, Behaviour};
@@ -64,6 +65,7 @@ pub struct Driver {
     pub(super) lookups: Lookups,
     pub(super) next_publish: Instant,
     pub(super) next_discovery: Instant,
+    pub(super) redials: Redials,
 }
 
 impl Driver {
@@ -98,7 +100,12 @@ impl Driver {
             lookups: Lookups::default(),
             next_publish: now + Duration::from_secs(1),
             next_discovery: now,
+            redials: Redials::default(),
         };
+        for (peer, address) in driver.bootstrap.clone() {
+            driver.redials.add_address(peer, address);
+            driver.redials.want(peer);
+        }
         let hosted: Vec<DnaHash> = driver.engine.pods().map(|d| d.dna_hash()).collect();
         for pod in hosted {
             driver.subscribe(pod);
@@ -153,6 +160,26 @@ impl Driver {
         if instant >= self.next_discovery {
             self.discover();
         }
+        self.redial(instant);
+    }
+
+    /// Dials the lost pod and bootstrap peers whose retry is due.
+    fn redial(&mut self, now: Instant) {
+        for (peer, addresses) in self.redials.due(now) {
+            if self.swarm.is_connected(&peer) {
+                self.redials.connected(peer);
+                continue;
+            }
+            tracing::debug!(%peer, "redialling a lost peer");
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(addresses)
+                .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            if let Err(error) = self.swarm.dial(opts) {
+                tracing::debug!(%peer, %error, "cannot redial a lost peer");
+            }
+        }
+        Metrics::set(&self.metrics.peers_lost, self.redials.lost() as u64);
     }
 
     /// Hands the engine an input and carries out what it asks; returns its events.
@@ -326,6 +353,7 @@ impl Driver {
         for (peer, pod) in joined {
             tracing::info!(%pod, %peer, "peer found on the pod's topic");
             self.pod_peers.entry(pod).or_default().insert(peer);
+            self.redials.want(peer);
             self.feed(Input::PeerJoined {
                 peer: net::engine_peer(&peer),
                 pod,

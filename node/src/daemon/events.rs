@@ -8,7 +8,7 @@ use libp2p::gossipsub;
 use libp2p::kad::{self, QueryResult, RecordKey};
 use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{identify, rendezvous, Multiaddr, PeerId, Swarm};
+use libp2p::{identify, ping, rendezvous, Multiaddr, PeerId, Swarm};
 use myco_dna::{DnaHash, Timestamp};
 
 use super::driver::{now_micros, Driver, MAX_INBOUND_REQUESTS};
@@ -81,6 +81,20 @@ pub fn on_identify(swarm: &mut Swarm<Behaviour>, peer: PeerId, info: identify::I
     }
 }
 
+/// Closes a connection whose pings go unanswered: a partition leaves it open but silent, and
+/// only once it is closed can the peer be dialled afresh. Shared by daemons and bootstrap
+/// peers.
+pub fn on_ping(swarm: &mut Swarm<Behaviour>, event: ping::Event, metrics: &Metrics) {
+    if let Err(failure) = event.result {
+        if matches!(failure, ping::Failure::Unsupported) {
+            return;
+        }
+        tracing::info!(peer = %event.peer, %failure, "ping failed; closing the connection");
+        Metrics::inc(&metrics.connections_closed_dead_total);
+        swarm.close_connection(event.connection);
+    }
+}
+
 impl Driver {
     pub(super) fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
@@ -98,8 +112,13 @@ impl Driver {
             SwarmEvent::ConnectionEstablished {
                 peer_id,
                 num_established,
+                endpoint,
                 ..
             } => {
+                self.redials.connected(peer_id);
+                if let libp2p::core::ConnectedPoint::Dialer { address, .. } = endpoint {
+                    self.redials.add_address(peer_id, address);
+                }
                 Metrics::set(
                     &self.metrics.peers_connected,
                     self.swarm.connected_peers().count() as u64,
@@ -126,6 +145,7 @@ impl Driver {
                 for peers in self.pod_peers.values_mut() {
                     peers.remove(&peer_id);
                 }
+                self.redials.disconnected(peer_id, Instant::now());
                 self.feed(Input::PeerLeft {
                     peer: net::engine_peer(&peer_id),
                 });
@@ -137,8 +157,12 @@ impl Driver {
     fn on_behaviour(&mut self, event: BehaviourEvent) {
         match event {
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                for address in info.listen_addrs.iter().take(MAX_IDENTIFY_ADDRESSES) {
+                    self.redials.add_address(peer_id, address.clone());
+                }
                 on_identify(&mut self.swarm, peer_id, info)
             }
+            BehaviourEvent::Ping(event) => on_ping(&mut self.swarm, event, &self.metrics),
             BehaviourEvent::Gossipsub(event) => self.on_gossip(event),
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Profile(event) => self.on_profile(event),
@@ -184,6 +208,7 @@ impl Driver {
                 if let Some(pod) = self.topics.get(&topic).copied() {
                     tracing::info!(%pod, peer = %peer_id, "peer joined the pod's topic");
                     self.pod_peers.entry(pod).or_default().insert(peer_id);
+                    self.redials.want(peer_id);
                     self.feed(Input::PeerJoined {
                         peer: net::engine_peer(&peer_id),
                         pod,
@@ -247,7 +272,7 @@ impl Driver {
                 }
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
-                tracing::debug!(%peer, %error, "inbound sync request failed");
+                tracing::debug!(%peer, %error, "inbound profile request failed");
             }
             request_response::Event::ResponseSent { .. } => {}
         }
@@ -282,7 +307,10 @@ impl Driver {
                 let step = self.lookups.on_profile(&request_id, None);
                 self.lookup_step(step);
             }
-            _ => {}
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "inbound profile request failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
         }
     }
 

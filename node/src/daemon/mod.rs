@@ -25,6 +25,7 @@ mod events;
 mod lookup;
 pub mod metrics;
 pub mod pods;
+mod redial;
 mod runtime;
 pub mod writes;
 

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::config::Settings;
 use super::driver::Driver;
-use super::events::{on_identify, on_kad_inbound};
+use super::events::{on_identify, on_kad_inbound, on_ping};
 use super::metrics::Metrics;
 use super::pods::{PodsError, PodsList};
 use crate::datadir::DataDir;
@@ -241,6 +241,7 @@ pub async fn run_bootstrap(options: BootstrapOptions) -> Result<(), DaemonError>
                 SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })) => {
                     on_identify(&mut swarm, peer_id, info)
                 }
+                SwarmEvent::Behaviour(BehaviourEvent::Ping(event)) => on_ping(&mut swarm, event, &metrics),
                 _ => {}
             },
             () = &mut shutdown => break,

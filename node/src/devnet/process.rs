@@ -223,12 +223,34 @@ pub fn start_daemon(
     key_hash: KeyHash,
     region: Option<&str>,
 ) -> Result<Daemon, DevnetError> {
+    let loopback = Multiaddr::empty()
+        .with(libp2p::multiaddr::Protocol::Ip4(
+            std::net::Ipv4Addr::LOCALHOST,
+        ))
+        .with(libp2p::multiaddr::Protocol::Tcp(0));
+    start_daemon_on(
+        binary, name, dir, passphrase, bootstrap, key_hash, region, &loopback,
+    )
+}
+
+/// [`start_daemon`], listening on `listen` instead of loopback.
+#[allow(clippy::too_many_arguments)]
+pub fn start_daemon_on(
+    binary: &Path,
+    name: &str,
+    dir: &Path,
+    passphrase: &str,
+    bootstrap: &Multiaddr,
+    key_hash: KeyHash,
+    region: Option<&str>,
+    listen: &Multiaddr,
+) -> Result<Daemon, DevnetError> {
     // Stale files of an earlier run would point at a dead API.
     let _ = fs::remove_file(dir.join(crate::api::ADDR_FILE));
     let mut args: Vec<String> = vec![
         "run".into(),
         "--listen".into(),
-        "/ip4/127.0.0.1/tcp/0".into(),
+        listen.to_string(),
         "--bootstrap".into(),
         bootstrap.to_string(),
         "--api-port".into(),

@@ -1,5 +1,6 @@
 //! A request-response codec that carries opaque bytes, one request or response per stream,
-//! refusing anything longer than its bound before it is read into memory in full.
+//! refusing anything longer than its bound before it is read into memory in full. An empty
+//! response is an error: a peer that refuses a request closes the stream without a word.
 
 use std::io;
 
@@ -23,6 +24,8 @@ impl BytesCodec {
         // One byte past the bound tells an oversized message from one exactly at it.
         io.take(self.max as u64 + 1).read_to_end(&mut bytes).await?;
         if bytes.len() > self.max {
+            // libp2p drops the stream without telling the behaviour, so say it here.
+            tracing::warn!(bound = self.max, "refused a message over the size bound");
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("message over the {} byte bound", self.max),
@@ -67,7 +70,16 @@ impl libp2p::request_response::Codec for BytesCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        self.read(io).await
+        let bytes = self.read(io).await?;
+        if bytes.is_empty() {
+            // Every Myco response has content: an empty stream is a peer that hung up.
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the peer closed the stream without answering: it refused the request \
+                 (over its size bound, or too many waiting) or stopped",
+            ));
+        }
+        Ok(bytes)
     }
 
     async fn write_request<T>(

@@ -6,7 +6,7 @@
 //! | protocol | libp2p behaviour | carries |
 //! |---|---|---|
 //! | `/myco/id/1.0.0` | identify | listen addresses, fed into Kademlia |
-//! | `/ipfs/ping/1.0.0` | ping | liveness |
+//! | `/ipfs/ping/1.0.0` | ping | liveness: a connection whose pings time out is closed |
 //! | one topic per pod, named by its `DnaHash` text | gossipsub | the engine's [`GossipMessage`](crate::engine::GossipMessage)s; verdicts feed peer scoring |
 //! | [`SYNC_PROTOCOL`] | request-response | the engine's sync requests and responses |
 //! | [`PROFILE_PROTOCOL`] | request-response | cross-pod profile lookup ([`profile`]) |
@@ -62,6 +62,14 @@ pub const MAX_STREAMS: usize = 16;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an unused connection is kept open.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How often each connection is pinged. Ping is a few bytes, so even 100 peers cost nothing.
+pub const PING_INTERVAL: Duration = Duration::from_secs(2);
+/// How long a ping may go unanswered before the daemon treats the connection as dead and
+/// closes it. A partition leaves TCP connections open but silent; closing them lets the
+/// daemon redial as soon as the network heals, instead of waiting out TCP's backoff.
+pub const PING_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a dial (connect and upgrade) may take before it is given up and can be retried.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
 /// Penalty weight of each invalid gossip message (squared, decaying): a few invalid messages
 /// push a peer below gossipsub's graylist threshold.
 const INVALID_MESSAGE_WEIGHT: f64 = -10.0;
@@ -188,7 +196,11 @@ fn behaviour(key: &Keypair, role: Role, store: RegistryStore) -> Result<Behaviou
             identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
                 .with_agent_version(format!("myco/{}", env!("CARGO_PKG_VERSION"))),
         ),
-        ping: ping::Behaviour::default(),
+        ping: ping::Behaviour::new(
+            ping::Config::new()
+                .with_interval(PING_INTERVAL)
+                .with_timeout(PING_TIMEOUT),
+        ),
         kad,
         gossipsub: Toggle::from(if daemon { Some(gossipsub(key)?) } else { None }),
         sync: Toggle::from(daemon.then(|| request_response(SYNC_PROTOCOL, MAX_SYNC_BYTES))),
@@ -238,5 +250,6 @@ pub fn build_swarm(
     };
     Ok(swarm
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .with_connection_timeout(DIAL_TIMEOUT)
         .build())
 }
