@@ -2,6 +2,7 @@
 //! daemons, each with its own data dir under one temp dir. Every process stops when its handle
 //! drops, so a failing assertion leaves nothing running.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,26 @@ pub fn start_net(nodes: usize) -> Net {
     net
 }
 
+/// Daemons in each pod of [`start_two_pods`].
+pub const PER_POD: usize = 3;
+
+/// A bootstrap peer and `2 × PER_POD` daemons in two pods: daemons `0..PER_POD` found the
+/// first pod, the rest the second. Waits until each daemon has met its pod's other members.
+pub fn start_two_pods(tag: &str) -> (Net, [String; 2]) {
+    let net = start_net(2 * PER_POD);
+    let pods = [
+        net.create_pod_of(0..PER_POD, &format!("{tag}-1")),
+        net.create_pod_of(PER_POD..2 * PER_POD, &format!("{tag}-2")),
+    ];
+    for (n, daemon) in net.daemons.iter().enumerate() {
+        let pod = &pods[n / PER_POD];
+        wait_until("each daemon to meet its pod", || {
+            peers_in(&daemon.api, pod) == PER_POD - 1
+        });
+    }
+    (net, pods)
+}
+
 impl Net {
     /// The data dir of daemon `n`.
     pub fn dir(&self, n: usize) -> PathBuf {
@@ -86,10 +107,16 @@ impl Net {
     /// Creates a territory pod with every daemon as a founder, its seed tagged with `tag`;
     /// returns its id.
     pub fn create_pod(&self, tag: &str) -> String {
-        let founders: Vec<_> = self.daemons.iter().map(|d| d.key_hash).collect();
+        self.create_pod_of(0..self.daemons.len(), tag)
+    }
+
+    /// Creates a territory pod whose founders, and only members, are the daemons `members`.
+    pub fn create_pod_of(&self, members: Range<usize>, tag: &str) -> String {
+        let daemons = &self.daemons[members];
+        let founders: Vec<_> = daemons.iter().map(|d| d.key_hash).collect();
         let manifest = dna_with_founders(TEMPLATES[0].1, &founders, tag);
         let mut id = String::new();
-        for d in &self.daemons {
+        for d in daemons {
             let pod: PodSummary = d
                 .api
                 .post(

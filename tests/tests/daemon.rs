@@ -7,7 +7,7 @@ use std::process::Command;
 
 use myco_node::api::types::StatusView;
 use myco_node::devnet::DEVNET_PASSPHRASE;
-use myco_tests::loopback::{holds, peers_in, publish, start_net, wait_until};
+use myco_tests::loopback::{holds, publish, start_two_pods, wait_until, PER_POD};
 use myco_tests::myco_binary;
 
 #[test]
@@ -50,7 +50,7 @@ fn devnet_of_two_pods_finds_members_across_pods_shows_only_public_profiles_and_l
 
 #[test]
 fn api_calls_without_the_token_get_401_and_bad_bodies_get_clear_errors() {
-    let net = start_net(1);
+    let (net, _) = start_two_pods("api");
     let dir = net.dir(0);
     let address = std::fs::read_to_string(dir.join("api.addr")).expect("api.addr");
     let base = format!("http://{}", address.trim());
@@ -138,7 +138,7 @@ fn api_calls_without_the_token_get_401_and_bad_bodies_get_clear_errors() {
 
 #[test]
 fn a_second_daemon_on_the_same_data_dir_refuses_to_start_with_a_clear_error() {
-    let net = start_net(1);
+    let (net, _) = start_two_pods("lock");
     let output = Command::new(myco_binary())
         .arg("--data-dir")
         .arg(net.dir(0))
@@ -156,32 +156,35 @@ fn a_second_daemon_on_the_same_data_dir_refuses_to_start_with_a_clear_error() {
 
 #[test]
 fn a_daemon_killed_during_writes_catches_up_after_restart() {
-    let mut net = start_net(2);
-    let pod = net.create_pod("e2e");
-    wait_until("the two daemons to meet", || {
-        peers_in(&net.daemons[0].api, &pod) >= 1
+    let (mut net, pods) = start_two_pods("catch-up");
+    let pod = pods[0].clone();
+    // Daemon 0 writes a stream of records; daemon 1 is killed (SIGKILL) in the middle of it.
+    const WRITES: usize = 30;
+    let written = std::sync::atomic::AtomicUsize::new(0);
+    let (writing, rest) = net.daemons.split_at_mut(1);
+    let hashes: Vec<String> = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            (0..WRITES)
+                .map(|i| {
+                    let hash = publish(
+                        &writing[0].api,
+                        &pod,
+                        &format!("story {i}"),
+                        "body",
+                        "public",
+                    );
+                    written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    hash
+                })
+                .collect()
+        });
+        wait_until("a third of the writes", || {
+            written.load(std::sync::atomic::Ordering::SeqCst) >= WRITES / 3
+        });
+        rest[0].process.kill();
+        writer.join().expect("the writer finished")
     });
-    let mut hashes = Vec::new();
-    for i in 0..3 {
-        hashes.push(publish(
-            &net.daemons[0].api,
-            &pod,
-            &format!("before {i}"),
-            "body",
-            "public",
-        ));
-    }
-    // Killed mid-stream: what it missed must come back by sync alone.
-    net.daemons[1].process.kill();
-    for i in 0..10 {
-        hashes.push(publish(
-            &net.daemons[0].api,
-            &pod,
-            &format!("while down {i}"),
-            "body",
-            "public",
-        ));
-    }
+    // What it missed comes back by sync alone once it restarts.
     let restarted = net.start_daemon(1);
     net.daemons[1] = restarted;
     let api = &net.daemons[1].api;
@@ -193,4 +196,8 @@ fn a_daemon_killed_during_writes_catches_up_after_restart() {
         status.pods.iter().any(|p| p.dna_hash == pod),
         "the pod was resumed from the pods list"
     );
+    // Only the pod's members replicate it: the other pod's daemons hold none of it.
+    for other in &net.daemons[PER_POD..] {
+        assert!(!hashes.iter().any(|h| holds(&other.api, h)));
+    }
 }

@@ -21,7 +21,8 @@ use myco_node::net::records::check_found;
 use myco_node::net::topic;
 use myco_node::registry::{registry_key, Pointer, PointerTerms};
 use myco_tests::loopback::{
-    lookup, metric, peer_of, publish, start_bootstrap_on, start_net, wait_until, PATIENCE,
+    holds, lookup, metric, peer_of, publish, start_bootstrap_on, start_net, start_two_pods,
+    wait_until, PATIENCE, PER_POD,
 };
 use myco_tests::probe::{
     ask_all, binding, connect, drive, probe, runtime, while_driving, Probe, ProbeEvent,
@@ -37,14 +38,14 @@ fn now_micros() -> u64 {
 
 #[test]
 fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_bytes() {
-    let net = start_net(2);
-    let pod_text = net.create_pod("edges");
+    let (net, pods) = start_two_pods("privacy");
+    let pod_text = pods[0].clone();
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let secret = format!("SECRET-{}-{}", std::process::id(), now_micros());
     let public = format!("PUBLIC-{}-{}", std::process::id(), now_micros());
-    let addresses = [net.daemon_address(0), net.daemon_address(1)];
+    let addresses: Vec<Multiaddr> = (0..PER_POD).map(|n| net.daemon_address(n)).collect();
     let members: Vec<PeerId> = addresses.iter().map(peer_of).collect();
-    let authors: Vec<KeyHash> = net.daemons.iter().map(|d| d.key_hash).collect();
+    let authors: Vec<KeyHash> = net.daemons[..PER_POD].iter().map(|d| d.key_hash).collect();
     let outsider = SigningKey::from_bytes(&[0x0b; 32]);
     let key = Keypair::generate_ed25519();
     let me = key.public().to_peer_id();
@@ -89,7 +90,7 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
     };
 
     // Members write, in every visibility, while the outsider listens on the topic.
-    let apis: Vec<PathBuf> = (0..2).map(|n| net.dir(n)).collect();
+    let apis: Vec<PathBuf> = (0..PER_POD).map(|n| net.dir(n)).collect();
     let (secret_w, public_w) = (secret.clone(), public.clone());
     let pod_w = pod_text.clone();
     let hashes: Vec<String> = rt.block_on(while_driving(
@@ -189,6 +190,15 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
             "the outsider received pod or private entry bytes"
         );
     }
+    // The other pod's daemons share the network but not the pod: they hold none of it.
+    for other in &net.daemons[PER_POD..] {
+        for hash in &hashes {
+            assert!(
+                !holds(&other.api, &hash.to_string()),
+                "a daemon of another pod holds {hash}"
+            );
+        }
+    }
     drop(swarm);
     drop(rt);
 }
@@ -230,8 +240,8 @@ async fn fetch_records(bootstrap: &Multiaddr, key: &KeyHash) -> Vec<(Option<Peer
 
 #[test]
 fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_get() {
-    let net = start_net(2);
-    let pod_text = net.create_pod("edges");
+    let (net, pods) = start_two_pods("forgery");
+    let pod_text = pods[0].clone();
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let victim = net.daemons[0].key_hash;
     let victim_agent = net.agent(0);
@@ -349,10 +359,11 @@ fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_g
         assert_eq!(pointer.terms.pods, vec![pod], "{peer:?} serves the hijack");
     }
 
-    // Ignored on GET: the attacker still serves its copy, and a daemon's lookup meets it,
-    // counts it as refused, and answers with the genuine pods only.
-    let refused_before = metric(&net.daemons[1].api, "registry_refused_total");
-    let dir = net.dir(1);
+    // Ignored on GET: the attacker still serves its copy, and a lookup from the other pod
+    // meets it, counts it as refused, and answers with the genuine pods only.
+    let asker = PER_POD;
+    let refused_before = metric(&net.daemons[asker].api, "registry_refused_total");
+    let dir = net.dir(asker);
     let view = rt.block_on(while_driving(
         &mut swarm,
         move || lookup(&ApiClient::for_data_dir(&dir).expect("api"), &victim),
@@ -362,7 +373,7 @@ fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_g
     assert_eq!(view.pods, vec![pod_text], "the lookup took the hijack");
     assert_eq!(view.agent_key, Some(victim_agent.to_string()));
     assert!(
-        metric(&net.daemons[1].api, "registry_refused_total") > refused_before,
+        metric(&net.daemons[asker].api, "registry_refused_total") > refused_before,
         "the lookup never met the attacker's record, so it proves nothing"
     );
     drop(swarm);
@@ -371,8 +382,8 @@ fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_g
 
 #[test]
 fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_daemon() {
-    let mut net = start_net(1);
-    let pod_text = net.create_pod("edges");
+    let (mut net, pods) = start_two_pods("malformed");
+    let pod_text = pods[0].clone();
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let address = net.daemon_address(0);
     let daemon = peer_of(&address);
@@ -499,8 +510,9 @@ fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_dae
 
 #[test]
 fn a_restarted_bootstrap_peer_still_answers_registry_lookups() {
+    // One daemon only: once it stops, the bootstrap peer is the only holder of its pointer.
     let mut net = start_net(1);
-    let pod_text = net.create_pod("edges");
+    let pod_text = net.create_pod("restart");
     let pod: DnaHash = pod_text.parse().expect("pod id");
     let member = net.daemons[0].key_hash;
     let rt = runtime();
