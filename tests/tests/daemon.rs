@@ -201,3 +201,70 @@ fn a_daemon_killed_during_writes_catches_up_after_restart() {
         assert!(!hashes.iter().any(|h| holds(&other.api, h)));
     }
 }
+
+#[test]
+fn a_browser_signs_in_with_the_page_link_and_may_only_read() {
+    let (net, pods) = start_two_pods("page");
+    let dir = net.dir(0);
+    let output = Command::new(myco_binary())
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["pod", "page", &pods[0], "--json"])
+        .output()
+        .expect("myco pod page runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let link: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let url = link["url"].as_str().expect("a url");
+    let base = url.split("/login").next().expect("a base");
+    // A browser: follows nothing by itself here, so each step can be checked.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let page = format!("/pods/{}/page", pods[0]);
+    let get = |path: &str, cookie: Option<&str>| {
+        let mut request = agent.get(format!("{base}{path}"));
+        if let Some(cookie) = cookie {
+            request = request.header("Cookie", cookie);
+        }
+        let mut response = request.call().expect("answered");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        (status, headers, body)
+    };
+    assert_eq!(get(&page, None).0, 401, "the page needs signing in");
+
+    let (status, headers, _) = get(&url[base.len()..], None);
+    assert_eq!(status, 303);
+    assert_eq!(headers["location"], page.as_str());
+    let set_cookie = headers["set-cookie"].to_str().expect("text");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+    let cookie = set_cookie.split(';').next().expect("name=value");
+
+    let (status, _, body) = get(&page, Some(cookie));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<html"), "{body}");
+
+    // The cookie reads; it never writes.
+    let status = agent
+        .post(format!("{base}/pods"))
+        .header("Cookie", cookie)
+        .header("Content-Type", "application/json")
+        .send(b"{}")
+        .expect("answered")
+        .status()
+        .as_u16();
+    assert_eq!(status, 401, "a cookie must not authorise a write");
+
+    // A wrong token and a redirect off this API are refused.
+    assert_eq!(get("/login?token=wrong&next=%2Fpods", None).0, 401);
+    let token = std::fs::read_to_string(dir.join("api.token")).expect("token");
+    let off_site = format!("/login?token={}&next=%2F%2Fevil.example", token.trim());
+    assert_eq!(get(&off_site, None).0, 400);
+}

@@ -86,6 +86,12 @@ impl ApiClient {
         }
     }
 
+    /// A link that signs a browser in to this API and opens `path` (see
+    /// [`session`](super::session)).
+    pub fn login_link(&self, path: &str) -> String {
+        super::session::login_link(&self.base, &self.token, path)
+    }
+
     fn finish<T: DeserializeOwned>(
         &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,

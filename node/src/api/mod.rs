@@ -1,6 +1,7 @@
 //! # The local API: HTTP/JSON on 127.0.0.1, and the transparency page
 //!
-//! Every call needs `Authorization: Bearer <token>`, where the token is read from the `0600`
+//! Every call needs `Authorization: Bearer <token>` (a browser signed in through `/login` may
+//! read with a cookie instead, see [`session`]), where the token is read from the `0600`
 //! file [`TOKEN_FILE`] in the data dir, made afresh each time the daemon starts (as Bitcoin
 //! Core's cookie file). The address the API listens on is written to [`ADDR_FILE`], so the
 //! CLI ([`client`]) needs nothing but the data dir. Bodies are bounded ([`types::MAX_BODY_BYTES`])
@@ -16,10 +17,12 @@
 //! | `GET /records/{hash}` | whether a record is stored here |
 //! | `GET /lookup/{key_hash}` | registry lookup and public profile |
 //! | `GET /metrics` | Prometheus metrics |
+//! | `GET /login?token=…&next=…` | signs a browser in for reads ([`session`]): `myco pod page` prints the link |
 
 pub mod client;
 mod handlers;
 mod page;
+pub mod session;
 pub mod types;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -154,7 +157,9 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !same_secret(given.as_bytes(), state.token.as_bytes()) {
+    let allowed = same_secret(given.as_bytes(), state.token.as_bytes())
+        || session::cookie_allows(request.method(), request.headers(), &state.token);
+    if !allowed {
         Metrics::inc(&state.metrics.api_unauthorized_total);
         return ApiError {
             status: StatusCode::UNAUTHORIZED,
@@ -209,6 +214,8 @@ pub async fn serve(
     };
     let app = handlers::routes()
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        // Signing in checks the token itself: it is the one path without the middleware.
+        .route(session::LOGIN_PATH, axum::routing::get(session::login))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state);
     tokio::spawn(async move {

@@ -16,7 +16,8 @@ pub(super) const EXAMPLES: &str = "\
 Examples:
   myco pod create --dna dna/examples/territory-dk.toml
   myco pod join --dna river.toml --proof-file invitation.hex
-  myco pod list --json";
+  myco pod list --json
+  myco pod page dna_…                    a link to the pod's transparency page";
 
 const CREATE_EXAMPLES: &str = "\
 Examples:
@@ -51,6 +52,36 @@ pub enum PodCommand {
     /// List the pods this node hosts
     #[command(after_help = "Examples:\n  myco pod list\n  myco pod list --json")]
     List,
+    /// Print a link that opens the pod's transparency page in a browser on this machine
+    #[command(after_help = PAGE_EXAMPLES)]
+    Page {
+        /// The pod's id (`dna_…`, from `myco pod list`)
+        pod: myco_dna::DnaHash,
+    },
+}
+
+const PAGE_EXAMPLES: &str = "\
+Examples:
+  myco pod page dna_…            open the printed link in a browser on this machine
+  myco pod page dna_… --json
+
+The link signs the browser in for reading only, until the daemon restarts; keep it to
+yourself as you would the API token.";
+
+#[derive(Serialize)]
+struct PageLink {
+    pod: String,
+    url: String,
+}
+
+impl fmt::Display for PageLink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Open this link in a browser on this machine (it works until the daemon restarts):\n{}",
+            self.url
+        )
+    }
 }
 
 #[derive(Serialize)]
@@ -129,6 +160,17 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
         PodCommand::List => {
             let pods: Vec<PodSummary> = api.get("/pods")?;
             output::emit(&PodList { pods }, ctx.json())
+        }
+        PodCommand::Page { pod } => {
+            let pods: Vec<PodSummary> = api.get("/pods")?;
+            let pod = pod.to_string();
+            if !pods.iter().any(|p| p.dna_hash == pod) {
+                anyhow::bail!(
+                    "this node does not host pod {pod}; `myco pod list` shows the ones it does"
+                );
+            }
+            let url = api.login_link(&format!("/pods/{pod}/page"));
+            output::emit(&PageLink { pod, url }, ctx.json())
         }
     }
 }
