@@ -167,19 +167,25 @@ pub fn peers_in(api: &ApiClient, pod: &str) -> usize {
 
 /// The TCP address a node wrote to its listen file.
 pub fn tcp_address(dir: &Path) -> Multiaddr {
+    listen_address(dir, "/tcp/")
+}
+
+/// The first address containing `transport` (`/tcp/`, `/quic-v1`) a node wrote to its listen
+/// file.
+pub fn listen_address(dir: &Path, transport: &str) -> Multiaddr {
     let started = Instant::now();
     loop {
         let text = std::fs::read_to_string(dir.join(LISTEN_FILE)).unwrap_or_default();
         if let Some(address) = text
             .lines()
             .filter_map(|l| l.parse::<Multiaddr>().ok())
-            .find(|a| a.to_string().contains("/tcp/"))
+            .find(|a| a.to_string().contains(transport))
         {
             return address;
         }
         assert!(
             started.elapsed() < PATIENCE,
-            "no TCP address in {}",
+            "no {transport} address in {}",
             dir.display()
         );
         std::thread::sleep(Duration::from_millis(20));
@@ -206,7 +212,12 @@ pub fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr
     let mut process =
         Process::spawn(&myco_binary(), "bootstrap", dir, &args, "").expect("bootstrap spawns");
     wait_for_file(&mut process, LISTEN_FILE, START_TIMEOUT).expect("bootstrap listens");
-    let address = tcp_address(dir);
+    let transport = if listen.to_string().contains("/quic") {
+        "/quic-v1"
+    } else {
+        "/tcp/"
+    };
+    let address = listen_address(dir, transport);
     (process, address)
 }
 

@@ -5,9 +5,15 @@
 
 use std::process::Command;
 
+use libp2p::Multiaddr;
 use myco_node::api::types::StatusView;
+use myco_node::api::types::{JoinRequest, PodSummary};
+use myco_node::devnet::process::{init_agent, start_daemon_on, Daemon};
 use myco_node::devnet::DEVNET_PASSPHRASE;
-use myco_tests::loopback::{holds, publish, start_two_pods, wait_until, PER_POD};
+use myco_node::devnet::{dna_with_founders, TEMPLATES};
+use myco_tests::loopback::{
+    holds, peers_in, publish, start_bootstrap_on, start_two_pods, wait_until, PER_POD,
+};
 use myco_tests::myco_binary;
 
 #[test]
@@ -267,4 +273,53 @@ fn a_browser_signs_in_with_the_page_link_and_may_only_read() {
     let token = std::fs::read_to_string(dir.join("api.token")).expect("token");
     let off_site = format!("/login?token={}&next=%2F%2Fevil.example", token.trim());
     assert_eq!(get(&off_site, None).0, 400);
+}
+
+#[test]
+fn daemons_meet_and_replicate_over_quic_alone() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let quic: Multiaddr = "/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("address");
+    let (_bootstrap, boot) = start_bootstrap_on(&root.path().join("boot"), &quic);
+    let daemons: Vec<Daemon> = (0..2)
+        .map(|n| {
+            let dir = root.path().join(format!("node{n}"));
+            let key = init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("agent key");
+            start_daemon_on(
+                &myco_binary(),
+                &format!("node{n}"),
+                &dir,
+                DEVNET_PASSPHRASE,
+                &boot,
+                key,
+                Some("DK"),
+                &quic,
+            )
+            .expect("daemon starts")
+        })
+        .collect();
+    let founders: Vec<_> = daemons.iter().map(|d| d.key_hash).collect();
+    let manifest = dna_with_founders(TEMPLATES[0].1, &founders, "quic");
+    let mut pod = String::new();
+    for daemon in &daemons {
+        let summary: PodSummary = daemon
+            .api
+            .post(
+                "/pods",
+                &JoinRequest {
+                    manifest: manifest.clone(),
+                    membrane_proof_hex: String::new(),
+                },
+            )
+            .expect("pod created");
+        pod = summary.dna_hash;
+    }
+    // Nothing listens on TCP, so the two can only have met over QUIC, found through the
+    // bootstrap peer's rendezvous or providers.
+    wait_until("the daemons to meet over QUIC", || {
+        peers_in(&daemons[0].api, &pod) == 1
+    });
+    let hash = publish(&daemons[0].api, &pod, "over QUIC", "body", "public");
+    wait_until("the record to cross over QUIC", || {
+        holds(&daemons[1].api, &hash)
+    });
 }
