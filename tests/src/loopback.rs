@@ -117,17 +117,7 @@ impl Net {
         let manifest = dna_with_founders(TEMPLATES[0].1, &founders, tag);
         let mut id = String::new();
         for d in daemons {
-            let pod: PodSummary = d
-                .api
-                .post(
-                    "/pods",
-                    &JoinRequest {
-                        manifest: manifest.clone(),
-                        membrane_proof_hex: String::new(),
-                    },
-                )
-                .expect("pod created");
-            id = pod.dna_hash;
+            id = found_pod(&d.api, &manifest);
         }
         id
     }
@@ -241,18 +231,24 @@ pub fn lookup(api: &ApiClient, key: &myco_dna::KeyHash) -> myco_node::api::types
     api.get(&format!("/lookup/{key}")).expect("lookup answered")
 }
 
+/// Creates the pod of `manifest` on daemon `api`, whose agent is one of its founders; returns
+/// the pod's id.
+pub fn found_pod(api: &ApiClient, manifest: &str) -> String {
+    let pod: PodSummary = api
+        .post(
+            "/pods",
+            &JoinRequest {
+                manifest: manifest.to_string(),
+                membrane_proof_hex: String::new(),
+            },
+        )
+        .expect("pod created");
+    pod.dna_hash
+}
+
 /// Publishes a content entry through daemon `api`; returns its record's hash.
 pub fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str) -> String {
-    let request = PublishRequest {
-        title: title.into(),
-        body: body.into(),
-        kind: None,
-        visibility: visibility.into(),
-        consent: None,
-        principles: None,
-        protocols: Vec::new(),
-        attribution: None,
-    };
+    let request = PublishRequest::story(title, body, visibility);
     let written: Written = api
         .post(&format!("/pods/{pod}/content"), &request)
         .expect("published");

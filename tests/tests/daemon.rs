@@ -7,12 +7,11 @@ use std::process::Command;
 
 use libp2p::Multiaddr;
 use myco_node::api::types::StatusView;
-use myco_node::api::types::{JoinRequest, PodSummary};
 use myco_node::devnet::process::{init_agent, start_daemon_on, Daemon};
 use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_tests::loopback::{
-    holds, peers_in, publish, start_bootstrap_on, start_two_pods, wait_until, PER_POD,
+    found_pod, holds, peers_in, publish, start_bootstrap_on, start_two_pods, wait_until, PER_POD,
 };
 use myco_tests::myco_binary;
 
@@ -301,17 +300,7 @@ fn daemons_meet_and_replicate_over_quic_alone() {
     let manifest = dna_with_founders(TEMPLATES[0].1, &founders, "quic");
     let mut pod = String::new();
     for daemon in &daemons {
-        let summary: PodSummary = daemon
-            .api
-            .post(
-                "/pods",
-                &JoinRequest {
-                    manifest: manifest.clone(),
-                    membrane_proof_hex: String::new(),
-                },
-            )
-            .expect("pod created");
-        pod = summary.dna_hash;
+        pod = found_pod(&daemon.api, &manifest);
     }
     // Nothing listens on TCP, so the two can only have met over QUIC, found through the
     // bootstrap peer's rendezvous or providers.

@@ -23,10 +23,9 @@ use std::time::{Duration, Instant};
 
 use libp2p::multiaddr::Protocol;
 use libp2p::Multiaddr;
-use myco_node::api::types::{JoinRequest, PodSummary};
 use myco_node::devnet::process::{init_agent, start_daemon_on, Daemon};
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
-use myco_tests::loopback::{holds, peers_in, publish, start_bootstrap_on, PATIENCE};
+use myco_tests::loopback::{found_pod, holds, peers_in, publish, start_bootstrap_on, PATIENCE};
 use myco_tests::myco_binary;
 use myco_tests::netns::{self, within, Cable, Namespace};
 
@@ -145,20 +144,7 @@ fn after_a_partition_heals_every_daemon_holds_every_record_written_on_either_sid
     let manifest = dna_with_founders(TEMPLATES[0].1, &keys, "partition");
     let mut pod = String::new();
     for member in &members {
-        let summary: PodSummary = within(member.side, || {
-            member
-                .daemon
-                .api
-                .post(
-                    "/pods",
-                    &JoinRequest {
-                        manifest: manifest.clone(),
-                        membrane_proof_hex: String::new(),
-                    },
-                )
-                .expect("pod joined")
-        });
-        pod = summary.dna_hash;
+        pod = within(member.side, || found_pod(&member.daemon.api, &manifest));
     }
     wait_for(
         "every daemon to meet every other",

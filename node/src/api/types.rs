@@ -109,6 +109,22 @@ pub struct PublishRequest {
     pub attribution: Option<String>,
 }
 
+impl PublishRequest {
+    /// A story with `visibility`, every other field at its default.
+    pub fn story(title: impl Into<String>, body: impl Into<String>, visibility: &str) -> Self {
+        PublishRequest {
+            title: title.into(),
+            body: body.into(),
+            kind: None,
+            visibility: visibility.into(),
+            consent: None,
+            principles: None,
+            protocols: Vec::new(),
+            attribution: None,
+        }
+    }
+}
+
 /// `POST /pods/{pod}/profile`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProfileRequestBody {

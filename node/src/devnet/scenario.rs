@@ -116,16 +116,11 @@ fn wait_for_mesh(members: &[Member], pods: &[String], nodes: usize) -> Result<()
 }
 
 fn story(title: String, visibility: &str) -> PublishRequest {
-    PublishRequest {
+    PublishRequest::story(
         title,
-        body: "told by the river, written down with consent".into(),
-        kind: None,
-        visibility: visibility.into(),
-        consent: None,
-        principles: None,
-        protocols: Vec::new(),
-        attribution: None,
-    }
+        "told by the river, written down with consent",
+        visibility,
+    )
 }
 
 fn profile(username: &str, public: bool) -> ProfileRequestBody {
