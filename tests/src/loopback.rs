@@ -14,7 +14,8 @@ use myco_node::api::types::{
 };
 use myco_node::daemon::LISTEN_FILE;
 use myco_node::devnet::process::{
-    init_agent, start_bootstrap, start_daemon, wait_for_file, Daemon, Process, START_TIMEOUT,
+    init_agent, loopback_tcp, start_bootstrap, start_daemon, wait_for_file, Daemon, Process,
+    START_TIMEOUT,
 };
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
 use tempfile::TempDir;
@@ -100,6 +101,7 @@ impl Net {
             &self.address,
             key_hash,
             Some("DK"),
+            &loopback_tcp(),
         )
         .expect("daemon starts")
     }
@@ -214,16 +216,19 @@ pub fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr
 /// A counter of the daemon's `/metrics`, by its name without the `myco_` prefix.
 pub fn metric(api: &ApiClient, name: &str) -> u64 {
     let text = api.get_text("/metrics").expect("metrics");
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix("myco_")?
-                .strip_prefix(name)?
-                .strip_prefix(' ')?
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+    metric_in(&text, name).unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+}
+
+/// The value of metric `myco_<name>` in the Prometheus text `metrics`.
+pub fn metric_in(metrics: &str, name: &str) -> Option<u64> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix("myco_")?
+            .strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// Looks `key` up through daemon `api`.

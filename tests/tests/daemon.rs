@@ -7,7 +7,7 @@ use std::process::Command;
 
 use libp2p::Multiaddr;
 use myco_node::api::types::StatusView;
-use myco_node::devnet::process::{init_agent, start_daemon_on, Daemon};
+use myco_node::devnet::process::{init_agent, start_daemon, Daemon};
 use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_tests::loopback::{
@@ -283,7 +283,7 @@ fn daemons_meet_and_replicate_over_quic_alone() {
         .map(|n| {
             let dir = root.path().join(format!("node{n}"));
             let key = init_agent(&myco_binary(), &dir, DEVNET_PASSPHRASE).expect("agent key");
-            start_daemon_on(
+            start_daemon(
                 &myco_binary(),
                 &format!("node{n}"),
                 &dir,

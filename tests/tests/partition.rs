@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use libp2p::multiaddr::Protocol;
 use libp2p::Multiaddr;
-use myco_node::devnet::process::{init_agent, start_daemon_on, Daemon};
+use myco_node::devnet::process::{init_agent, start_daemon, Daemon};
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
 use myco_tests::loopback::{found_pod, holds, peers_in, publish, start_bootstrap_on, PATIENCE};
 use myco_tests::myco_binary;
@@ -218,7 +218,7 @@ fn after_a_partition_heals_every_daemon_holds_every_record_written_on_either_sid
 
 /// Starts daemon `n` on `dir`, listening on side `host`'s end of the cable.
 fn start(dir: &Path, n: usize, bootstrap: &Multiaddr, key: myco_dna::KeyHash, host: u8) -> Daemon {
-    start_daemon_on(
+    start_daemon(
         &myco_binary(),
         &format!("node{n}"),
         dir,

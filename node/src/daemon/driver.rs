@@ -332,6 +332,9 @@ impl Driver {
         Metrics::set(&self.metrics.pods_hosted, self.topics.len() as u64);
         self.next_publish = Instant::now();
         self.next_discovery = Instant::now();
+        // Peers already on the topic announced it before this node cared: take them now
+        // rather than at the next tick.
+        self.refresh_pod_peers();
     }
 
     /// Tells the engine about pod peers gossipsub knows but the engine was not told of (a

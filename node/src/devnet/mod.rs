@@ -15,7 +15,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::api::client::ClientError;
-use process::{init_agent, start_bootstrap, start_daemon, Daemon, Process};
+use process::{init_agent, loopback_tcp, start_bootstrap, start_daemon, Daemon, Process};
 
 /// The passphrase of devnet agents: their keys are throwaway.
 pub const DEVNET_PASSPHRASE: &str = "devnet-throwaway-passphrase";
@@ -254,6 +254,7 @@ pub fn run(options: &Options) -> Result<Report, DevnetError> {
                 &address,
                 key_hash,
                 region.as_deref(),
+                &loopback_tcp(),
             )?;
             members.push(Member { daemon, pod });
         }

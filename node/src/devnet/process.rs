@@ -213,29 +213,19 @@ pub struct Daemon {
     pub key_hash: KeyHash,
 }
 
-/// Starts `myco run` on `dir` (which `init_agent` prepared) on loopback, declaring `region`.
-pub fn start_daemon(
-    binary: &Path,
-    name: &str,
-    dir: &Path,
-    passphrase: &str,
-    bootstrap: &Multiaddr,
-    key_hash: KeyHash,
-    region: Option<&str>,
-) -> Result<Daemon, DevnetError> {
-    let loopback = Multiaddr::empty()
+/// A TCP address on loopback with any free port: where devnet processes listen.
+pub fn loopback_tcp() -> Multiaddr {
+    Multiaddr::empty()
         .with(libp2p::multiaddr::Protocol::Ip4(
             std::net::Ipv4Addr::LOCALHOST,
         ))
-        .with(libp2p::multiaddr::Protocol::Tcp(0));
-    start_daemon_on(
-        binary, name, dir, passphrase, bootstrap, key_hash, region, &loopback,
-    )
+        .with(libp2p::multiaddr::Protocol::Tcp(0))
 }
 
-/// [`start_daemon`], listening on `listen` instead of loopback.
+/// Starts `myco run` on `dir` (which `init_agent` prepared), listening on `listen` (such as
+/// [`loopback_tcp`]) and declaring `region`.
 #[allow(clippy::too_many_arguments)]
-pub fn start_daemon_on(
+pub fn start_daemon(
     binary: &Path,
     name: &str,
     dir: &Path,

@@ -11,6 +11,10 @@ pub struct EngineConfig {
     /// Requests in flight to one peer. Four keeps a link busy while one response is being
     /// validated, without letting one node flood another.
     pub max_outstanding_per_peer: usize,
+    /// Range requests for one chain kept in flight to one peer while catching up (within
+    /// `max_outstanding_per_peer`). Two let the peer read and send the next batch while this
+    /// node validates and stores the last one, instead of the two taking turns.
+    pub sync_ranges_in_flight: usize,
     /// Records waiting for dependencies, across all pods. When full, the oldest is abandoned.
     pub max_limbo: usize,
     /// How long a record may wait for its dependencies before it is abandoned, in µs.
@@ -31,6 +35,7 @@ impl Default for EngineConfig {
         EngineConfig {
             sync_batch: 256,
             max_outstanding_per_peer: 4,
+            sync_ranges_in_flight: 2,
             max_limbo: 10_000,
             limbo_ttl_micros: 300_000_000,
             sync_interval_micros: 1_000_000,

@@ -78,6 +78,11 @@ pub(crate) enum Asked {
         pod: DnaHash,
     },
     Push,
+    /// This agent's Genesis, pushed to a member that answered "not a member": once it is
+    /// taken, the round starts again at once.
+    Introduce {
+        pod: DnaHash,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +107,9 @@ pub struct Engine<S: Store> {
     /// Chains a peer is ahead on that could not be asked for yet (the peer had
     /// `max_outstanding_per_peer` requests in flight): asked for as answers come back.
     deferred: BTreeMap<PeerId, std::collections::VecDeque<(DnaHash, myco_dna::KeyHash)>>,
+    /// When this node last pushed its Genesis to a peer for a pod (see `sync.rs`): at most
+    /// once per sync interval, so a peer that keeps refusing it costs nothing.
+    introduced: BTreeMap<(PeerId, DnaHash), u64>,
     /// Have notices whose record is being fetched: the verdict waits for it.
     pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
@@ -137,6 +145,7 @@ impl<S: Store> Engine<S> {
             next_token: 1,
             pending_gossip: BTreeMap::new(),
             deferred: BTreeMap::new(),
+            introduced: BTreeMap::new(),
             bindings: BTreeMap::new(),
             verified_bindings: std::collections::BTreeSet::new(),
             sync_round: 0,

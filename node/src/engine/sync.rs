@@ -7,7 +7,7 @@ use serde_bytes::ByteBuf;
 
 use super::ingest::Incoming;
 use super::io::{Event, GossipVerdict, Output, PeerId, Timer};
-use super::messages::{SyncRequest, SyncResponse};
+use super::messages::{SyncRequest, SyncResponse, MAX_RESPONSE_RECORD_BYTES};
 use super::{Asked, Engine};
 
 /// Most chains remembered per peer to ask for later: one Heights page.
@@ -30,6 +30,7 @@ impl<S: Store> Engine<S> {
             view.peers.remove(peer);
         }
         self.deferred.remove(peer);
+        self.introduced.retain(|(p, _), _| p != peer);
         let gone: Vec<u64> = self
             .outstanding
             .iter()
@@ -230,8 +231,23 @@ impl<S: Store> Engine<S> {
                         from_seq = height.seq;
                     }
                     let author = height.author.key_hash();
-                    if !self.ask_range(now, &from, pod, author, from_seq) {
-                        self.defer(&from, pod, author);
+                    if self.ranges_in_flight(&from, &pod, &author) > 0 {
+                        // Already being fetched from this peer: that stream of ranges goes
+                        // on by itself, and a second would fetch the same records again.
+                        continue;
+                    }
+                    // Ask for the first ranges at once, so the peer serves the next while
+                    // this node validates the last.
+                    let batch = self.config.sync_batch.max(1) as u64;
+                    let ranges = ((height.seq - from_seq) / batch + 1)
+                        .min(self.config.sync_ranges_in_flight.max(1) as u64);
+                    for i in 0..ranges {
+                        if !self.ask_range(now, &from, pod, author, from_seq + i * batch) {
+                            if i == 0 {
+                                self.defer(&from, pod, author);
+                            }
+                            break;
+                        }
                     }
                 }
                 if more {
@@ -250,6 +266,10 @@ impl<S: Store> Engine<S> {
                 // Not (yet) a member in the peer's eyes: hand it our Genesis to validate.
                 self.push_own_chain(now, &from, pod);
             }
+            (Asked::Introduce { pod }, SyncResponse::Pushed) => {
+                // The peer has our Genesis now: ask again without waiting for a round.
+                self.start_round(now, &from, pod);
+            }
             (
                 Asked::Range { pod, author, limit },
                 SyncResponse::Records {
@@ -257,23 +277,16 @@ impl<S: Store> Engine<S> {
                     records,
                 },
             ) if pod == answered => {
-                let full = records.len() as u32 >= limit;
+                // Full: as many records as asked, or cut at the server's byte bound.
+                let bytes: usize = records.iter().map(|r| r.len()).sum();
+                let full = records.len() as u32 >= limit || bytes >= MAX_RESPONSE_RECORD_BYTES;
                 let batch = self.decode_records(&from, records);
                 let last_seq = batch.iter().map(|i| i.record.action().seq).max();
+                let before = self.next_seq_of(&pod, &author);
                 self.ingest(now, pod, batch);
-                // Resume: a full batch means there may be more; ask from the new head.
-                if full {
-                    if let (Some(_), Some(agent)) =
-                        (last_seq, self.pods[&pod].authors.get(&author).copied())
-                    {
-                        let from_seq = self
-                            .store
-                            .head(&ChainId { pod, author: agent })
-                            .ok()
-                            .flatten()
-                            .map_or(0, |h| h.seq + 1);
-                        self.ask_range(now, &from, pod, author, from_seq);
-                    }
+                // Resume: a full batch means there may be more.
+                if let (true, Some(last_seq)) = (full, last_seq) {
+                    self.continue_range(now, &from, (pod, author), limit, before, last_seq);
                 }
             }
             (
@@ -293,6 +306,71 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// Range requests for `author`'s chain in `pod` in flight to `peer`.
+    fn ranges_in_flight(&self, peer: &PeerId, pod: &DnaHash, author: &myco_dna::KeyHash) -> usize {
+        self.outstanding
+            .values()
+            .filter(|o| {
+                &o.peer == peer
+                    && matches!(&o.asked, Asked::Range { pod: p, author: a, .. } if p == pod && a == author)
+            })
+            .count()
+    }
+
+    /// The seq after the head this node stores of `author`'s chain in `pod` (0 when it holds
+    /// none, or does not know the author yet).
+    fn next_seq_of(&self, pod: &DnaHash, author: &myco_dna::KeyHash) -> u64 {
+        self.pods
+            .get(pod)
+            .and_then(|view| view.authors.get(author).copied())
+            .and_then(|agent| {
+                self.store
+                    .head(&ChainId {
+                        pod: *pod,
+                        author: agent,
+                    })
+                    .ok()
+                    .flatten()
+            })
+            .map_or(0, |h| h.seq + 1)
+    }
+
+    /// After a full range of `limit` records up to `last_seq` was ingested (the chain's next
+    /// seq was `before`): keeps `sync_ranges_in_flight` ranges of the chain in flight to
+    /// `peer`, each following those already asked for (one at a time after a small range, such
+    /// as a Have notice's). When the batch did not all land (out of order, waiting, refused),
+    /// asks again from the head only if nothing is in flight and the batch made progress, so a
+    /// peer serving records this node cannot take yet is not asked for them again and again;
+    /// the next anti-entropy round resumes from the head.
+    fn continue_range(
+        &mut self,
+        now: u64,
+        peer: &PeerId,
+        (pod, author): (DnaHash, myco_dna::KeyHash),
+        limit: u32,
+        before: u64,
+        last_seq: u64,
+    ) {
+        let next = self.next_seq_of(&pod, &author);
+        let ahead = self.ranges_in_flight(peer, &pod, &author);
+        if next > last_seq {
+            // In order and all stored: the ranges in flight cover the next `ahead` batches.
+            let batch = self.config.sync_batch.max(1) as u64;
+            let depth = if limit as usize >= self.config.sync_batch {
+                self.config.sync_ranges_in_flight.max(1)
+            } else {
+                1
+            };
+            for i in ahead..depth {
+                if !self.ask_range(now, peer, pod, author, next + i as u64 * batch) {
+                    break;
+                }
+            }
+        } else if ahead == 0 && next > before {
+            self.ask_range(now, peer, pod, author, next);
+        }
+    }
+
     fn decode_records(&mut self, from: &PeerId, records: Vec<ByteBuf>) -> Vec<Incoming> {
         let mut batch = Vec::with_capacity(records.len());
         for bytes in records {
@@ -309,6 +387,13 @@ impl<S: Store> Engine<S> {
     /// non-public reaches a peer whose membership we have not checked; the rest of our chain
     /// flows by sync once the peer knows us.
     fn push_own_chain(&mut self, now: u64, peer: &PeerId, pod: DnaHash) {
+        let key = (peer.clone(), pod);
+        if let Some(&at) = self.introduced.get(&key) {
+            if now < at.saturating_add(self.config.sync_interval_micros) {
+                return;
+            }
+        }
+        self.introduced.insert(key, now);
         let chain = ChainId {
             pod,
             author: self.agent,
@@ -317,6 +402,11 @@ impl<S: Store> Engine<S> {
             return;
         };
         let records = vec![ByteBuf::from(genesis.to_bytes())];
-        self.request(now, peer, Asked::Push, SyncRequest::Push { pod, records });
+        self.request(
+            now,
+            peer,
+            Asked::Introduce { pod },
+            SyncRequest::Push { pod, records },
+        );
     }
 }
