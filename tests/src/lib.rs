@@ -30,6 +30,8 @@
 //! ```
 
 #[cfg(unix)]
+pub mod bench;
+#[cfg(unix)]
 pub mod loopback;
 #[cfg(target_os = "linux")]
 pub mod netns;

@@ -31,24 +31,20 @@
 //! cargo build --release -p myco-node && cargo run --release -p myco-tests --bin catchup-daemons
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use myco_dna::{
-    agent_key_of, ActionHash, AgentKey, ChainAuthor, DnaManifest, Record, Signature, Timestamp,
-    Visibility,
-};
-use myco_node::api::client::ApiClient;
-use myco_node::api::types::{JoinRequest, PodSummary, PublishRequest, RecordView};
-use myco_node::datadir::{DataDir, DataPaths};
+use myco_dna::{ActionHash, AgentKey, Signature};
+use myco_node::api::types::RecordView;
 use myco_node::devnet::process::{
-    init_agent, loopback_tcp, start_bootstrap, start_daemon, Daemon, Process,
+    init_agent, loopback_tcp, start_bootstrap, start_daemon, Process,
 };
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
-use myco_node::store::{ChainId, Store};
-use myco_tests::loopback::metric_in;
+use myco_tests::bench::{
+    bench_main, count_from_env, cpu_seconds, create_pod, metric, myco_binary, seed, wait_for, POLL,
+};
 
 const USAGE: &str = "\
 catchup-daemons: TARGETS.md P3, catch-up sync between two real `myco run` daemons on loopback.
@@ -73,10 +69,6 @@ example:
 
 /// Default number of content records in A's chain.
 const DEFAULT_RECORDS: usize = 100_000;
-/// Records appended to A's store per `append_batch` while seeding.
-const SEED_BATCH: usize = 4096;
-/// How often B's metrics are read.
-const POLL: Duration = Duration::from_millis(50);
 /// Catch-up fails when B's count does not grow for this long.
 const STALL: Duration = Duration::from_secs(60);
 /// The goal of TARGETS.md P3, for the report.
@@ -85,25 +77,7 @@ const GOAL_SECONDS: u64 = 10;
 const OWN_RECORDS: u64 = 1;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    if let Some(arg) = args.first() {
-        eprintln!("catchup-daemons: unknown argument `{arg}`\n\n{USAGE}");
-        return ExitCode::from(2);
-    }
-    match run() {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("catchup-daemons: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    bench_main("catchup-daemons", USAGE, run)
 }
 
 fn say(message: impl std::fmt::Display) {
@@ -111,7 +85,7 @@ fn say(message: impl std::fmt::Display) {
 }
 
 fn run() -> anyhow::Result<serde_json::Value> {
-    let total = records_wanted()?;
+    let total = count_from_env("MYCO_CATCHUP_RECORDS", DEFAULT_RECORDS)?;
     let binary = myco_binary()?;
     let root = tempfile::Builder::new()
         .prefix("myco-catchup-")
@@ -132,37 +106,6 @@ fn run() -> anyhow::Result<serde_json::Value> {
         ));
     }
     result
-}
-
-/// `MYCO_CATCHUP_RECORDS`, or the default.
-fn records_wanted() -> anyhow::Result<usize> {
-    match std::env::var("MYCO_CATCHUP_RECORDS") {
-        Err(_) => Ok(DEFAULT_RECORDS),
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => bail!("MYCO_CATCHUP_RECORDS=`{text}` is not a positive whole number; set it to e.g. 5000, or unset it for {DEFAULT_RECORDS}"),
-        },
-    }
-}
-
-/// The `myco` binary: `MYCO_BIN`, else `myco` next to this executable (`target/<profile>/`).
-fn myco_binary() -> anyhow::Result<PathBuf> {
-    let binary = match std::env::var_os("MYCO_BIN") {
-        Some(path) => PathBuf::from(path),
-        None => std::env::current_exe()
-            .context("cannot find this executable's path; set MYCO_BIN to the myco binary")?
-            .parent()
-            .map(|dir| dir.join("myco"))
-            .ok_or_else(|| anyhow!("this executable has no parent dir; set MYCO_BIN"))?,
-    };
-    if !binary.is_file() {
-        bail!(
-            "the myco binary is not at {}; build it first with `cargo build --release -p myco-node` \
-             (same profile as this bench), or set MYCO_BIN to its path",
-            binary.display()
-        );
-    }
-    Ok(binary)
 }
 
 fn bench(binary: &Path, root: &Path, total: usize) -> anyhow::Result<serde_json::Value> {
@@ -210,7 +153,10 @@ fn bench(binary: &Path, root: &Path, total: usize) -> anyhow::Result<serde_json:
         "signing and storing {total} records in A's chain…"
     ));
     let started = Instant::now();
-    let seeded = seed(&dir_a, &dna, total).context("cannot seed A's store")?;
+    let seeded = seed(&dir_a, &dna, total, |n| {
+        say(format_args!("  {n} of {total} stored"))
+    })
+    .context("cannot seed A's store")?;
     say(format_args!(
         "seeded in {:.1} s; A's chain now has {} records",
         started.elapsed().as_secs_f64(),
@@ -382,155 +328,6 @@ fn bench(binary: &Path, root: &Path, total: usize) -> anyhow::Result<serde_json:
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-/// `POST /pods`: create the pod as a founder.
-fn create_pod(api: &ApiClient, manifest: &str) -> anyhow::Result<PodSummary> {
-    Ok(api.post(
-        "/pods",
-        &JoinRequest {
-            manifest: manifest.to_string(),
-            membrane_proof_hex: String::new(),
-        },
-    )?)
-}
-
-/// A counter or gauge of the daemon's `/metrics`, by its name without the `myco_` prefix.
-fn metric(api: &ApiClient, name: &str) -> anyhow::Result<u64> {
-    let text = api
-        .get_text("/metrics")
-        .context("cannot read the daemon's /metrics")?;
-    metric_in(&text, name).ok_or_else(|| anyhow!("the daemon's /metrics has no myco_{name}; is the myco binary older than this bench? rebuild it with `cargo build --release -p myco-node`"))
-}
-
-/// Polls `done` every [`POLL`] until it holds, the daemon exits, or `timeout` passes.
-fn wait_for(
-    daemon: &mut Daemon,
-    timeout: Duration,
-    what: &str,
-    mut done: impl FnMut(&ApiClient) -> anyhow::Result<bool>,
-) -> anyhow::Result<()> {
-    let started = Instant::now();
-    loop {
-        if done(&daemon.api)? {
-            return Ok(());
-        }
-        if !daemon.process.is_running() {
-            bail!(
-                "the daemon exited while waiting for {what}; its log:\n{}",
-                daemon.process.log_tail()
-            );
-        }
-        if started.elapsed() > timeout {
-            bail!(
-                "timed out after {} s waiting for {what}; the daemon's log:\n{}",
-                timeout.as_secs(),
-                daemon.process.log_tail()
-            );
-        }
-        std::thread::sleep(POLL);
-    }
-}
-
-/// CPU time (user and system) a process has used, in seconds; `None` off Linux.
-fn cpu_seconds(process: &Process) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", process.pid()?)).ok()?;
-    // Fields after the command name (which is in parentheses and may hold spaces): utime
-    // and stime are the 12th and 13th, in clock ticks of 1/100 s on Linux.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
-}
-
-/// What seeding left in A's store.
-struct Seeded {
-    /// Records in A's chain: its Genesis (and anything else the daemon wrote) plus the seeded.
-    chain_len: u64,
-    /// The hash of the chain's newest record.
-    head: ActionHash,
-    /// Mean size of a seeded record on the wire, in bytes.
-    record_bytes: f64,
-    /// Author, hash and signature of every seeded record, for the baseline.
-    signatures: Vec<(AgentKey, ActionHash, Signature)>,
-}
-
-/// Appends `total` content records to A's chain in its store (A must be stopped), built as
-/// the daemon builds `POST /pods/{pod}/content` and signed with A's key.
-fn seed(dir: &Path, dna: &DnaManifest, total: usize) -> anyhow::Result<Seeded> {
-    let paths = DataPaths::new(dir);
-    let key = paths
-        .keystore()
-        .unlock(DEVNET_PASSPHRASE.as_bytes())
-        .context("cannot unlock A's key with the devnet passphrase")?;
-    let data = DataDir::open(paths)
-        .context("cannot lock A's data dir; is a daemon still running on it?")?;
-    let mut store = data.open_store().context("cannot open A's store")?;
-    let chain = ChainId {
-        pod: dna.dna_hash(),
-        author: agent_key_of(&key),
-    };
-    let head = store
-        .head(&chain)
-        .context("cannot read A's chain head")?
-        .ok_or_else(|| anyhow!("A has no chain in the pod: creating the pod wrote no Genesis"))?;
-    let head: Record = store
-        .get_by_seq(&chain, head.seq)
-        .context("cannot read A's head record")?
-        .ok_or_else(|| anyhow!("A's head record {} is missing from its store", head.hash))?;
-    let mut author = ChainAuthor::resume(key, &head.signed);
-    let mut signatures = Vec::with_capacity(total);
-    let mut batch: Vec<Record> = Vec::with_capacity(SEED_BATCH);
-    let mut newest = head.hash();
-    let mut bytes = 0u64;
-    let mut last_report = Instant::now();
-    for i in 0..total {
-        let request = PublishRequest {
-            title: format!("Story {i}"),
-            body: "A short story shared with the territory.".into(),
-            kind: None,
-            visibility: "pod".into(),
-            consent: None,
-            principles: None,
-            protocols: Vec::new(),
-            attribution: None,
-        };
-        let now = myco_node::daemon::now_micros();
-        let (body, entry) = myco_node::daemon::Write::Content {
-            request: Box::new(request),
-            visibility: Visibility::Pod,
-        }
-        .build(now, dna, Vec::new)
-        .context("cannot build a content record")?;
-        let record = author.next(Timestamp(now), body, entry);
-        bytes += record.to_bytes().len() as u64;
-        signatures.push((
-            record.signed.action.author,
-            record.signed.hash,
-            record.signed.signature,
-        ));
-        newest = record.hash();
-        batch.push(record);
-        if batch.len() == SEED_BATCH || i + 1 == total {
-            store
-                .append_batch(&batch)
-                .context("A's store refused the seeded records")?;
-            batch.clear();
-            if last_report.elapsed() >= Duration::from_secs(2) {
-                last_report = Instant::now();
-                say(format_args!("  {} of {total} stored", i + 1));
-            }
-        }
-    }
-    let chain_len = store
-        .head(&chain)
-        .context("cannot read A's chain head")?
-        .map_or(0, |h| h.seq + 1);
-    Ok(Seeded {
-        chain_len,
-        head: newest,
-        record_bytes: bytes as f64 / total as f64,
-        signatures,
-    })
 }
 
 /// A bare `verify_strict` loop; returns how many signatures hold.
