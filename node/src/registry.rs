@@ -200,10 +200,11 @@ pub fn pod_key(pod: &DnaHash) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn signed(seed: u8, seq: u64) -> (SigningKey, Pointer) {
+    /// A pointer of seed `seed`'s agent to one pod, with `seq`, valid until `expires`.
+    pub(crate) fn pointer(seed: u8, seq: u64, expires: Timestamp) -> (SigningKey, Pointer) {
         let key = SigningKey::from_bytes(&[seed; 32]);
         let agent = myco_dna::agent_key_of(&key);
         let pointer = Pointer::sign(
@@ -212,10 +213,14 @@ mod tests {
                 agent,
                 pods: vec![DnaHash([9; 32])],
                 seq,
-                expires: Timestamp(10_000),
+                expires,
             },
         );
         (key, pointer)
+    }
+
+    fn signed(seed: u8, seq: u64) -> (SigningKey, Pointer) {
+        pointer(seed, seq, Timestamp(10_000))
     }
 
     #[test]

@@ -41,10 +41,7 @@ fn honest_members_converge_despite_loss_duplication_and_reordering() {
     net.loss_pm = 100;
     net.dup_pm = 50;
     net.jitter = 80_000;
-    for seed in seeds {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&seeds, &dna);
     net.run_for(3 * SECOND);
     for round in 0..10 {
         for seed in seeds {
@@ -81,10 +78,7 @@ fn a_late_joiner_gets_everything_it_may_see() {
     let dna = example("territory-dk.toml");
     let pod = dna.dna_hash();
     let mut net = Net::new(11, &[1, 2, 3, 4]);
-    for seed in [1, 2, 3] {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&[1, 2, 3], &dna);
     for i in 0..50 {
         for seed in [1u8, 2, 3] {
             net.create(
@@ -155,10 +149,7 @@ fn a_member_that_missed_many_records_catches_up_by_sync_alone() {
     let pod = dna.dna_hash();
     let mut net = Net::new(5, &[1, 2, 3]);
     net.gossip = false;
-    for seed in [1, 2, 3] {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&[1, 2, 3], &dna);
     net.run_for(2 * SECOND);
     let away = net.index(3);
     net.nodes[away].online = false;
@@ -266,10 +257,7 @@ fn forgers_forkers_and_rule_breakers_are_refused_everywhere_and_warranted() {
     let pod = dna.dna_hash();
     let honest = [1u8, 2, 3];
     let mut net = Net::new(9, &honest);
-    for seed in honest {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&honest, &dna);
     net.run_for(3 * SECOND);
     // The bad actors join the open pod from outside the test network, pushing records to
     // whichever honest node they like.
@@ -430,10 +418,7 @@ fn after_a_delete_no_store_holds_the_entry_bytes() {
     let dna = example("territory-dk.toml");
     let pod = dna.dna_hash();
     let mut net = Net::new(21, &[1, 2, 3, 4]);
-    for seed in [1, 2, 3, 4] {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&[1, 2, 3, 4], &dna);
     net.run_for(2 * SECOND);
     net.create(
         2,
@@ -497,10 +482,7 @@ fn after_consent_is_revoked_nodes_outside_the_new_scope_hold_none() {
     let dna = example("territory-dk.toml");
     let pod = dna.dna_hash();
     let mut net = Net::new(23, &[1, 2, 3]);
-    for seed in [1, 2, 3] {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&[1, 2, 3], &dna);
     net.run_for(2 * SECOND);
     let content = story(&dna, "REVOKED-LATER", 3);
     net.create(3, pod, "content", "content", Visibility::Pod, &content);
@@ -566,10 +548,7 @@ fn a_session_binding_with_altered_terms_is_refused_even_after_the_genuine_one_wa
     let dna = example("territory-dk.toml");
     let pod = dna.dna_hash();
     let mut net = Net::new(31, &[1, 2]);
-    for seed in [1, 2] {
-        net.join(seed, &dna, vec![]);
-    }
-    net.connect(pod);
+    net.join_all(&[1, 2], &dna);
     net.run_for(3 * SECOND);
     let genuine = SessionBinding::sign(
         &key(2),

@@ -109,6 +109,25 @@ pub struct Tick {
     pub invalid: Vec<ActionHash>,
 }
 
+impl Tick {
+    /// Spreads an invalid `record`: gossiped to `mesh` if given, pushed to `push_to` if given.
+    fn spread_invalid(&mut self, record: Record, mesh: Option<&[u32]>, push_to: Option<u32>) {
+        self.invalid.push(record.hash());
+        if let Some(mesh) = mesh {
+            self.moves.push(Move::Gossip {
+                bytes: gossip_record(&record),
+                to: mesh.to_vec(),
+            });
+        }
+        if let Some(to) = push_to {
+            self.moves.push(Move::Push {
+                record: Box::new(record),
+                to,
+            });
+        }
+    }
+}
+
 fn gossip_record(record: &Record) -> Vec<u8> {
     myco_node::engine::GossipMessage::Record(serde_bytes::ByteBuf::from(record.to_bytes()))
         .to_bytes()
@@ -167,17 +186,7 @@ impl Adversary {
                         entry: Some(entry),
                     }
                 };
-                tick.invalid.push(record.hash());
-                tick.moves.push(Move::Gossip {
-                    bytes: gossip_record(&record),
-                    to: cx.mesh.clone(),
-                });
-                if let Some(to) = peer(rng) {
-                    tick.moves.push(Move::Push {
-                        record: Box::new(record),
-                        to,
-                    });
-                }
+                tick.spread_invalid(record, Some(&cx.mesh), peer(rng));
             }
             Behaviour::Forker => {
                 let mut other = copy();
@@ -227,13 +236,7 @@ impl Adversary {
                         &profile,
                     );
                     let record = copy().next(now, body, Some(entry));
-                    tick.invalid.push(record.hash());
-                    if let Some(to) = peer(rng) {
-                        tick.moves.push(Move::Push {
-                            record: Box::new(record),
-                            to,
-                        });
-                    }
+                    tick.spread_invalid(record, None, peer(rng));
                 } else {
                     // Public content without consent to public sharing.
                     let mut content = story_content(cx.dna, Visibility::Public, &label);
@@ -245,11 +248,7 @@ impl Adversary {
                         &content,
                     );
                     let record = copy().next(now, body, Some(entry));
-                    tick.invalid.push(record.hash());
-                    tick.moves.push(Move::Gossip {
-                        bytes: gossip_record(&record),
-                        to: cx.mesh.clone(),
-                    });
+                    tick.spread_invalid(record, Some(&cx.mesh), None);
                 }
             }
             Behaviour::VoteStuffer => {
@@ -276,17 +275,7 @@ impl Adversary {
                     );
                     copy().next(now, body, Some(entry))
                 };
-                tick.invalid.push(record.hash());
-                tick.moves.push(Move::Gossip {
-                    bytes: gossip_record(&record),
-                    to: cx.mesh.clone(),
-                });
-                if let Some(to) = peer(rng) {
-                    tick.moves.push(Move::Push {
-                        record: Box::new(record),
-                        to,
-                    });
-                }
+                tick.spread_invalid(record, Some(&cx.mesh), peer(rng));
             }
             Behaviour::Spammer => {
                 let (body, entry) = story(cx.dna, Visibility::Public, &label);

@@ -39,6 +39,24 @@ pub enum Wire {
     IWant(Vec<MsgId>),
 }
 
+/// Gossip message `id` with `bytes`, from `from` to each of `to`.
+fn gossip_sends(
+    from: u32,
+    id: MsgId,
+    bytes: &Arc<Vec<u8>>,
+    to: impl Iterator<Item = u32>,
+) -> Vec<Send> {
+    to.map(|to| Send {
+        from,
+        to,
+        wire: Wire::Gossip {
+            id,
+            bytes: bytes.clone(),
+        },
+    })
+    .collect()
+}
+
 impl Wire {
     /// Bytes on the wire.
     pub fn size(&self) -> usize {
@@ -148,18 +166,7 @@ impl Mesh {
         let node = &mut self.nodes[n as usize];
         node.seen.insert(id);
         remember(node, id);
-        let sends = node
-            .mesh
-            .iter()
-            .map(|&to| Send {
-                from: n,
-                to,
-                wire: Wire::Gossip {
-                    id,
-                    bytes: bytes.clone(),
-                },
-            })
-            .collect();
+        let sends = gossip_sends(n, id, &bytes, node.mesh.iter().copied());
         (id, sends)
     }
 
@@ -169,16 +176,7 @@ impl Mesh {
         let bytes = Arc::new(bytes);
         self.messages.insert(id, bytes.clone());
         self.nodes[n as usize].seen.insert(id);
-        to.iter()
-            .map(|&to| Send {
-                from: n,
-                to,
-                wire: Wire::Gossip {
-                    id,
-                    bytes: bytes.clone(),
-                },
-            })
-            .collect()
+        gossip_sends(n, id, &bytes, to.iter().copied())
     }
 
     /// A message arrived at `n` from `from`: true if it is new and goes to the engine.
@@ -204,18 +202,12 @@ impl Mesh {
                 let Some(bytes) = self.messages.get(&id) else {
                     return Vec::new();
                 };
-                node.mesh
-                    .iter()
-                    .filter(|&&to| to != from)
-                    .map(|&to| Send {
-                        from: n,
-                        to,
-                        wire: Wire::Gossip {
-                            id,
-                            bytes: bytes.clone(),
-                        },
-                    })
-                    .collect()
+                gossip_sends(
+                    n,
+                    id,
+                    bytes,
+                    node.mesh.iter().copied().filter(|&to| to != from),
+                )
             }
             GossipVerdict::Reject => {
                 let limit = self.spec.graylist_after;

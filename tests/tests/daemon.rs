@@ -79,15 +79,15 @@ fn api_calls_without_the_token_get_401_and_bad_bodies_get_clear_errors() {
     assert_eq!(status(agent.get(format!("{base}/metrics")).call()), 401);
     let token = std::fs::read_to_string(dir.join("api.token")).expect("token");
     let auth = format!("Bearer {}", token.trim());
-    assert_eq!(
+    let status_with_token = || {
         status(
             agent
                 .get(format!("{base}/status"))
                 .header("Authorization", &auth)
-                .call()
-        ),
-        200
-    );
+                .call(),
+        )
+    };
+    assert_eq!(status_with_token(), 200);
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(dir.join("api.token"))
             .expect("meta")
@@ -130,15 +130,7 @@ fn api_calls_without_the_token_get_401_and_bad_bodies_get_clear_errors() {
     };
     assert_eq!(code, 400, "{text}");
     // The daemon is still up after all that.
-    assert_eq!(
-        status(
-            agent
-                .get(format!("{base}/status"))
-                .header("Authorization", &auth)
-                .call()
-        ),
-        200
-    );
+    assert_eq!(status_with_token(), 200);
 }
 
 #[test]

@@ -11,7 +11,9 @@
 //! MYCO_PARTITION_SECS=60 cargo test -p myco-tests --test partition -- --nocapture
 //! ```
 //!
-//! The last line it prints is JSON: `partition_s`, `records`, `converged_ms`, `goal_ms`.
+//! The last line it prints is JSON: `partition_s`, `records`, `converged_ms`, and the baseline
+//! of the same run, `baseline_ms` (one record reaching every daemon before the cut), with their
+//! `ratio`, and `goal_ms`.
 //! Like every test here it asserts behaviour (full convergence), not a time: the time is a
 //! figure for the performance record.
 //!
@@ -152,6 +154,8 @@ fn after_a_partition_heals_every_daemon_holds_every_record_written_on_either_sid
         PATIENCE,
         || members.iter().all(|m| m.peers(&pod) == 2 * PER_SIDE - 1),
     );
+    // The baseline, same run: how long one record takes to reach everyone, uncut.
+    let published = Instant::now();
     let before = vec![members[0].publish(&pod, "before the partition")];
     wait_for(
         "the first record to reach everyone",
@@ -159,6 +163,7 @@ fn after_a_partition_heals_every_daemon_holds_every_record_written_on_either_sid
         PATIENCE,
         || members.iter().all(|m| m.holds_all(&before)),
     );
+    let baseline = published.elapsed();
 
     // The cut: each side keeps writing, spread over the partition.
     let length = partition_length();
@@ -211,6 +216,9 @@ fn after_a_partition_heals_every_daemon_holds_every_record_written_on_either_sid
             "partition_s": (mended - cut_at).as_secs_f64(),
             "records": everything.len(),
             "converged_ms": converged.as_millis() as u64,
+            "baseline": "one record reaching every daemon before the cut, same run",
+            "baseline_ms": baseline.as_millis() as u64,
+            "ratio": (converged.as_secs_f64() / baseline.as_secs_f64().max(0.001) * 10.0).round() / 10.0,
             "goal_ms": GOAL.as_millis() as u64,
         })
     );

@@ -92,10 +92,11 @@ impl ApiClient {
         super::session::login_link(&self.base, &self.token, path)
     }
 
-    fn finish<T: DeserializeOwned>(
+    /// The answer's body, or the daemon's refusal (its `{"error": …}` message, else the body).
+    fn answer(
         &self,
         result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-    ) -> Result<T, ClientError> {
+    ) -> Result<String, ClientError> {
         let mut response = result.map_err(|e| ClientError::Unreachable {
             address: self.base.clone(),
             detail: e.to_string(),
@@ -111,44 +112,34 @@ impl ApiClient {
             let message = serde_json::from_str::<ErrorBody>(&text).map_or(text, |e| e.error);
             return Err(ClientError::Refused { status, message });
         }
+        Ok(text)
+    }
+
+    /// The answer's body, as JSON.
+    fn answer_json<T: DeserializeOwned>(
+        &self,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<T, ClientError> {
+        let text = self.answer(result)?;
         serde_json::from_str(&text).map_err(|e| ClientError::BadAnswer(e.to_string()))
+    }
+
+    /// `GET path` with the token.
+    fn call_get(&self, path: &str) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        self.agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .call()
     }
 
     /// `GET path`, as JSON.
     pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let result = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", format!("Bearer {}", self.token))
-            .call();
-        self.finish(result)
+        self.answer_json(self.call_get(path))
     }
 
     /// `GET path`, as text (the page, the metrics).
     pub fn get_text(&self, path: &str) -> Result<String, ClientError> {
-        let result = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", format!("Bearer {}", self.token))
-            .call();
-        let mut response = result.map_err(|e| ClientError::Unreachable {
-            address: self.base.clone(),
-            detail: e.to_string(),
-        })?;
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_ANSWER_BYTES)
-            .read_to_string()
-            .map_err(|e| ClientError::BadAnswer(e.to_string()))?;
-        if !(200..300).contains(&status) {
-            return Err(ClientError::Refused {
-                status,
-                message: text,
-            });
-        }
-        Ok(text)
+        self.answer(self.call_get(path))
     }
 
     /// `POST path` with a JSON body, answered with JSON.
@@ -164,6 +155,6 @@ impl ApiClient {
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Content-Type", "application/json")
             .send(&bytes[..]);
-        self.finish(result)
+        self.answer_json(result)
     }
 }

@@ -102,10 +102,6 @@ impl Driver {
             next_discovery: now,
             redials: Redials::default(),
         };
-        for (peer, address) in driver.bootstrap.clone() {
-            driver.redials.add_address(peer, address);
-            driver.redials.want(peer);
-        }
         let hosted: Vec<DnaHash> = driver.engine.pods().map(|d| d.dna_hash()).collect();
         for pod in hosted {
             driver.subscribe(pod);
@@ -163,7 +159,7 @@ impl Driver {
         self.redial(instant);
     }
 
-    /// Dials the lost pod and bootstrap peers whose retry is due.
+    /// Dials the lost pod peers whose retry is due.
     fn redial(&mut self, now: Instant) {
         for (peer, addresses) in self.redials.due(now) {
             if self.swarm.is_connected(&peer) {
@@ -354,14 +350,19 @@ impl Driver {
             }
         }
         for (peer, pod) in joined {
-            tracing::info!(%pod, %peer, "peer found on the pod's topic");
-            self.pod_peers.entry(pod).or_default().insert(peer);
-            self.redials.want(peer);
-            self.feed(Input::PeerJoined {
-                peer: net::engine_peer(&peer),
-                pod,
-            });
+            self.pod_peer_joined(peer, pod);
         }
+    }
+
+    /// `peer` is on `pod`'s topic: the engine syncs with it, and it is redialled if lost.
+    pub(super) fn pod_peer_joined(&mut self, peer: PeerId, pod: DnaHash) {
+        tracing::info!(%pod, %peer, "peer joined the pod's topic");
+        self.pod_peers.entry(pod).or_default().insert(peer);
+        self.redials.want(peer);
+        self.feed(Input::PeerJoined {
+            peer: net::engine_peer(&peer),
+            pod,
+        });
     }
 
     /// Publishes the agent's registry pointer, signed afresh.

@@ -206,13 +206,7 @@ impl Driver {
             }
             gossipsub::Event::Subscribed { peer_id, topic, .. } => {
                 if let Some(pod) = self.topics.get(&topic).copied() {
-                    tracing::info!(%pod, peer = %peer_id, "peer joined the pod's topic");
-                    self.pod_peers.entry(pod).or_default().insert(peer_id);
-                    self.redials.want(peer_id);
-                    self.feed(Input::PeerJoined {
-                        peer: net::engine_peer(&peer_id),
-                        pod,
-                    });
+                    self.pod_peer_joined(peer_id, pod);
                 }
             }
             _ => {}

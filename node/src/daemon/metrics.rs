@@ -34,7 +34,7 @@ macro_rules! metrics {
 metrics! {
     peers_connected: "gauge", "Peers with at least one open connection.";
     pods_hosted: "gauge", "Pods this node hosts.";
-    peers_lost: "gauge", "Pod and bootstrap peers whose connections closed, being redialled.";
+    peers_lost: "gauge", "Pod peers whose connections closed, being redialled.";
     connections_closed_dead_total: "counter", "Connections closed because their pings went unanswered.";
     gossip_received_total: "counter", "Gossip messages received.";
     gossip_rejected_total: "counter", "Gossip messages rejected as invalid (the sender is penalised).";

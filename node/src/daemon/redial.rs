@@ -1,4 +1,5 @@
-//! Redialling peers the daemon lost: pod peers and bootstrap peers whose connections closed.
+//! Redialling peers the daemon lost: pod peers whose connections closed. (Bootstrap peers are
+//! redialled by each discovery round instead, and never forgotten.)
 //!
 //! Discovery (rendezvous and providers) finds peers a node never met; this book keeps the ones
 //! it had. When a partition heals, both sides dial their lost peers within
@@ -30,11 +31,18 @@ pub const MAX_ADDRESSES: usize = 8;
 #[derive(Debug, Default)]
 struct Known {
     addresses: Vec<Multiaddr>,
-    /// When the last connection closed; `None` while connected.
-    lost: Option<Instant>,
-    next_dial: Option<Instant>,
-    /// Whether the daemon wants this peer back: it shares a pod or is a bootstrap peer.
+    /// Set while the peer is lost; `None` while connected.
+    lost: Option<Lost>,
+    /// Whether the daemon wants this peer back: it shares a pod.
     wanted: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Lost {
+    /// When the last connection closed.
+    since: Instant,
+    /// When to dial next.
+    next_dial: Instant,
 }
 
 /// Peers to redial, with their addresses.
@@ -71,7 +79,6 @@ impl Redials {
     pub fn connected(&mut self, peer: PeerId) {
         if let Some(known) = self.peers.get_mut(&peer) {
             known.lost = None;
-            known.next_dial = None;
         }
     }
 
@@ -79,8 +86,10 @@ impl Redials {
     pub fn disconnected(&mut self, peer: PeerId, now: Instant) {
         match self.peers.get_mut(&peer) {
             Some(known) if known.wanted && !known.addresses.is_empty() => {
-                known.lost = Some(now);
-                known.next_dial = Some(now + FAST_RETRY / 2);
+                known.lost = Some(Lost {
+                    since: now,
+                    next_dial: now + FAST_RETRY / 2,
+                });
             }
             Some(_) => {
                 self.peers.remove(&peer);
@@ -93,20 +102,20 @@ impl Redials {
     pub fn due(&mut self, now: Instant) -> Vec<(PeerId, Vec<Multiaddr>)> {
         let mut due = Vec::new();
         self.peers.retain(|peer, known| {
-            let (Some(lost), Some(next)) = (known.lost, known.next_dial) else {
+            let Some(lost) = known.lost.as_mut() else {
                 return true;
             };
-            let since = now.saturating_duration_since(lost);
+            let since = now.saturating_duration_since(lost.since);
             if since >= GIVE_UP {
                 return false;
             }
-            if now >= next {
+            if now >= lost.next_dial {
                 let pace = if since < FAST_WINDOW {
                     FAST_RETRY
                 } else {
                     SLOW_RETRY
                 };
-                known.next_dial = Some(now + pace);
+                lost.next_dial = now + pace;
                 due.push((*peer, known.addresses.clone()));
             }
             true
@@ -128,7 +137,7 @@ impl Redials {
         let oldest = self
             .peers
             .iter()
-            .filter_map(|(peer, known)| known.lost.map(|at| (at, *peer)))
+            .filter_map(|(peer, known)| known.lost.map(|lost| (lost.since, *peer)))
             .min();
         match oldest {
             Some((_, peer)) => {

@@ -116,32 +116,12 @@ impl<S: Store> Engine<S> {
                 if self.pending_gossip.len() >= self.config.max_pending_gossip {
                     return verdict(self, GossipVerdict::Ignore);
                 }
-                let from_seq = view
-                    .authors
-                    .get(&author)
-                    .and_then(|agent| {
-                        self.store
-                            .head(&ChainId {
-                                pod,
-                                author: *agent,
-                            })
-                            .ok()
-                            .flatten()
-                    })
-                    .map_or(0, |h| h.seq + 1);
+                let from_seq = self.next_seq_of(&pod, &author);
                 if from_seq > seq {
                     return verdict(self, GossipVerdict::Ignore);
                 }
                 let limit = (seq - from_seq + 1).min(self.config.sync_batch as u64) as u32;
-                let binding = self.binding(now, &pod);
-                let request = SyncRequest::Range {
-                    pod,
-                    binding,
-                    author,
-                    from_seq,
-                    limit,
-                };
-                if self.request(now, &from, Asked::Range { pod, author, limit }, request) {
+                if self.ask_range_of(now, &from, (pod, author), from_seq, limit) {
                     self.pending_gossip
                         .entry(hash)
                         .or_default()

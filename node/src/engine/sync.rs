@@ -129,8 +129,21 @@ impl<S: Store> Engine<S> {
         author: myco_dna::KeyHash,
         from_seq: u64,
     ) -> bool {
-        let binding = self.binding(now, &pod);
         let limit = self.config.sync_batch as u32;
+        self.ask_range_of(now, peer, (pod, author), from_seq, limit)
+    }
+
+    /// Asks `peer` for up to `limit` records of `author`'s chain in `pod` from `from_seq`;
+    /// false if the peer has no room for another request.
+    pub(crate) fn ask_range_of(
+        &mut self,
+        now: u64,
+        peer: &PeerId,
+        (pod, author): (DnaHash, myco_dna::KeyHash),
+        from_seq: u64,
+        limit: u32,
+    ) -> bool {
+        let binding = self.binding(now, &pod);
         let request = SyncRequest::Range {
             pod,
             binding,
@@ -319,7 +332,7 @@ impl<S: Store> Engine<S> {
 
     /// The seq after the head this node stores of `author`'s chain in `pod` (0 when it holds
     /// none, or does not know the author yet).
-    fn next_seq_of(&self, pod: &DnaHash, author: &myco_dna::KeyHash) -> u64 {
+    pub(crate) fn next_seq_of(&self, pod: &DnaHash, author: &myco_dna::KeyHash) -> u64 {
         self.pods
             .get(pod)
             .and_then(|view| view.authors.get(author).copied())

@@ -269,21 +269,15 @@ mod tests {
     use myco_dna::{DnaHash, SigningKey};
 
     use super::*;
-    use crate::registry::{pod_key, registry_key, PointerTerms};
+    use crate::registry::{pod_key, registry_key};
 
     fn pointer_record(seed: u8, seq: u64) -> Record {
-        let key = SigningKey::from_bytes(&[seed; 32]);
-        let agent = myco_dna::agent_key_of(&key);
-        let pointer = Pointer::sign(
-            &key,
-            PointerTerms {
-                agent,
-                pods: vec![DnaHash([1; 32])],
-                seq,
-                expires: Timestamp(now_micros() + 3_600_000_000),
-            },
-        );
-        Record::new(registry_key(&agent.key_hash()), pointer.to_bytes())
+        let expires = Timestamp(now_micros() + 3_600_000_000);
+        let (_, pointer) = crate::registry::tests::pointer(seed, seq, expires);
+        Record::new(
+            registry_key(&pointer.terms.agent.key_hash()),
+            pointer.to_bytes(),
+        )
     }
 
     #[test]

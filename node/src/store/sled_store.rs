@@ -18,11 +18,6 @@ use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
 /// time independent of how much is stored.
 pub const OPEN_CHECK_TAIL: u64 = 16;
 
-/// The bound on sled's page cache, in bytes (sled's default is 1 GiB). A node reads mostly
-/// chain heads and indexes; 64 MiB holds those, and a peer's catch-up cannot grow the cache
-/// past it.
-pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
-
 /// Source chains in a sled database.
 pub struct SledStore {
     db: sled::Db,
@@ -34,10 +29,7 @@ impl SledStore {
     /// Opens (or creates) the store at `path`, then checks the tail of every chain. Chains
     /// that fail are quarantined: reads of them fail with [`StoreError::Quarantined`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
-            .cache_capacity(CACHE_BYTES)
-            .open()?;
+        let db = sled::Config::new().path(path).open()?;
         let mut store = SledStore {
             db,
             quarantined: BTreeSet::new(),

@@ -256,6 +256,15 @@ impl Net {
         }
     }
 
+    /// Each of `seeds` joins the pod of `dna` with no membrane proof, then every node meets
+    /// every other on it.
+    pub fn join_all(&mut self, seeds: &[u8], dna: &DnaManifest) {
+        for &seed in seeds {
+            self.join(seed, dna, vec![]);
+        }
+        self.connect(dna.dna_hash());
+    }
+
     pub fn join(&mut self, seed: u8, dna: &DnaManifest, membrane_proof: Vec<u8>) {
         let i = self.index(seed);
         self.input(
