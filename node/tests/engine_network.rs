@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use myco_dna::{ActionBody, ChainAuthor, Timestamp, Visibility};
-use myco_node::engine::{Input, SyncRequest};
+use myco_node::engine::{Engine, Input, Output, SyncRequest, Timer};
+use myco_node::store::{ChainId, Store};
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -620,4 +621,175 @@ fn large_records_cut_at_the_response_byte_bound_are_fetched_without_waiting_for_
     // response per sync round (200 ms here, so eight rounds would take 1.6 s).
     net.run_for(SECOND);
     assert_converged(&net, &pod, &[1, 2]);
+}
+
+/// The storytelling DNA with open admission, so the test needs no invitations: founders
+/// (seeds 1 and 2) are its stewards, and `sacred` stories wait for a steward's approval.
+fn storytelling_open() -> myco_dna::DnaManifest {
+    let path = format!(
+        "{}/../dna/examples/storytelling.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let toml = std::fs::read_to_string(path).expect("example exists");
+    let toml = toml.replace("admission = \"invite\"", "admission = \"open\"");
+    myco_zomes::load_dna(&toml).expect("valid")
+}
+
+/// The hash of the record whose entry contains `marker`, from its author's store.
+fn written(net: &Net, seed: u8, marker: &[u8]) -> myco_dna::ActionHash {
+    net.nodes[net.index(seed)]
+        .engine
+        .store()
+        .records()
+        .find(|r| r.entry.as_ref().is_some_and(|e| contains(&e.0, marker)))
+        .expect("written")
+        .hash()
+}
+
+fn approve(net: &mut Net, steward: u8, pod: myco_dna::DnaHash, content: myco_dna::ActionHash) {
+    net.create(
+        steward,
+        pod,
+        "content",
+        "approval",
+        Visibility::Pod,
+        &myco_zomes::content::Approval {
+            content,
+            protocol: "sacred".into(),
+            role: myco_zomes::governance::RoleProof::Founder,
+        },
+    );
+}
+
+#[test]
+fn members_who_synced_a_story_before_its_approval_receive_its_entry_after_it() {
+    let dna = storytelling_open();
+    let pod = dna.dna_hash();
+    let mut net = Net::new(31, &[1, 3, 4, 5]);
+    net.loss_pm = 50;
+    net.join_all(&[1, 3, 4, 5], &dna);
+    net.run_for(2 * SECOND);
+    let mut sacred = story(&dna, "SACRED-STORY", 3);
+    sacred.protocols = vec!["sacred".into()];
+    sacred.consent.public_sharing = false;
+    net.create(3, pod, "content", "content", Visibility::Pod, &sacred);
+    let mut doomed = story(&dna, "SACRED-DELETED", 3);
+    doomed.protocols = vec!["sacred".into()];
+    doomed.consent.public_sharing = false;
+    net.create(3, pod, "content", "content", Visibility::Pod, &doomed);
+    net.run_for(10 * SECOND);
+    assert!(net.refusals(3).is_empty(), "{:?}", net.refusals(3));
+    let story_hash = written(&net, 3, b"SACRED-STORY");
+    let doomed_hash = written(&net, 3, b"SACRED-DELETED");
+    for seed in [1, 4, 5] {
+        assert_eq!(
+            net.holdings(seed, &pod).get(&story_hash),
+            Some(&false),
+            "node {seed} holds the story's action only, before approval"
+        );
+    }
+    // The author deletes one story; a steward approves both afterwards.
+    let i = net.index(3);
+    net.input(
+        i,
+        Input::Author {
+            pod,
+            body: ActionBody::Delete {
+                target: doomed_hash,
+            },
+            entry: None,
+        },
+    );
+    net.run_for(5 * SECOND);
+    let before_approval = net.nodes[net.index(4)].engine.store().clone();
+    approve(&mut net, 1, pod, story_hash);
+    approve(&mut net, 1, pod, doomed_hash);
+    net.run_for(10 * SECOND);
+    assert!(net.refusals(1).is_empty(), "{:?}", net.refusals(1));
+    for seed in [1, 4, 5] {
+        assert_eq!(
+            net.holdings(seed, &pod).get(&story_hash),
+            Some(&true),
+            "node {seed} received the approved story's entry"
+        );
+        let node = &net.nodes[net.index(seed)];
+        assert!(
+            node.events.iter().any(
+                |e| matches!(e, myco_node::engine::Event::EntryFilled { hash, .. } if *hash == story_hash)
+            ),
+            "node {seed} reported the entry it received"
+        );
+    }
+    for node in &net.nodes {
+        let leaked = node
+            .engine
+            .store()
+            .records()
+            .filter_map(|r| r.entry.as_ref())
+            .any(|e| contains(&e.0, b"SACRED-DELETED"));
+        assert!(!leaked, "node {} holds a deleted story", node.seed);
+    }
+
+    // A node that stored the approvals but stopped before the entries came asks for them
+    // again when it resumes the pod.
+    let mut store = before_approval;
+    let steward = myco_dna::agent_key_of(&key(1));
+    let chain = myco_node::store::ChainId {
+        pod,
+        author: steward,
+    };
+    let held = Store::head(&store, &chain)
+        .unwrap()
+        .expect("steward's chain")
+        .seq;
+    let mut approvals: Vec<myco_dna::Record> = net.nodes[net.index(1)]
+        .engine
+        .store()
+        .records()
+        .filter(|r| ChainId::of(r) == chain && r.action().seq > held)
+        .cloned()
+        .collect();
+    approvals.sort_by_key(|r| r.action().seq);
+    assert_eq!(
+        approvals.len(),
+        2,
+        "the steward wrote the two approvals since"
+    );
+    store.append_batch(&approvals).unwrap();
+    let mut resumed = Engine::new(
+        test_config(),
+        key(4),
+        net.nodes[net.index(4)].peer.clone(),
+        None,
+        store,
+    );
+    resumed.resume_pod(dna.clone()).unwrap();
+    let author_peer = net.nodes[net.index(3)].peer.clone();
+    let mut outputs = resumed.handle(
+        net.now,
+        Input::PeerJoined {
+            peer: author_peer,
+            pod,
+        },
+    );
+    outputs.extend(resumed.handle(net.now + SECOND, Input::Timer(Timer::Sync)));
+    let asked: Vec<myco_dna::ActionHash> = outputs
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Request {
+                request: SyncRequest::Get { hashes, .. },
+                ..
+            } => Some(hashes),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        asked.contains(&story_hash),
+        "the resumed node asks for the approved story's entry: {asked:?}"
+    );
+    assert!(
+        !asked.contains(&doomed_hash),
+        "but not for the deleted story's"
+    );
 }

@@ -302,6 +302,9 @@ impl Driver {
                 }
             }
             Event::Purged { pod, hash } => tracing::info!(%pod, %hash, "entry purged"),
+            Event::EntryFilled { pod, hash } => {
+                tracing::info!(%pod, %hash, "entry received after approval")
+            }
             Event::StoreFailed { detail } => tracing::error!(detail, "store failed"),
         }
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use myco_dna::chain::{check_fork, check_record_shape, check_signatures, check_successor};
 use myco_dna::{ActionHash, DnaHash, Record, SignedAction, Verdict, Warrant};
 
+use super::backfill::Filled;
 use super::context::StoreContext;
 use super::io::{Event, GossipVerdict, Output, PeerId};
 use super::limbo::{Wait, Waiting};
@@ -55,6 +56,8 @@ enum Screened {
     Reject(String),
     /// It fails a shape check (hash, entry hash, size, genesis position).
     Malformed(String),
+    /// Held already, but without the entry this copy carries (see `backfill.rs`).
+    Fill,
 }
 
 /// How far the chain goes, counting records accepted earlier in the same batch.
@@ -168,6 +171,10 @@ impl<S: Store> Engine<S> {
                 Err(screened) => {
                     let (verdict, reason) = match screened {
                         Screened::Ignore(reason) => (GossipVerdict::Ignore, reason),
+                        Screened::Fill => match self.fill_entry(pod, &incoming.record) {
+                            Filled::Mismatch(reason) => (GossipVerdict::Reject, Some(reason)),
+                            Filled::Stored | Filled::Ignored => (GossipVerdict::Ignore, None),
+                        },
                         Screened::Reject(reason) => (GossipVerdict::Reject, Some(reason)),
                         Screened::Malformed(reason) => {
                             self.warrant_if_signed(&incoming.record, &reason);
@@ -264,8 +271,15 @@ impl<S: Store> Engine<S> {
             return Err(Screened::Reject("record belongs to another pod".into()));
         }
         let hash = record.hash();
-        if self.limbo.contains(&hash) || matches!(self.store.get(&hash), Ok(Some(_))) {
+        if self.limbo.contains(&hash) {
             return Err(Screened::Ignore(None));
+        }
+        if let Ok(Some(held)) = self.store.get(&hash) {
+            return Err(if held.entry.is_none() && record.entry.is_some() {
+                Screened::Fill
+            } else {
+                Screened::Ignore(None)
+            });
         }
         if view.blocked.contains(&record.action().author.key_hash()) {
             return Err(Screened::Ignore(Some(
@@ -526,6 +540,14 @@ impl<S: Store> Engine<S> {
             view.note(record, |h| super::view::proposal_kind_of(&ctx, h));
         }
         self.purge_after(pod, record);
+        if myco_zomes::codec::is_entry(
+            record,
+            myco_zomes::ZOME_CONTENT,
+            myco_zomes::content::APPROVAL,
+        ) {
+            self.want_approved(pod, record, true);
+            self.ask_after_approval(self.now, pod, record);
+        }
         let action = record.action();
         self.event(Event::Accepted {
             pod,

@@ -208,6 +208,14 @@ pub enum Event {
         /// The record whose entry was purged.
         hash: ActionHash,
     },
+    /// A record held without its entry received it: the entry became visible to this node
+    /// (content approved after this node synced it).
+    EntryFilled {
+        /// The pod.
+        pod: DnaHash,
+        /// The record.
+        hash: ActionHash,
+    },
     /// The store failed; nothing of the batch was kept.
     StoreFailed {
         /// What failed.

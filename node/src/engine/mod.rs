@@ -34,6 +34,7 @@
 //! ```
 
 mod author;
+mod backfill;
 mod config;
 mod context;
 mod ingest;
@@ -110,6 +111,9 @@ pub struct Engine<S: Store> {
     /// When this node last pushed its Genesis to a peer for a pod (see `sync.rs`): at most
     /// once per sync interval, so a peer that keeps refusing it costs nothing.
     introduced: BTreeMap<(PeerId, DnaHash), u64>,
+    /// Records held without their entry whose entry this node may see now (see
+    /// `backfill.rs`), and their pods.
+    wanted_entries: BTreeMap<ActionHash, DnaHash>,
     /// Have notices whose record is being fetched: the verdict waits for it.
     pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
@@ -144,6 +148,7 @@ impl<S: Store> Engine<S> {
             outstanding: BTreeMap::new(),
             next_token: 1,
             pending_gossip: BTreeMap::new(),
+            wanted_entries: BTreeMap::new(),
             deferred: BTreeMap::new(),
             introduced: BTreeMap::new(),
             bindings: BTreeMap::new(),
@@ -188,6 +193,7 @@ impl<S: Store> Engine<S> {
             .filter(|c| c.pod == pod)
             .collect();
         let empty = BTreeMap::new();
+        let mut approvals = Vec::new();
         for chain in chains {
             if let Some(genesis) = self.store.get_by_seq(&chain, 0)? {
                 view.note(&genesis, |_| None);
@@ -208,10 +214,16 @@ impl<S: Store> Engine<S> {
                         pending: &empty,
                     };
                     view.note(&record, |h| view::proposal_kind_of(&ctx, h));
+                    if entry_type == myco_zomes::content::APPROVAL {
+                        approvals.push(record);
+                    }
                 }
             }
         }
         self.pods.insert(pod, view);
+        for approval in approvals {
+            self.want_approved(pod, &approval, false);
+        }
         Ok(())
     }
 

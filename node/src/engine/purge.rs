@@ -27,6 +27,7 @@ impl<S: Store> Engine<S> {
     }
 
     fn purge(&mut self, pod: DnaHash, hash: &ActionHash) {
+        self.wanted_entries.remove(hash);
         match self.store.purge_entry(hash) {
             Ok(true) => self.event(Event::Purged { pod, hash: *hash }),
             Ok(false) => {}

@@ -58,6 +58,7 @@ impl<S: Store> Engine<S> {
             // every peer is heard from within `peers.len()` rounds.
             let peer = &peers[(self.sync_round as usize) % peers.len()];
             self.start_round(now, peer, pod);
+            self.ask_for_entries(now, peer, pod);
         }
     }
 

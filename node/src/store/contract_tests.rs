@@ -132,6 +132,40 @@ fn purge_removes_entry_bytes_and_keeps_the_signed_action() {
 }
 
 #[test]
+fn a_stripped_record_takes_its_entry_back_unless_the_entry_was_purged() {
+    each_store(|make| {
+        let mut store = make();
+        let records = chain(6, 4);
+        let mut stored = records.clone();
+        stored[2] = records[2].without_entry();
+        stored[3] = records[3].without_entry();
+        store.append_batch(&stored).unwrap();
+        assert!(
+            !store.fill_entry(&records[2].without_entry()).unwrap(),
+            "nothing to fill with"
+        );
+        assert!(store.fill_entry(&records[2]).unwrap());
+        assert_eq!(store.get(&records[2].hash()).unwrap().unwrap(), records[2]);
+        assert!(
+            !store.fill_entry(&records[2]).unwrap(),
+            "a held entry is not written twice"
+        );
+        assert!(
+            !store.purge_entry(&records[3].hash()).unwrap(),
+            "no bytes to remove, but the purge is remembered"
+        );
+        assert!(store.was_purged(&records[3].hash()).unwrap());
+        assert!(!store.was_purged(&records[1].hash()).unwrap());
+        assert!(!store.fill_entry(&records[3]).unwrap());
+        assert_eq!(store.get(&records[3].hash()).unwrap().unwrap().entry, None);
+        assert!(store.purge_entry(&records[2].hash()).unwrap());
+        assert!(!store.fill_entry(&records[2]).unwrap());
+        assert_eq!(store.get(&records[2].hash()).unwrap().unwrap().entry, None);
+        assert!(full_check(&*store).unwrap().is_sound());
+    });
+}
+
+#[test]
 fn full_check_passes_on_a_sound_store() {
     each_store(|make| {
         let mut store = make();

@@ -7,6 +7,7 @@
 //! | `c` | pod, author, seq (big-endian) | action hash |
 //! | `h` | pod, author | head seq (big-endian), head hash |
 //! | `t` | pod, author, type tag, seq (big-endian) | action hash |
+//! | `p` | action hash | empty: the record's entry was purged and may never be filled again |
 //!
 //! The type tag is the first 8 bytes of blake2b-256 of `zome/entry_type`.
 
@@ -22,11 +23,21 @@ pub(crate) const CHAIN: u8 = b'c';
 pub(crate) const HEAD: u8 = b'h';
 /// Prefix of typed-record index keys.
 pub(crate) const TYPED: u8 = b't';
+/// Prefix of purge markers.
+pub(crate) const PURGED: u8 = b'p';
 
 /// Key of a record.
 pub(crate) fn record_key(hash: &ActionHash) -> [u8; 33] {
     let mut key = [0u8; 33];
     key[0] = RECORD;
+    key[1..].copy_from_slice(hash.as_bytes());
+    key
+}
+
+/// Key of the marker left by purging a record's entry.
+pub(crate) fn purged_key(hash: &ActionHash) -> [u8; 33] {
+    let mut key = [0u8; 33];
+    key[0] = PURGED;
     key[1..].copy_from_slice(hash.as_bytes());
     key
 }

@@ -13,6 +13,7 @@ pub struct MemoryStore {
     chains: BTreeMap<(ChainId, u64), ActionHash>,
     heads: BTreeMap<ChainId, ChainHead>,
     typed: BTreeMap<(ChainId, String, String), Vec<ActionHash>>,
+    purged: std::collections::BTreeSet<ActionHash>,
     appends_before_fault: Option<u64>,
 }
 
@@ -120,8 +121,29 @@ impl Store for MemoryStore {
 
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {
         Ok(match self.records.get_mut(hash) {
-            Some(record) => record.entry.take().is_some(),
+            Some(record) => {
+                self.purged.insert(*hash);
+                record.entry.take().is_some()
+            }
             None => false,
+        })
+    }
+
+    fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
+        Ok(self.purged.contains(hash))
+    }
+
+    fn fill_entry(&mut self, record: &Record) -> Result<bool, StoreError> {
+        let hash = record.hash();
+        if self.purged.contains(&hash) {
+            return Ok(false);
+        }
+        Ok(match (self.records.get_mut(&hash), &record.entry) {
+            (Some(held), Some(entry)) if held.entry.is_none() => {
+                held.entry = Some(entry.clone());
+                true
+            }
+            _ => false,
         })
     }
 }

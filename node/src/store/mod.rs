@@ -128,9 +128,19 @@ pub trait Store {
         entry_type: &str,
     ) -> Result<Vec<Record>, StoreError>;
 
-    /// Removes the entry bytes of a record, keeping its signed action. Returns whether
+    /// Removes the entry bytes of a record, keeping its signed action, and remembers that
+    /// they were purged so [`Store::fill_entry`] never brings them back. Returns whether
     /// there were bytes to remove.
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError>;
+
+    /// Gives a record held without its entry (it was stripped when it was served) the entry
+    /// of `record`, which must be the same action. The caller checks that the entry matches
+    /// the action's entry hash. Returns whether the entry was stored: not when the record is
+    /// not held, already has its entry, or its entry was purged.
+    fn fill_entry(&mut self, record: &Record) -> Result<bool, StoreError>;
+
+    /// Whether the entry of the record `hash` was purged here.
+    fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError>;
 }
 
 /// Checks that `records` extend their chains' heads in order, and returns the new heads.

@@ -8,8 +8,8 @@ use myco_dna::{ActionHash, Record};
 
 use super::integrity::{quick_check, ChainRead, IntegrityReport};
 use super::keys::{
-    chain_key, head_key, head_value, parse_head_key, parse_head_value, record_key, type_tag,
-    typed_key, HEAD,
+    chain_key, head_key, head_value, parse_head_key, parse_head_value, purged_key, record_key,
+    type_tag, typed_key, HEAD,
 };
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
 
@@ -331,13 +331,38 @@ impl Store for SledStore {
         let Some(record) = self.read_record(hash)? else {
             return Ok(false);
         };
-        if record.entry.is_none() {
+        let mut batch = sled::Batch::default();
+        batch.insert(&purged_key(hash)[..], &[][..]);
+        let had_entry = record.entry.is_some();
+        if had_entry {
+            batch.insert(&record_key(hash)[..], record.without_entry().to_bytes());
+        }
+        self.db.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(had_entry)
+    }
+
+    fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
+        Ok(self.db.contains_key(purged_key(hash))?)
+    }
+
+    fn fill_entry(&mut self, record: &Record) -> Result<bool, StoreError> {
+        let hash = record.hash();
+        if record.entry.is_none() || self.was_purged(&hash)? {
             return Ok(false);
         }
-        self.db
-            .insert(record_key(hash), record.without_entry().to_bytes())?;
-        self.db.flush()?;
-        Ok(true)
+        match self.read_record(&hash)? {
+            Some(held) if held.entry.is_none() => {
+                let filled = Record {
+                    signed: held.signed,
+                    entry: record.entry.clone(),
+                };
+                self.db.insert(record_key(&hash), filled.to_bytes())?;
+                self.db.flush()?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 
