@@ -558,3 +558,89 @@ fn a_restarted_bootstrap_peer_still_answers_registry_lookups() {
     assert_eq!(view.pods, vec![pod_text]);
     drop(rt);
 }
+
+#[test]
+fn a_peer_flooding_sync_requests_is_refused_then_banned_while_members_keep_replicating() {
+    let (mut net, pods) = start_two_pods("flood");
+    let pod_text = pods[0].clone();
+    let pod: DnaHash = pod_text.parse().expect("pod id");
+    let address = net.daemon_address(0);
+    let daemon = peer_of(&address);
+    let rt = runtime();
+    let key = Keypair::generate_ed25519();
+    let me = key.public().to_peer_id();
+    let mut swarm = rt.block_on(async { probe(&key, MAX_SYNC_BYTES) });
+    rt.block_on(connect(&mut swarm, std::slice::from_ref(&address), None));
+
+    // Far more requests than the allowance (200 a second, bursts of 400), as fast as the
+    // connection carries them.
+    let outsider = SigningKey::from_bytes(&[0x0d; 32]);
+    let request = SyncRequest::Heights {
+        pod,
+        binding: binding(&outsider, &me, pod),
+        after: None,
+    }
+    .to_bytes();
+    // In waves of 8 concurrent requests: as fast as the connection carries them, within the
+    // transport's own bound on concurrent streams (16).
+    let mut answers = Vec::new();
+    for _ in 0..1_000 {
+        let wave = rt.block_on(ask_all(&mut swarm, daemon, vec![request.clone(); 8]));
+        let cut = wave.iter().any(|a| a.is_err());
+        answers.extend(wave);
+        if cut {
+            break;
+        }
+    }
+    let rate_limited = answers
+        .iter()
+        .filter_map(|a| a.as_ref().ok())
+        .filter(|bytes| {
+            matches!(
+                SyncResponse::from_bytes(bytes),
+                Ok(SyncResponse::Refused { reason }) if reason.starts_with("rate limit")
+            )
+        })
+        .count();
+    let cut_off = answers.iter().filter(|a| a.is_err()).count();
+    assert!(rate_limited > 0, "no request was refused for the rate");
+    assert!(cut_off > 0, "the flooder was never disconnected");
+    wait_until("the daemon to count the ban", || {
+        metric(&net.daemons[0].api, "peers_banned_total") == 1
+    });
+
+    // Banned: a new connection from the flooder is closed at once or refused.
+    rt.block_on(async { swarm.dial(address.clone()) })
+        .expect("dial");
+    let refused = rt.block_on(drive(&mut swarm, PATIENCE, |swarm, event| match event {
+        SwarmEvent::OutgoingConnectionError { .. } => Some(true),
+        SwarmEvent::ConnectionClosed { peer_id, .. } if peer_id == daemon => {
+            Some(!swarm.is_connected(&daemon))
+        }
+        _ => None,
+    }));
+    assert_eq!(
+        refused,
+        Some(true),
+        "the banned flooder could connect again"
+    );
+    assert!(!swarm.is_connected(&daemon));
+
+    // The members go on: a story written on another daemon of the pod reaches the flooded one.
+    let hash = publish(
+        &net.daemons[1].api,
+        &pod_text,
+        "after the flood",
+        "still here",
+        "Pod",
+    );
+    wait_until("the flooded daemon to store a member's new story", || {
+        holds(&net.daemons[0].api, &hash)
+    });
+    assert!(net.daemons[0].process.is_running(), "the daemon died");
+    let log = std::fs::read_to_string(net.dir(0).join("myco.log")).unwrap_or_default();
+    assert!(log.contains("peer banned"), "the ban is not in the log");
+    assert!(!log.contains("panicked"), "the daemon panicked:\n{log}");
+    drop(swarm);
+    drop(rt);
+}

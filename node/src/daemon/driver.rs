@@ -12,6 +12,7 @@ use libp2p::{rendezvous, Multiaddr, PeerId, Swarm};
 use myco_dna::{DnaHash, SigningKey, Timestamp, Warrant};
 use tokio::sync::mpsc;
 
+use super::bans::{self, Bans};
 use super::lookup::Lookups;
 use super::metrics::Metrics;
 use super::pods::PodsList;
@@ -66,6 +67,7 @@ pub struct Driver {
     pub(super) next_publish: Instant,
     pub(super) next_discovery: Instant,
     pub(super) redials: Redials,
+    pub(super) bans: Bans,
 }
 
 impl Driver {
@@ -101,6 +103,7 @@ impl Driver {
             next_publish: now + Duration::from_secs(1),
             next_discovery: now,
             redials: Redials::default(),
+            bans: Bans::default(),
         };
         let hosted: Vec<DnaHash> = driver.engine.pods().map(|d| d.dna_hash()).collect();
         for pod in hosted {
@@ -157,6 +160,34 @@ impl Driver {
             self.discover();
         }
         self.redial(instant);
+        for peer in self.bans.ended(instant) {
+            self.unban(peer);
+        }
+    }
+
+    /// Keeps a flooding peer away for [`bans::BAN`]: every connection to it closes, none is
+    /// accepted or dialled, and gossipsub ignores it.
+    fn ban(&mut self, peer: PeerId, reason: &str) {
+        tracing::warn!(%peer, reason, "peer banned for {} s", bans::BAN.as_secs());
+        Metrics::inc(&self.metrics.peers_banned_total);
+        if let Some(early) = self.bans.ban(peer, Instant::now()) {
+            self.unban(early);
+        }
+        self.redials.forget(peer);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+            gossip.blacklist_peer(&peer);
+        }
+        Metrics::set(&self.metrics.peers_banned, self.bans.len() as u64);
+    }
+
+    fn unban(&mut self, peer: PeerId) {
+        tracing::info!(%peer, "ban lifted");
+        self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+            gossip.remove_blacklisted_peer(&peer);
+        }
+        Metrics::set(&self.metrics.peers_banned, self.bans.len() as u64);
     }
 
     /// Dials the lost pod peers whose retry is due.
@@ -268,6 +299,11 @@ impl Driver {
                 // Keep only the earliest of each kind beyond the bound's worth.
                 while self.timers.len() > MAX_TIMERS {
                     self.timers.pop_last();
+                }
+            }
+            Output::Disconnect { peer, reason } => {
+                if let Some(peer) = net::libp2p_peer(&peer) {
+                    self.ban(peer, &reason);
                 }
             }
             Output::Event(event) => {

@@ -18,6 +18,7 @@
 //! runs a bootstrap peer: Kademlia server and rendezvous point, with a persistent record store
 //! and no agent data.
 
+mod bans;
 mod commands;
 pub mod config;
 mod driver;

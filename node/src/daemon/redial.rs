@@ -123,6 +123,11 @@ impl Redials {
         due
     }
 
+    /// Forgets `peer` entirely (it was banned).
+    pub fn forget(&mut self, peer: PeerId) {
+        self.peers.remove(&peer);
+    }
+
     /// How many peers are lost and waiting to be redialled.
     pub fn lost(&self) -> usize {
         self.peers.values().filter(|k| k.lost.is_some()).count()

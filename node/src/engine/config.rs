@@ -28,6 +28,15 @@ pub struct EngineConfig {
     /// Gossip messages waiting for their record to be fetched and validated before the
     /// engine gives gossipsub a verdict on them.
     pub max_pending_gossip: usize,
+    /// Sync requests one peer may make per second, on average; beyond this a request is
+    /// refused (see `flood.rs`). This node paces its own requests to each peer at half this
+    /// (and half the burst), so honest nodes are never refused: catching up at half the
+    /// default still moves 100 ranges of up to 256 records a second, about what one core
+    /// validates.
+    pub peer_requests_per_sec: u32,
+    /// Sync requests one peer may make in a burst above the average. A peer that keeps
+    /// sending more than twice its allowance is disconnected once its refusals exceed this.
+    pub peer_request_burst: u32,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +51,8 @@ impl Default for EngineConfig {
             request_timeout_micros: 10_000_000,
             binding_ttl_micros: 3_600_000_000,
             max_pending_gossip: 4_096,
+            peer_requests_per_sec: 200,
+            peer_request_burst: 400,
         }
     }
 }

@@ -156,6 +156,14 @@ pub enum Output {
         /// Which.
         timer: Timer,
     },
+    /// Close every connection to a peer and keep it away for a while: it flooded this node
+    /// with requests (see the engine's `flood.rs`).
+    Disconnect {
+        /// Whom.
+        peer: PeerId,
+        /// Why, for the logs.
+        reason: String,
+    },
     /// Something for the user, the API or the logs.
     Event(Event),
 }

@@ -37,6 +37,7 @@ mod author;
 mod backfill;
 mod config;
 mod context;
+mod flood;
 mod ingest;
 mod io;
 mod limbo;
@@ -117,6 +118,10 @@ pub struct Engine<S: Store> {
     /// Have notices whose record is being fetched: the verdict waits for it.
     pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
+    /// Each peer's allowance of sync requests (see `flood.rs`).
+    limiter: flood::RequestLimiter,
+    /// This node's own requests to each peer, paced at half that allowance.
+    pacer: flood::RequestLimiter,
     /// Digests of session-binding signatures already verified (see `serve.rs`).
     verified_bindings: std::collections::BTreeSet<[u8; 32]>,
     sync_round: u64,
@@ -153,6 +158,8 @@ impl<S: Store> Engine<S> {
             introduced: BTreeMap::new(),
             bindings: BTreeMap::new(),
             verified_bindings: std::collections::BTreeSet::new(),
+            limiter: flood::RequestLimiter::default(),
+            pacer: flood::RequestLimiter::default(),
             sync_round: 0,
             now: 0,
             timers_armed: false,
@@ -309,7 +316,8 @@ impl<S: Store> Engine<S> {
         self.bindings[pod].clone()
     }
 
-    /// Sends a request if the peer has room for one more; returns whether it was sent.
+    /// Sends a request if the peer has room for one more and this node's pace allows it;
+    /// returns whether it was sent.
     fn request(&mut self, now: u64, peer: &PeerId, asked: Asked, request: SyncRequest) -> bool {
         let in_flight = self
             .outstanding
@@ -317,6 +325,17 @@ impl<S: Store> Engine<S> {
             .filter(|o| &o.peer == peer)
             .count();
         if in_flight >= self.config.max_outstanding_per_peer {
+            return false;
+        }
+        let (rate, burst) = (
+            (self.config.peer_requests_per_sec / 2).max(1),
+            (self.config.peer_request_burst / 2).max(1),
+        );
+        if !self.pacer.try_take(now, peer, rate, burst) {
+            tracing::debug!(
+                ?peer,
+                "request held back: this node's pace to the peer is used up"
+            );
             return false;
         }
         let token = self.next_token;

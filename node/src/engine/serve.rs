@@ -8,6 +8,7 @@
 use myco_dna::{AgentKey, DnaHash, Record};
 use serde_bytes::ByteBuf;
 
+use super::flood::Admission;
 use super::ingest::Incoming;
 use super::io::{Output, PeerId};
 use super::messages::{
@@ -18,12 +19,34 @@ use crate::store::{ChainId, Store};
 
 impl<S: Store> Engine<S> {
     pub(crate) fn on_request(&mut self, now: u64, from: PeerId, request_id: u64, bytes: &[u8]) {
-        let response = match SyncRequest::from_bytes(bytes) {
-            Ok(request) => self.answer(now, &from, request),
-            Err(error) => SyncResponse::Refused {
-                reason: format!("bad request: {error}"),
+        let (rate, burst) = (
+            self.config.peer_requests_per_sec,
+            self.config.peer_request_burst,
+        );
+        let admission = self.limiter.admit(now, &from, rate, burst);
+        let response = match admission {
+            Admission::Allowed => match SyncRequest::from_bytes(bytes) {
+                Ok(request) => self.answer(now, &from, request),
+                Err(error) => SyncResponse::Refused {
+                    reason: format!("bad request: {error}"),
+                },
+            },
+            Admission::Refused | Admission::Flooding => SyncResponse::Refused {
+                reason: format!(
+                    "rate limit: at most {rate} requests a second (bursts of {burst}); slow down"
+                ),
             },
         };
+        if admission == Admission::Flooding {
+            tracing::warn!(
+                ?from,
+                "a peer keeps sending more than twice its request allowance; disconnecting it"
+            );
+            self.emit(Output::Disconnect {
+                peer: from.clone(),
+                reason: format!("more than twice the allowance of {rate} requests a second"),
+            });
+        }
         self.emit(Output::Respond {
             to: from,
             request_id,

@@ -30,6 +30,8 @@ impl<S: Store> Engine<S> {
             view.peers.remove(peer);
         }
         self.deferred.remove(peer);
+        self.limiter.forget(peer);
+        self.pacer.forget(peer);
         self.introduced.retain(|(p, _), _| p != peer);
         let gone: Vec<u64> = self
             .outstanding

@@ -5,7 +5,10 @@
 
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::NetworkBehaviour;
-use libp2p::{connection_limits, gossipsub, identify, kad, ping, rendezvous, request_response};
+use libp2p::{
+    allow_block_list, connection_limits, gossipsub, identify, kad, ping, rendezvous,
+    request_response,
+};
 
 use super::{BytesCodec, RegistryStore};
 
@@ -14,6 +17,8 @@ use super::{BytesCodec, RegistryStore};
 pub struct Behaviour {
     /// Bounds on connections, total and per peer.
     pub limits: connection_limits::Behaviour,
+    /// Peers refused every connection: those banned for flooding.
+    pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     /// Exchanges listen addresses.
     pub identify: identify::Behaviour,
     /// Keeps connections alive and measures round trips.

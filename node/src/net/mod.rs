@@ -192,6 +192,7 @@ fn behaviour(key: &Keypair, role: Role, store: RegistryStore) -> Result<Behaviou
         .with_max_pending_outgoing(Some(MAX_PENDING));
     Ok(Behaviour {
         limits: connection_limits::Behaviour::new(limits),
+        blocked: Default::default(),
         identify: identify::Behaviour::new(
             identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
                 .with_agent_version(format!("myco/{}", env!("CARGO_PKG_VERSION"))),

@@ -25,6 +25,8 @@ pub struct Node {
     /// Every message body it received, in order.
     pub received: Vec<Vec<u8>>,
     pub events: Vec<Event>,
+    /// Peers its engine asked to disconnect (for flooding).
+    pub disconnected: Vec<PeerId>,
 }
 
 /// Something in flight.
@@ -90,6 +92,7 @@ impl Net {
                     online: true,
                     received: Vec::new(),
                     events: Vec::new(),
+                    disconnected: Vec::new(),
                 }
             })
             .collect();
@@ -208,6 +211,7 @@ impl Net {
                     },
                 ),
                 Output::Event(event) => self.nodes[from].events.push(event),
+                Output::Disconnect { peer, .. } => self.nodes[from].disconnected.push(peer),
             }
         }
     }

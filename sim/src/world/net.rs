@@ -114,6 +114,9 @@ impl World<'_> {
                         .push(at.max(self.now), Ev::Timer { node: n, timer });
                 }
                 Output::Event(event) => self.on_event(n, event),
+                // Modelled by the flood scenario's helper work; until then a disconnect is
+                // not carried out in the simulator.
+                Output::Disconnect { .. } => {}
             }
         }
     }
