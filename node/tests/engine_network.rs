@@ -412,6 +412,56 @@ fn forgers_forkers_and_rule_breakers_are_refused_everywhere_and_warranted() {
             "node {seed} warranted the tampering's victim"
         );
     }
+    // After a restart the warranted authors are still blocked: a new, valid record of the
+    // forker is not taken.
+    let mut restarted = Engine::new(
+        test_config(),
+        key(1),
+        net.nodes[net.index(1)].peer.clone(),
+        None,
+        net.nodes[net.index(1)].engine.store().clone(),
+    );
+    restarted.resume_pod(dna.clone()).unwrap();
+    let mut kept: Vec<_> = restarted
+        .store()
+        .warrants(&pod)
+        .unwrap()
+        .iter()
+        .map(|w| w.offender().key_hash())
+        .collect();
+    kept.sort();
+    let mut expected = vec![kh(6), kh(7), kh(8)];
+    expected.sort();
+    assert_eq!(kept, expected, "the warrants are kept in the store");
+    let later = forker.create(
+        t(10),
+        "content",
+        "content",
+        Visibility::Pod,
+        story_entry("after the restart"),
+    );
+    let outputs = restarted.handle(
+        net.now,
+        Input::Request {
+            from: myco_node::engine::PeerId(vec![0xbb]),
+            request_id: 9,
+            bytes: SyncRequest::Push {
+                pod,
+                records: vec![serde_bytes::ByteBuf::from(later.to_bytes())],
+            }
+            .to_bytes(),
+        },
+    );
+    assert!(
+        outputs.iter().any(|o| matches!(
+            o,
+            Output::Event(myco_node::engine::Event::Rejected { reason, .. }) if reason.contains("blocked")
+        )),
+        "the forker's record was not refused as blocked after the restart: {outputs:?}"
+    );
+    assert!(Store::get(restarted.store(), &later.hash())
+        .unwrap()
+        .is_none());
 }
 
 #[test]

@@ -21,7 +21,7 @@ use super::Command;
 use crate::engine::{Engine, Event, GossipVerdict, Input, Output, Timer};
 use crate::net::{self, Behaviour};
 use crate::registry::{pod_key, registry_key, Pointer, PointerTerms, POINTER_TTL_MICROS};
-use crate::store::SledStore;
+use crate::store::{SledStore, Store};
 
 /// Sync requests from peers waiting for the engine's answer. The engine answers each at
 /// once, so more than this means something is wrong; extra requests are dropped.
@@ -108,6 +108,14 @@ impl Driver {
         let hosted: Vec<DnaHash> = driver.engine.pods().map(|d| d.dna_hash()).collect();
         for pod in hosted {
             driver.subscribe(pod);
+            // The warrants kept from before a restart count on the transparency page too.
+            match driver.engine.store().warrants(&pod) {
+                Ok(kept) => {
+                    let room = MAX_WARRANTS.saturating_sub(driver.warrants.len());
+                    driver.warrants.extend(kept.into_iter().take(room));
+                }
+                Err(error) => tracing::error!(%pod, %error, "cannot read the kept warrants"),
+            }
         }
         // The first input arms the engine's timers.
         driver.feed(Input::Timer(Timer::Sweep));

@@ -462,6 +462,12 @@ impl<S: Store> Engine<S> {
             }
         }
         tracing::warn!(pod = %warrant.pod(), offender = %offender, "warrant issued; author blocked");
+        // Kept, so the offender stays blocked after a restart.
+        if let Err(error) = self.store.keep_warrant(&warrant) {
+            self.event(Event::StoreFailed {
+                detail: format!("keeping the warrant against {offender}: {error}"),
+            });
+        }
         // Pass it on to every peer that proved it is a current member, so all of them block
         // the offender. Each node passes a warrant on once: a second copy finds the author
         // blocked already.

@@ -188,11 +188,17 @@ impl<S: Store> Engine<S> {
     }
 
     /// Resumes hosting a pod whose records are already in the store (after a restart):
-    /// rebuilds what the engine knows of its members from the store, without a full scan of
-    /// records.
+    /// rebuilds what the engine knows of its members from the store (joins, departures,
+    /// approvals, decisions, and the authors it warranted), without a full scan of records.
     pub fn resume_pod(&mut self, dna: myco_dna::DnaManifest) -> Result<(), StoreError> {
         let mut view = PodView::new(dna);
         let pod = view.hash;
+        // Authors this node warranted stay blocked; a kept warrant is checked again first.
+        for warrant in self.store.warrants(&pod)? {
+            if warrant.verify().is_ok() && warrant.pod() == &pod {
+                view.blocked.insert(warrant.offender().key_hash());
+            }
+        }
         let chains: Vec<ChainId> = self
             .store
             .heads()?

@@ -1,6 +1,6 @@
 //! The same behaviour tests run against every `Store` implementation.
 
-use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility};
+use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility, Warrant};
 
 use super::{full_check, ChainId, ChainRead, MemoryStore, SledStore, Store, StoreError};
 
@@ -163,6 +163,37 @@ fn a_stripped_record_takes_its_entry_back_unless_the_entry_was_purged() {
         assert_eq!(store.get(&records[2].hash()).unwrap().unwrap().entry, None);
         assert!(full_check(&*store).unwrap().is_sound());
     });
+}
+
+#[test]
+fn warrants_are_kept_once_per_offender_and_pod() {
+    let records = chain(7, 3);
+    let mut branch = ChainAuthor::resume(SigningKey::from_bytes(&[7; 32]), &records[1].signed);
+    let other = branch.create(
+        Timestamp(9_999),
+        "content",
+        "story",
+        Visibility::Pod,
+        Entry(b"another story".to_vec()),
+    );
+    let fork = Warrant::fork(records[2].signed.clone(), other.signed.clone());
+    fork.verify().expect("a genuine fork");
+    let pod = DnaHash([9; 32]);
+    each_store(|make| {
+        let mut store = make();
+        assert!(store.warrants(&pod).unwrap().is_empty());
+        assert!(store.keep_warrant(&fork).unwrap());
+        assert!(!store.keep_warrant(&fork).unwrap(), "kept once");
+        assert_eq!(store.warrants(&pod).unwrap(), vec![fork.clone()]);
+        assert!(store.warrants(&DnaHash([8; 32])).unwrap().is_empty());
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let mut store = SledStore::open(dir.path()).expect("open");
+        store.keep_warrant(&fork).unwrap();
+    }
+    let reopened = SledStore::open(dir.path()).expect("reopen");
+    assert_eq!(reopened.warrants(&pod).unwrap(), vec![fork]);
 }
 
 #[test]

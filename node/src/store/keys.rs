@@ -8,10 +8,11 @@
 //! | `h` | pod, author | head seq (big-endian), head hash |
 //! | `t` | pod, author, type tag, seq (big-endian) | action hash |
 //! | `p` | action hash | empty: the record's entry was purged and may never be filled again |
+//! | `w` | pod, offender's key hash | the warrant's canonical bytes |
 //!
 //! The type tag is the first 8 bytes of blake2b-256 of `zome/entry_type`.
 
-use myco_dna::ActionHash;
+use myco_dna::{ActionHash, DnaHash, KeyHash};
 
 use super::{ChainHead, ChainId};
 
@@ -25,6 +26,8 @@ pub(crate) const HEAD: u8 = b'h';
 pub(crate) const TYPED: u8 = b't';
 /// Prefix of purge markers.
 pub(crate) const PURGED: u8 = b'p';
+/// Prefix of kept warrants.
+pub(crate) const WARRANT: u8 = b'w';
 
 /// Key of a record.
 pub(crate) fn record_key(hash: &ActionHash) -> [u8; 33] {
@@ -39,6 +42,15 @@ pub(crate) fn purged_key(hash: &ActionHash) -> [u8; 33] {
     let mut key = [0u8; 33];
     key[0] = PURGED;
     key[1..].copy_from_slice(hash.as_bytes());
+    key
+}
+
+/// Key of the warrant against `offender` in `pod`; its first 33 bytes are the pod's prefix.
+pub(crate) fn warrant_key(pod: &DnaHash, offender: &KeyHash) -> [u8; 65] {
+    let mut key = [0u8; 65];
+    key[0] = WARRANT;
+    key[1..33].copy_from_slice(pod.as_bytes());
+    key[33..65].copy_from_slice(offender.as_bytes());
     key
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use myco_dna::{ActionHash, Record};
+use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
 
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
 
@@ -14,6 +14,7 @@ pub struct MemoryStore {
     heads: BTreeMap<ChainId, ChainHead>,
     typed: BTreeMap<(ChainId, String, String), Vec<ActionHash>>,
     purged: std::collections::BTreeSet<ActionHash>,
+    warrants: BTreeMap<(DnaHash, KeyHash), Warrant>,
     appends_before_fault: Option<u64>,
 }
 
@@ -131,6 +132,24 @@ impl Store for MemoryStore {
 
     fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
         Ok(self.purged.contains(hash))
+    }
+
+    fn keep_warrant(&mut self, warrant: &Warrant) -> Result<bool, StoreError> {
+        let key = (*warrant.pod(), warrant.offender().key_hash());
+        if self.warrants.contains_key(&key) {
+            return Ok(false);
+        }
+        self.warrants.insert(key, warrant.clone());
+        Ok(true)
+    }
+
+    fn warrants(&self, pod: &DnaHash) -> Result<Vec<Warrant>, StoreError> {
+        Ok(self
+            .warrants
+            .iter()
+            .filter(|((p, _), _)| p == pod)
+            .map(|(_, w)| w.clone())
+            .collect())
     }
 
     fn fill_entry(&mut self, record: &Record) -> Result<bool, StoreError> {

@@ -17,7 +17,7 @@ pub use sled_store::SledStore;
 
 use std::collections::BTreeMap;
 
-use myco_dna::{ActionHash, AgentKey, DecodeError, DnaHash, Record};
+use myco_dna::{ActionHash, AgentKey, DecodeError, DnaHash, Record, Warrant};
 
 /// The newest action of one chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +141,13 @@ pub trait Store {
 
     /// Whether the entry of the record `hash` was purged here.
     fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError>;
+
+    /// Keeps, durably, a warrant this node issued or confirmed: one per offender and pod, so
+    /// the offender stays blocked after a restart. Returns whether it was new.
+    fn keep_warrant(&mut self, warrant: &Warrant) -> Result<bool, StoreError>;
+
+    /// The warrants kept for `pod`, in offender order.
+    fn warrants(&self, pod: &DnaHash) -> Result<Vec<Warrant>, StoreError>;
 }
 
 /// Checks that `records` extend their chains' heads in order, and returns the new heads.

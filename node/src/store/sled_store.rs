@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use myco_dna::chain::check_record_shape;
-use myco_dna::{ActionHash, Record};
+use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
 
 use super::integrity::{quick_check, ChainRead, IntegrityReport};
 use super::keys::{
     chain_key, head_key, head_value, parse_head_key, parse_head_value, purged_key, record_key,
-    type_tag, typed_key, HEAD,
+    type_tag, typed_key, warrant_key, HEAD,
 };
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
 
@@ -344,6 +344,35 @@ impl Store for SledStore {
 
     fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
         Ok(self.db.contains_key(purged_key(hash))?)
+    }
+
+    fn keep_warrant(&mut self, warrant: &Warrant) -> Result<bool, StoreError> {
+        let key = warrant_key(warrant.pod(), &warrant.offender().key_hash());
+        let previous =
+            self.db
+                .compare_and_swap(key, None as Option<&[u8]>, Some(warrant.to_bytes()))?;
+        if previous.is_err() {
+            return Ok(false);
+        }
+        self.db.flush()?;
+        Ok(true)
+    }
+
+    fn warrants(&self, pod: &DnaHash) -> Result<Vec<Warrant>, StoreError> {
+        let prefix = &warrant_key(pod, &KeyHash([0; 32]))[..33];
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(prefix) {
+            let (key, bytes) = item?;
+            match Warrant::from_bytes(&bytes) {
+                Ok(warrant) => out.push(warrant),
+                // One damaged warrant must not cost the others, nor the start: the offender
+                // is warranted again when it misbehaves again.
+                Err(error) => {
+                    tracing::error!(key = %hex_key(&key), %error, "a kept warrant does not decode; skipped")
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn fill_entry(&mut self, record: &Record) -> Result<bool, StoreError> {
