@@ -8,10 +8,6 @@ use myco_dna::{ActionBody, ChainAuthor, Timestamp, Visibility};
 use myco_node::engine::{Engine, Input, Output, SyncRequest, Timer};
 use myco_node::store::{ChainId, Store};
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// Every listed node holds the same records of the pod, with the same entries.
 fn assert_converged(net: &Net, pod: &myco_dna::DnaHash, seeds: &[u8]) {
     let reference = net.holdings(seeds[0], pod);
@@ -480,41 +476,12 @@ fn after_a_delete_no_store_holds_the_entry_bytes() {
         &story(&dna, "TO-BE-DELETED", 2),
     );
     net.run_for(10 * SECOND);
-    let target = net.nodes[net.index(2)]
-        .engine
-        .store()
-        .records()
-        .find(|r| {
-            r.entry
-                .as_ref()
-                .is_some_and(|e| contains(&e.0, b"TO-BE-DELETED"))
-        })
-        .expect("written")
-        .hash();
-    for seed in [1, 3, 4] {
-        assert_eq!(
-            net.holdings(seed, &pod).get(&target),
-            Some(&true),
-            "node {seed} received the entry first"
-        );
-    }
-    let i = net.index(2);
-    net.input(
-        i,
-        Input::Author {
-            pod,
-            body: ActionBody::Delete { target },
-            entry: None,
-        },
-    );
+    let target = net.written(2, b"TO-BE-DELETED");
+    net.assert_entry_held(&[1, 3, 4], &pod, &target, true, "the entry came first");
+    net.delete(2, pod, target);
     net.run_for(20 * SECOND);
-    for node in &net.nodes {
-        let leaked = node
-            .engine
-            .store()
-            .records()
-            .filter_map(|r| r.entry.as_ref())
-            .any(|e| contains(&e.0, b"TO-BE-DELETED"));
+    for (n, node) in net.nodes.iter().enumerate() {
+        let leaked = net.holds_bytes(n, b"TO-BE-DELETED");
         assert!(!leaked, "node {} still holds deleted bytes", node.seed);
         assert_eq!(
             node.engine
@@ -685,17 +652,6 @@ fn storytelling_open() -> myco_dna::DnaManifest {
     myco_zomes::load_dna(&toml).expect("valid")
 }
 
-/// The hash of the record whose entry contains `marker`, from its author's store.
-fn written(net: &Net, seed: u8, marker: &[u8]) -> myco_dna::ActionHash {
-    net.nodes[net.index(seed)]
-        .engine
-        .store()
-        .records()
-        .find(|r| r.entry.as_ref().is_some_and(|e| contains(&e.0, marker)))
-        .expect("written")
-        .hash()
-}
-
 fn approve(net: &mut Net, steward: u8, pod: myco_dna::DnaHash, content: myco_dna::ActionHash) {
     net.create(
         steward,
@@ -729,39 +685,31 @@ fn members_who_synced_a_story_before_its_approval_receive_its_entry_after_it() {
     net.create(3, pod, "content", "content", Visibility::Pod, &doomed);
     net.run_for(10 * SECOND);
     assert!(net.refusals(3).is_empty(), "{:?}", net.refusals(3));
-    let story_hash = written(&net, 3, b"SACRED-STORY");
-    let doomed_hash = written(&net, 3, b"SACRED-DELETED");
-    for seed in [1, 4, 5] {
-        assert_eq!(
-            net.holdings(seed, &pod).get(&story_hash),
-            Some(&false),
-            "node {seed} holds the story's action only, before approval"
-        );
-    }
-    // The author deletes one story; a steward approves both afterwards.
-    let i = net.index(3);
-    net.input(
-        i,
-        Input::Author {
-            pod,
-            body: ActionBody::Delete {
-                target: doomed_hash,
-            },
-            entry: None,
-        },
+    let story_hash = net.written(3, b"SACRED-STORY");
+    let doomed_hash = net.written(3, b"SACRED-DELETED");
+    net.assert_entry_held(
+        &[1, 4, 5],
+        &pod,
+        &story_hash,
+        false,
+        "the story's action only, before approval",
     );
+    // The author deletes one story; a steward approves both afterwards.
+    net.delete(3, pod, doomed_hash);
     net.run_for(5 * SECOND);
     let before_approval = net.nodes[net.index(4)].engine.store().clone();
     approve(&mut net, 1, pod, story_hash);
     approve(&mut net, 1, pod, doomed_hash);
     net.run_for(10 * SECOND);
     assert!(net.refusals(1).is_empty(), "{:?}", net.refusals(1));
+    net.assert_entry_held(
+        &[1, 4, 5],
+        &pod,
+        &story_hash,
+        true,
+        "the approved story's entry came",
+    );
     for seed in [1, 4, 5] {
-        assert_eq!(
-            net.holdings(seed, &pod).get(&story_hash),
-            Some(&true),
-            "node {seed} received the approved story's entry"
-        );
         let node = &net.nodes[net.index(seed)];
         assert!(
             node.events.iter().any(
@@ -770,13 +718,8 @@ fn members_who_synced_a_story_before_its_approval_receive_its_entry_after_it() {
             "node {seed} reported the entry it received"
         );
     }
-    for node in &net.nodes {
-        let leaked = node
-            .engine
-            .store()
-            .records()
-            .filter_map(|r| r.entry.as_ref())
-            .any(|e| contains(&e.0, b"SACRED-DELETED"));
+    for (n, node) in net.nodes.iter().enumerate() {
+        let leaked = net.holds_bytes(n, b"SACRED-DELETED");
         assert!(!leaked, "node {} holds a deleted story", node.seed);
     }
 

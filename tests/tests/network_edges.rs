@@ -22,7 +22,7 @@ use myco_node::net::topic;
 use myco_node::registry::{registry_key, Pointer, PointerTerms};
 use myco_tests::loopback::{
     holds, lookup, metric, peer_of, publish, start_bootstrap_on, start_net, start_two_pods,
-    wait_until, PATIENCE, PER_POD,
+    wait_until, Net, PATIENCE, PER_POD,
 };
 use myco_tests::probe::{
     ask_all, binding, connect, drive, probe, runtime, while_driving, Probe, ProbeEvent,
@@ -31,6 +31,49 @@ use serde_bytes::ByteBuf;
 
 fn now_micros() -> u64 {
     myco_node::daemon::now_micros()
+}
+
+/// A fresh two-pod network, and an outsider's probe (not yet connected) aimed at the first
+/// daemon of pod 0.
+struct AtFirstDaemon {
+    net: Net,
+    pod_text: String,
+    pod: DnaHash,
+    address: Multiaddr,
+    daemon: PeerId,
+    me: PeerId,
+    rt: tokio::runtime::Runtime,
+    swarm: Swarm<Probe>,
+}
+
+/// Asserts that daemon `n` is still running and never panicked; returns its log.
+fn assert_survived(net: &mut Net, n: usize) -> String {
+    assert!(net.daemons[n].process.is_running(), "the daemon died");
+    let log = std::fs::read_to_string(net.dir(n).join("myco.log")).unwrap_or_default();
+    assert!(!log.contains("panicked"), "the daemon panicked:\n{log}");
+    log
+}
+
+fn probe_first_daemon(tag: &str, max_bytes: usize) -> AtFirstDaemon {
+    let (net, pods) = start_two_pods(tag);
+    let pod_text = pods[0].clone();
+    let pod: DnaHash = pod_text.parse().expect("pod id");
+    let address = net.daemon_address(0);
+    let daemon = peer_of(&address);
+    let rt = runtime();
+    let key = Keypair::generate_ed25519();
+    let me = key.public().to_peer_id();
+    let swarm = rt.block_on(async { probe(&key, max_bytes) });
+    AtFirstDaemon {
+        net,
+        pod_text,
+        pod,
+        address,
+        daemon,
+        me,
+        rt,
+        swarm,
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -382,16 +425,17 @@ fn a_registry_pointer_signed_by_the_wrong_key_is_refused_on_put_and_ignored_on_g
 
 #[test]
 fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_daemon() {
-    let (mut net, pods) = start_two_pods("malformed");
-    let pod_text = pods[0].clone();
-    let pod: DnaHash = pod_text.parse().expect("pod id");
-    let address = net.daemon_address(0);
-    let daemon = peer_of(&address);
-    let rt = runtime();
-    let key = Keypair::generate_ed25519();
-    let me = key.public().to_peer_id();
     // Bounds four times the daemon's, so the probe can send what the daemon must refuse.
-    let mut swarm = rt.block_on(async { probe(&key, 4 * MAX_SYNC_BYTES) });
+    let AtFirstDaemon {
+        mut net,
+        pod_text,
+        pod,
+        address,
+        daemon,
+        me,
+        rt,
+        mut swarm,
+    } = probe_first_daemon("malformed", 4 * MAX_SYNC_BYTES);
     swarm
         .behaviour_mut()
         .gossipsub
@@ -499,11 +543,9 @@ fn malformed_and_oversized_network_messages_get_an_error_and_never_crash_the_dae
         std::fs::read_to_string(net.dir(0).join("myco.log"))
             .is_ok_and(|log| log.contains("refused a message over the size bound"))
     });
-    assert!(net.daemons[0].process.is_running(), "the daemon died");
+    assert_survived(&mut net, 0);
     let status: StatusView = net.daemons[0].api.get("/status").expect("status");
     assert!(status.pods.iter().any(|p| p.dna_hash == pod_text));
-    let log = std::fs::read_to_string(net.dir(0).join("myco.log")).unwrap_or_default();
-    assert!(!log.contains("panicked"), "the daemon panicked:\n{log}");
     drop(swarm);
     drop(rt);
 }
@@ -561,15 +603,16 @@ fn a_restarted_bootstrap_peer_still_answers_registry_lookups() {
 
 #[test]
 fn a_peer_flooding_sync_requests_is_refused_then_banned_while_members_keep_replicating() {
-    let (mut net, pods) = start_two_pods("flood");
-    let pod_text = pods[0].clone();
-    let pod: DnaHash = pod_text.parse().expect("pod id");
-    let address = net.daemon_address(0);
-    let daemon = peer_of(&address);
-    let rt = runtime();
-    let key = Keypair::generate_ed25519();
-    let me = key.public().to_peer_id();
-    let mut swarm = rt.block_on(async { probe(&key, MAX_SYNC_BYTES) });
+    let AtFirstDaemon {
+        mut net,
+        pod_text,
+        pod,
+        address,
+        daemon,
+        me,
+        rt,
+        mut swarm,
+    } = probe_first_daemon("flood", MAX_SYNC_BYTES);
     rt.block_on(connect(&mut swarm, std::slice::from_ref(&address), None));
 
     // Far more requests than the allowance (200 a second, bursts of 400), as fast as the
@@ -637,10 +680,8 @@ fn a_peer_flooding_sync_requests_is_refused_then_banned_while_members_keep_repli
     wait_until("the flooded daemon to store a member's new story", || {
         holds(&net.daemons[0].api, &hash)
     });
-    assert!(net.daemons[0].process.is_running(), "the daemon died");
-    let log = std::fs::read_to_string(net.dir(0).join("myco.log")).unwrap_or_default();
+    let log = assert_survived(&mut net, 0);
     assert!(log.contains("peer banned"), "the ban is not in the log");
-    assert!(!log.contains("panicked"), "the daemon panicked:\n{log}");
     drop(swarm);
     drop(rt);
 }

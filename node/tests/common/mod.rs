@@ -308,6 +308,58 @@ impl Net {
         );
     }
 
+    /// Writes a Delete of `target` as `seed`.
+    pub fn delete(&mut self, seed: u8, pod: DnaHash, target: myco_dna::ActionHash) {
+        let i = self.index(seed);
+        self.input(
+            i,
+            Input::Author {
+                pod,
+                body: ActionBody::Delete { target },
+                entry: None,
+            },
+        );
+    }
+
+    /// The hash of the record whose entry contains `marker`, from `seed`'s store.
+    pub fn written(&self, seed: u8, marker: &[u8]) -> myco_dna::ActionHash {
+        self.nodes[self.index(seed)]
+            .engine
+            .store()
+            .records()
+            .find(|r| r.entry.as_ref().is_some_and(|e| contains(&e.0, marker)))
+            .expect("written")
+            .hash()
+    }
+
+    /// Asserts that each of `seeds` holds the record `hash`, with its entry or without.
+    pub fn assert_entry_held(
+        &self,
+        seeds: &[u8],
+        pod: &DnaHash,
+        hash: &myco_dna::ActionHash,
+        with_entry: bool,
+        why: &str,
+    ) {
+        for &seed in seeds {
+            assert_eq!(
+                self.holdings(seed, pod).get(hash),
+                Some(&with_entry),
+                "node {seed}: {why}"
+            );
+        }
+    }
+
+    /// Whether node `n`'s store holds `marker` in any entry.
+    pub fn holds_bytes(&self, n: usize, marker: &[u8]) -> bool {
+        self.nodes[n]
+            .engine
+            .store()
+            .records()
+            .filter_map(|r| r.entry.as_ref())
+            .any(|e| contains(&e.0, marker))
+    }
+
     /// The hashes of every record of `pod` a node holds, with whether it holds the entry.
     pub fn holdings(&self, seed: u8, pod: &DnaHash) -> BTreeMap<myco_dna::ActionHash, bool> {
         let node = &self.nodes[self.index(seed)];
@@ -352,6 +404,11 @@ impl Net {
             })
             .collect()
     }
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A story with a marker in its body, consenting to everything.
