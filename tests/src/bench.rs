@@ -16,18 +16,111 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
+use libp2p::Multiaddr;
 use myco_dna::{
-    agent_key_of, ActionHash, AgentKey, ChainAuthor, DnaManifest, Record, Signature, Timestamp,
-    Visibility,
+    agent_key_of, ActionHash, AgentKey, ChainAuthor, DnaManifest, KeyHash, Record, Signature,
+    Timestamp, Visibility,
 };
 use myco_node::api::client::ApiClient;
 use myco_node::api::types::{JoinRequest, PodSummary, PublishRequest};
 use myco_node::datadir::{DataDir, DataPaths};
-use myco_node::devnet::process::{Daemon, Process};
-use myco_node::devnet::DEVNET_PASSPHRASE;
+use myco_node::devnet::process::{
+    init_agent, loopback_tcp, start_bootstrap, start_daemon, Daemon, Process,
+};
+use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
 use myco_node::store::{ChainId, Store};
 
 use crate::loopback::metric_in;
+
+/// One agent's daemon that founded a one-founder `territory-dk` pod, with a bootstrap peer:
+/// the set-up of the single-daemon benches. The daemon is stopped once the pod exists; start
+/// it again with [`SoloPod::start`]. Everything lives in a temp dir removed on drop.
+pub struct SoloPod {
+    /// The `myco` binary.
+    pub binary: PathBuf,
+    /// The agent's data dir.
+    pub dir: PathBuf,
+    /// The agent's key hash.
+    pub key: KeyHash,
+    /// The pod's manifest.
+    pub manifest: String,
+    /// The pod's DNA.
+    pub dna: DnaManifest,
+    /// The pod's id, as the API spells it.
+    pub pod: String,
+    /// The bootstrap peer's address.
+    pub bootstrap_address: Multiaddr,
+    _bootstrap: Process,
+    /// Kept last so it is removed after the processes stop.
+    root: tempfile::TempDir,
+}
+
+impl SoloPod {
+    /// `myco init`, a bootstrap peer, and the daemon creating the pod (named after `tag`).
+    pub fn found(tag: &str) -> anyhow::Result<SoloPod> {
+        let binary = myco_binary()?;
+        let root = tempfile::Builder::new()
+            .prefix(&format!("myco-{tag}-"))
+            .tempdir()
+            .context("cannot create a temp dir; check TMPDIR and free space")?;
+        let dir = root.path().join("node");
+        let key = init_agent(&binary, &dir, DEVNET_PASSPHRASE).context("`myco init`")?;
+        let (_, template) = TEMPLATES
+            .iter()
+            .find(|(name, _)| *name == "territory-dk")
+            .ok_or_else(|| anyhow!("the devnet templates no longer include territory-dk"))?;
+        let manifest = dna_with_founders(template, &[key], tag);
+        let dna = myco_zomes::load_dna(&manifest).context("the bench pod's manifest")?;
+        let pod = dna.dna_hash().to_string();
+        let (bootstrap, bootstrap_address) = start_bootstrap(&binary, &root.path().join("boot"))
+            .context("cannot start the bootstrap peer")?;
+        let solo = SoloPod {
+            binary,
+            dir,
+            key,
+            manifest,
+            dna,
+            pod,
+            bootstrap_address,
+            _bootstrap: bootstrap,
+            root,
+        };
+        let mut daemon = solo.start().context("cannot start the daemon")?;
+        create_pod(&daemon.api, &solo.manifest).context("the daemon cannot create the pod")?;
+        stop(&mut daemon)?;
+        Ok(solo)
+    }
+
+    /// Starts the agent's daemon (region DK, TCP on loopback).
+    pub fn start(&self) -> Result<Daemon, myco_node::devnet::DevnetError> {
+        start_daemon(
+            &self.binary,
+            "node",
+            &self.dir,
+            DEVNET_PASSPHRASE,
+            &self.bootstrap_address,
+            self.key,
+            Some("DK"),
+            &loopback_tcp(),
+        )
+    }
+
+    /// The temp dir everything lives in.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+}
+
+/// Stops a daemon, failing with its log if it does not stop cleanly.
+pub fn stop(daemon: &mut Daemon) -> anyhow::Result<()> {
+    if !daemon.process.stop() {
+        bail!(
+            "the daemon did not stop cleanly; its log:\n{}",
+            daemon.process.log_tail()
+        );
+    }
+    Ok(())
+}
 
 /// Records appended per `append_batch` while seeding.
 pub const SEED_BATCH: usize = 4096;

@@ -101,14 +101,23 @@ pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
     let paths = ctx.paths()?;
     let dir = DataDir::open(paths.clone())?;
     let keystore = paths.keystore();
-    let passphrase = passphrase::existing(ctx.global.passphrase_file.as_deref(), keystore.path())?;
-    let key = keystore.unlock(passphrase.as_bytes())?;
-    drop(passphrase);
     let settings = args.settings(&paths, 0)?;
+    // The store opens (sled's recovery, the tail check) while argon2 unlocks the key: the two
+    // are independent, and together they are most of the start-up time.
+    let (key, store) = std::thread::scope(|scope| {
+        let opening = scope.spawn(|| dir.open_store());
+        let key = passphrase::existing(ctx.global.passphrase_file.as_deref(), keystore.path())
+            .and_then(|passphrase| Ok(keystore.unlock(passphrase.as_bytes())?));
+        let store = opening
+            .join()
+            .map_err(|_| anyhow::anyhow!("opening the store panicked; run `myco chain verify`"))?;
+        anyhow::Ok((key?, store?))
+    })?;
     runtime()?
         .block_on(crate::daemon::run_daemon(DaemonOptions {
             data_dir: dir,
             key,
+            store,
             settings,
         }))
         .context("the daemon stopped with an error")

@@ -20,6 +20,7 @@ use super::pods::{PodsError, PodsList};
 use crate::datadir::DataDir;
 use crate::engine::{Engine, EngineConfig};
 use crate::net::{self, BehaviourEvent, RegistryStore, Role};
+use crate::store::SledStore;
 
 /// The file listing a running node's addresses (one multiaddr with `/p2p/` per line).
 pub const LISTEN_FILE: &str = "listen.addrs";
@@ -66,6 +67,8 @@ pub struct DaemonOptions {
     pub data_dir: DataDir,
     /// The unlocked agent key.
     pub key: SigningKey,
+    /// The data dir's store, opened (see [`DataDir::open_store`]).
+    pub store: SledStore,
     /// The settings.
     pub settings: Settings,
 }
@@ -161,12 +164,12 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
     let DaemonOptions {
         data_dir,
         key,
+        store,
         settings,
     } = options;
     let root: PathBuf = data_dir.paths().root().to_path_buf();
     let node_key = net::identity::load_or_create(&root)?;
     let peer = node_key.public().to_peer_id();
-    let store = data_dir.open_store()?;
     let pods = PodsList::load(&root)?;
     let mut engine = Engine::new(
         EngineConfig::default(),

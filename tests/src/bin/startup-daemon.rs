@@ -27,11 +27,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{bail, Context};
 use myco_node::api::types::StatusView;
-use myco_node::devnet::process::{init_agent, loopback_tcp, start_bootstrap, start_daemon, Daemon};
-use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
-use myco_tests::bench::{bench_main, count_from_env, create_pod, myco_binary, seed};
+use myco_node::devnet::process::Daemon;
+use myco_tests::bench::{bench_main, count_from_env, seed, stop, SoloPod};
 
 const USAGE: &str = "\
 startup-daemon: TARGETS.md P8, how long `myco run` takes to be ready on a store of N records,
@@ -70,49 +69,19 @@ fn say(message: impl std::fmt::Display) {
 fn run() -> anyhow::Result<serde_json::Value> {
     let total = count_from_env("MYCO_STARTUP_RECORDS", DEFAULT_RECORDS)?;
     let runs = count_from_env("MYCO_STARTUP_RUNS", DEFAULT_RUNS)?;
-    let binary = myco_binary()?;
-    let root = tempfile::Builder::new()
-        .prefix("myco-startup-")
-        .tempdir()
-        .context("cannot create a temp dir; check TMPDIR and free space")?;
-    let root = root.path();
-    let dir = root.join("node");
-    let key = init_agent(&binary, &dir, DEVNET_PASSPHRASE).context("`myco init`")?;
-    let (_, template) = TEMPLATES
-        .iter()
-        .find(|(name, _)| *name == "territory-dk")
-        .ok_or_else(|| anyhow!("the devnet templates no longer include territory-dk"))?;
-    let manifest = dna_with_founders(template, &[key], "startup");
-    let dna = myco_zomes::load_dna(&manifest).context("the start-up pod's manifest")?;
-    let pod = dna.dna_hash().to_string();
-    let (_bootstrap, address) =
-        start_bootstrap(&binary, &root.join("boot")).context("cannot start the bootstrap peer")?;
-    let start = || {
-        start_daemon(
-            &binary,
-            "node",
-            &dir,
-            DEVNET_PASSPHRASE,
-            &address,
-            key,
-            Some("DK"),
-            &loopback_tcp(),
-        )
-    };
-
     say("the daemon creates the pod…");
-    let mut daemon = start().context("cannot start the daemon")?;
-    create_pod(&daemon.api, &manifest).context("the daemon cannot create the pod")?;
-    stop(&mut daemon)?;
+    let solo = SoloPod::found("startup")?;
+    let (dir, dna, pod) = (&solo.dir, &solo.dna, &solo.pod);
+    let start = || solo.start();
 
     say(format_args!(
         "baseline: {runs} starts on a store holding the Genesis…"
     ));
-    let baseline = time_starts(runs, &start, &pod)?;
+    let baseline = time_starts(runs, &start, pod)?;
 
     say(format_args!("seeding {total} records…"));
     let started = Instant::now();
-    seed(&dir, &dna, total, |n| {
+    seed(dir, dna, total, |n| {
         say(format_args!("  {n} of {total} stored"))
     })
     .context("cannot seed the store")?;
@@ -120,12 +89,12 @@ fn run() -> anyhow::Result<serde_json::Value> {
         "seeded in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
-    let store_bytes = dir_bytes(&dir);
+    let store_bytes = dir_bytes(dir);
 
     say(format_args!(
         "{runs} starts on the store of {total} records…"
     ));
-    let full = time_starts(runs, &start, &pod)?;
+    let full = time_starts(runs, &start, pod)?;
 
     let ratio = full.median_ms / baseline.median_ms.max(0.001);
     say(format_args!(
@@ -199,16 +168,6 @@ fn wait_ready(daemon: &Daemon, pod: &str, started: Instant) -> anyhow::Result<()
         }
         std::thread::sleep(POLL);
     }
-}
-
-fn stop(daemon: &mut Daemon) -> anyhow::Result<()> {
-    if !daemon.process.stop() {
-        bail!(
-            "the daemon did not stop cleanly; its log:\n{}",
-            daemon.process.log_tail()
-        );
-    }
-    Ok(())
 }
 
 /// Bytes of every file under `dir`.
