@@ -31,6 +31,7 @@
 
 #[cfg(unix)]
 pub mod bench;
+pub mod decoders;
 #[cfg(unix)]
 pub mod loopback;
 #[cfg(target_os = "linux")]
