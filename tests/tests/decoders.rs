@@ -135,6 +135,11 @@ fn the_seeds_are_accepted_so_mutations_start_from_valid_input() {
     // engine stores both beside its own Genesis, so mutations start on the ingest path.
     let engine_seed = &seeds("engine")[0];
     assert_eq!(myco_tests::decoders::engine_stores(engine_seed).len(), 3);
+    // Each API seed passes every check the API makes and reaches the (absent) driver.
+    for bytes in seeds("api_body") {
+        let (route, status, answer) = myco_tests::decoders::api_answer(&bytes).expect("a seed");
+        assert_eq!(status, 503, "{route}: {}", String::from_utf8_lossy(&answer));
+    }
     for bytes in seeds("manifest") {
         let text = std::str::from_utf8(&bytes).expect("text");
         myco_zomes::load_dna(text).expect("a seed manifest loads");

@@ -66,8 +66,8 @@ async fn host(
     request: JoinRequest,
     create: bool,
 ) -> Result<Json<PodSummary>, ApiError> {
-    let proof = decode_hex(&request.membrane_proof_hex)
-        .ok_or_else(|| ApiError::bad_request("membrane_proof_hex is not hex"))?;
+    let proof = hex::decode(request.membrane_proof_hex.trim())
+        .map_err(|e| ApiError::bad_request(format!("membrane_proof_hex is not hex: {e}")))?;
     let reply = state
         .ask(|reply| Command::JoinPod {
             manifest: request.manifest,
@@ -91,20 +91,6 @@ async fn join_pod(
     ApiJson(request): ApiJson<JoinRequest>,
 ) -> Result<Json<PodSummary>, ApiError> {
     host(&state, request, false).await
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|b| u8::from_str_radix(b, 16).ok())
-        })
-        .collect()
 }
 
 async fn write(state: &AppState, pod: DnaHash, write: Write) -> Result<Json<Written>, ApiError> {

@@ -147,7 +147,7 @@ impl AppState {
 
 /// Compares two byte strings in time that depends only on their lengths.
 fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -173,7 +173,28 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
 fn new_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
+}
+
+/// The API's routes, every one behind the `token` check but `/login`, with bounded bodies,
+/// asking `commands` for answers. [`serve`] serves it; tests and the fuzz targets drive it
+/// in-process.
+pub fn router(
+    token: String,
+    commands: mpsc::Sender<Command>,
+    metrics: Arc<Metrics>,
+) -> axum::Router {
+    let state = AppState {
+        commands,
+        token: Arc::new(token),
+        metrics,
+    };
+    handlers::routes()
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        // Signing in checks the token itself: it is the one path without the middleware.
+        .route(session::LOGIN_PATH, axum::routing::get(session::login))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }
 
 /// Starts the API on 127.0.0.1:`port` (0: any free port), writing the token and address files
@@ -207,17 +228,7 @@ pub async fn serve(
             source,
         },
     )?;
-    let state = AppState {
-        commands,
-        token: Arc::new(token),
-        metrics,
-    };
-    let app = handlers::routes()
-        .layer(middleware::from_fn_with_state(state.clone(), require_token))
-        // Signing in checks the token itself: it is the one path without the middleware.
-        .route(session::LOGIN_PATH, axum::routing::get(session::login))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state);
+    let app = router(token, commands, metrics);
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, app).await {
             tracing::error!(%error, "the local API stopped");

@@ -213,7 +213,7 @@ impl SledStore {
 }
 
 fn hex_key(key: &[u8]) -> String {
-    key.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(key)
 }
 
 impl ChainRead for SledStore {
