@@ -8,7 +8,9 @@
 //!   can name the same [`ChainId`] without talking to the writer;
 //! - [`filler_entry`]: deterministic entry bytes of a chosen size;
 //! - [`DurableLine`]: the `durable <seq> <action-hash>` line a writer prints once a record is
-//!   acknowledged as durable, and its parser.
+//!   acknowledged as durable, and its parser;
+//! - [`decoders`]: one check per decoder of a stranger's bytes, run by the fuzz targets in
+//!   `tests/fuzz/` and by `tests/decoders.rs` in CI.
 //!
 //! The binary `chain-writer` (in `src/bin/`) appends to a [`SledStore`](myco_node::store::SledStore)
 //! forever; `tests/crash.rs` kills it with SIGKILL mid-write and checks that nothing it
