@@ -93,6 +93,8 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
     let key = Keypair::generate_ed25519();
     let me = key.public().to_peer_id();
 
+    // The outsider's own binding: valid, but for an agent that is no member.
+    let mine = binding(&outsider, &me, pod);
     let rt = runtime();
     let mut swarm = rt.block_on(async { probe(&key, MAX_SYNC_BYTES) });
     swarm
@@ -105,10 +107,12 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
     // Every byte the outsider receives at the application level, and what it was.
     let mut received: Vec<Vec<u8>> = Vec::new();
     let mut saw_public = false;
+    let mut lied = 0;
     let record = |swarm: &mut Swarm<Probe>,
                   event: SwarmEvent<ProbeEvent>,
                   received: &mut Vec<Vec<u8>>,
-                  saw_public: &mut bool| match event {
+                  saw_public: &mut bool,
+                  lied: &mut usize| match event {
         SwarmEvent::Behaviour(ProbeEvent::Gossipsub(gossipsub::Event::Message {
             message, ..
         })) => {
@@ -122,12 +126,17 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
                 },
             ..
         })) => {
-            // Members ask the newcomer for heights; it has nothing to give.
+            // Members ask the newcomer for heights. It answers as a member would, "you are not
+            // a member", with its own binding, to fish for their Geneses and membrane proofs.
             received.push(request);
+            *lied += 1;
+            let answer = SyncResponse::NotAMember {
+                binding: mine.clone(),
+            };
             let _ = swarm
                 .behaviour_mut()
                 .sync
-                .send_response(channel, SyncResponse::NotAMember.to_bytes());
+                .send_response(channel, answer.to_bytes());
         }
         _ => {}
     };
@@ -161,13 +170,12 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
             }
             hashes
         },
-        |swarm, event| record(swarm, event, &mut received, &mut saw_public),
+        |swarm, event| record(swarm, event, &mut received, &mut saw_public, &mut lied),
     ));
     let hashes: Vec<ActionHash> = hashes.iter().map(|h| h.parse().expect("hash")).collect();
 
     // The outsider asks every member for everything, with its own (valid, non-member)
     // binding, and with one that claims a member's agent without its key.
-    let mine = binding(&outsider, &me, pod);
     let mut forged = mine.clone();
     forged.terms.agent = net.agent(0);
     let mut requests = vec![SyncRequest::Heights {
@@ -199,7 +207,7 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
     // Late gossip (and the public stories, which prove the outsider hears the topic).
     let started = Instant::now();
     rt.block_on(drive(&mut swarm, PATIENCE, |swarm, event| {
-        record(swarm, event, &mut received, &mut saw_public);
+        record(swarm, event, &mut received, &mut saw_public, &mut lied);
         (saw_public && started.elapsed() > Duration::from_secs(2)).then_some(())
     }));
 
@@ -211,7 +219,7 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
             "a sync answer to a non-member carries pod or private entry bytes"
         );
         match SyncResponse::from_bytes(bytes).expect("answers decode") {
-            SyncResponse::NotAMember | SyncResponse::Refused { .. } => refusals += 1,
+            SyncResponse::NotAMember { .. } | SyncResponse::Refused { .. } => refusals += 1,
             SyncResponse::Heights { heights, .. } => {
                 panic!("a non-member was given the pod's heights: {heights:?}")
             }
@@ -232,7 +240,23 @@ fn a_non_member_on_the_topic_asking_for_sync_receives_no_pod_or_private_entry_by
             !contains(bytes, secret.as_bytes()),
             "the outsider received pod or private entry bytes"
         );
+        // A founder's Genesis, with no membrane proof, may go to anyone who asks: it shows
+        // nothing the founder's session binding does not. A proof never goes to a stranger
+        // (`tests/tests/admission.rs` has the invited member).
+        if let Ok(SyncRequest::Push { records, .. }) = SyncRequest::from_bytes(bytes) {
+            for record in &records {
+                let record = myco_dna::Record::from_bytes(record).expect("pushed records decode");
+                assert!(
+                    matches!(&record.action().body, myco_dna::ActionBody::Genesis { membrane_proof } if membrane_proof.is_empty()),
+                    "a member pushed a record with a membrane proof to a node that only claimed it was a member"
+                );
+            }
+        }
     }
+    assert!(
+        lied > 0,
+        "no member asked the outsider for heights, so the lie about membership proves nothing"
+    );
     // The other pod's daemons share the network but not the pod: they hold none of it.
     for other in &net.daemons[PER_POD..] {
         for hash in &hashes {

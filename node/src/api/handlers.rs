@@ -12,9 +12,9 @@ use myco_zomes::membership::Profile;
 use serde::Serialize;
 
 use super::types::{
-    ApproveRequest, DecideRequest, DeleteRequest, JoinRequest, LookupView, PodSummary,
-    ProfileRequestBody, ProposeRequest, PublishRequest, RecordView, StatusView, VoteRequest,
-    Written,
+    ApproveRequest, DecideRequest, DeleteRequest, InvitationView, InviteRequest, JoinRequest,
+    LookupView, PodSummary, ProfileRequestBody, ProposeRequest, PublishRequest, RecordView,
+    StatusView, VoteRequest, Written, DEFAULT_INVITATION_DAYS, MAX_INVITATION_DAYS,
 };
 use super::{ApiError, ApiJson, AppState};
 use crate::daemon::writes::{self, Write};
@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/pods/{pod}/decisions", post(decide))
         .route("/pods/{pod}/approvals", post(approve))
         .route("/pods/{pod}/delete", post(delete))
+        .route("/pods/{pod}/invitations", post(invite))
         .route("/records/{hash}", get(record))
         .route("/lookup/{key}", get(lookup))
         .route("/metrics", get(metrics))
@@ -252,6 +253,36 @@ async fn delete(
     let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
     let target: ActionHash = parse(&request.target, "record hash (act_…)")?;
     write(&state, pod, Write::Delete { target }).await
+}
+
+async fn invite(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<InviteRequest>,
+) -> Result<Json<InvitationView>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let invitee: KeyHash = parse(&request.invitee, "key hash (kh_…)")?;
+    let days = request.days.unwrap_or(DEFAULT_INVITATION_DAYS);
+    if days == 0 || days > MAX_INVITATION_DAYS {
+        return Err(ApiError::bad_request(format!(
+            "days is {days}; an invitation holds 1 to {MAX_INVITATION_DAYS} days"
+        )));
+    }
+    let grant = request
+        .grant
+        .as_deref()
+        .map(|g| parse::<ActionHash>(g, "decision hash (act_…)"))
+        .transpose()?;
+    let reply = state
+        .ask(|reply| Command::Invite {
+            pod,
+            invitee,
+            days,
+            grant,
+            reply,
+        })
+        .await?;
+    reply.map(Json).map_err(ApiError::refused)
 }
 
 /// `GET /pods/{pod}/state`.

@@ -192,6 +192,37 @@ pub struct ApproveRequest {
     pub grant: Option<String>,
 }
 
+/// `POST /pods/{pod}/invitations`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InviteRequest {
+    /// Whom to invite (`kh_…`, from their `myco key show`).
+    pub invitee: String,
+    /// Days the invitation holds; 7 when omitted, at most [`MAX_INVITATION_DAYS`].
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// The GrantRole decision that makes this agent a steward (`act_…`); omit for founders.
+    #[serde(default)]
+    pub grant: Option<String>,
+}
+
+/// Days an invitation holds unless the steward says otherwise.
+pub const DEFAULT_INVITATION_DAYS: u32 = 7;
+/// Longest an invitation may hold: an old invitation in the wrong hands admits a stranger.
+pub const MAX_INVITATION_DAYS: u32 = 365;
+
+/// A signed invitation, ready to hand to the invitee.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// The pod.
+    pub pod: String,
+    /// Whom it invites.
+    pub invitee: String,
+    /// Until when it may be used (µs since the Unix epoch).
+    pub expires_micros: u64,
+    /// The membrane proof, hex-encoded: the invitee passes it to `myco pod join --proof-file`.
+    pub membrane_proof_hex: String,
+}
+
 /// `POST /pods/{pod}/delete`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DeleteRequest {

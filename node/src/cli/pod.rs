@@ -9,13 +9,15 @@ use serde::Serialize;
 
 use super::{output, Context};
 use crate::api::client::ApiClient;
-use crate::api::types::{JoinRequest, PodSummary};
+use crate::api::types::{InvitationView, InviteRequest, JoinRequest, PodSummary};
+use myco_zomes::membership::{encode_membrane_proof, MembraneProof};
 
 /// Shown after `myco pod --help`.
 pub(super) const EXAMPLES: &str = "\
 Examples:
   myco pod create --dna dna/examples/territory-dk.toml
   myco pod join --dna river.toml --proof-file invitation.hex
+  myco pod invite --pod dna_… --invitee kh_… --out invitation.hex
   myco pod list --json
   myco pod page dna_…                    a link to the pod's transparency page";
 
@@ -26,8 +28,20 @@ Examples:
 
 const JOIN_EXAMPLES: &str = "\
 Examples:
-  myco pod join --dna pod.toml                          an open pod
-  myco pod join --dna pod.toml --proof-file proof.hex   an invitation or Admit decision";
+  myco pod join --dna pod.toml                              an open pod
+  myco pod join --dna pod.toml --proof-file invitation.hex  a steward's invitation
+  myco pod join --dna pod.toml --admitted-by act_…          a pod that admits by vote: the
+                                                            Decision record of your Admit";
+
+const INVITE_EXAMPLES: &str = "\
+Examples:
+  myco pod invite --pod dna_… --invitee kh_… --out invitation.hex      as a founder
+  myco pod invite --pod dna_… --invitee kh_… --days 2 --grant act_… --json
+
+The invitee gets their key hash from `myco key show` and joins with
+`myco pod join --dna POD.toml --proof-file invitation.hex` before the invitation expires.
+Only pods whose DNA admits by invitation take one, and only a steward may sign it: a founder,
+or a member with a GrantRole decision for the steward role (--grant).";
 
 /// A `myco pod` command.
 #[derive(Debug, Subcommand)]
@@ -45,9 +59,31 @@ pub enum PodCommand {
         /// The DNA manifest (TOML)
         #[arg(long)]
         dna: PathBuf,
-        /// A file holding the membrane proof, hex-encoded
-        #[arg(long)]
+        /// A file holding the membrane proof, hex-encoded (an invitation from `myco pod invite`)
+        #[arg(long, conflicts_with = "admitted_by")]
         proof_file: Option<PathBuf>,
+        /// In a pod that admits by vote: the Decision record that admitted this agent
+        #[arg(long)]
+        admitted_by: Option<myco_dna::ActionHash>,
+    },
+    /// Sign an invitation to a pod for someone's key hash, as a steward
+    #[command(after_help = INVITE_EXAMPLES)]
+    Invite {
+        /// The pod's id (`dna_…`)
+        #[arg(long)]
+        pod: myco_dna::DnaHash,
+        /// Whom to invite: their key hash (`kh_…`, from `myco key show`)
+        #[arg(long)]
+        invitee: myco_dna::KeyHash,
+        /// Days the invitation holds (1 to 365)
+        #[arg(long, default_value_t = crate::api::types::DEFAULT_INVITATION_DAYS)]
+        days: u32,
+        /// The GrantRole decision that makes you a steward (`act_…`); omit if you are a founder
+        #[arg(long)]
+        grant: Option<myco_dna::ActionHash>,
+        /// Write the invitation (hex) to this file for the invitee, instead of printing it
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List the pods this node hosts
     #[command(after_help = "Examples:\n  myco pod list\n  myco pod list --json")]
@@ -81,6 +117,37 @@ impl fmt::Display for PageLink {
             "Open this link in a browser on this machine (it works until the daemon restarts):\n{}",
             self.url
         )
+    }
+}
+
+#[derive(Serialize)]
+struct InvitationReport {
+    #[serde(flatten)]
+    invitation: InvitationView,
+    days: u32,
+    /// Where the invitation was written, if to a file.
+    file: Option<String>,
+}
+
+impl fmt::Display for InvitationReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.invitation;
+        writeln!(
+            f,
+            "Invitation for {} to pod {}, valid for {} days.",
+            i.invitee, i.pod, self.days
+        )?;
+        match &self.file {
+            Some(file) => write!(
+                f,
+                "Written to {file}. The invitee joins with:\n  myco pod join --dna POD.toml --proof-file {file}"
+            ),
+            None => write!(
+                f,
+                "{}\nSave that line to a file; the invitee joins with:\n  myco pod join --dna POD.toml --proof-file FILE",
+                i.membrane_proof_hex
+            ),
+        }
     }
 }
 
@@ -145,10 +212,17 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             let pod: PodSummary = api.post("/pods", &request)?;
             output::emit(&PodReport(pod), ctx.json())
         }
-        PodCommand::Join { dna, proof_file } => {
-            let proof = match proof_file {
-                Some(path) => read_small(&path, "membrane proof")?.trim().to_string(),
-                None => String::new(),
+        PodCommand::Join {
+            dna,
+            proof_file,
+            admitted_by,
+        } => {
+            let proof = match (proof_file, admitted_by) {
+                (Some(path), _) => read_small(&path, "membrane proof")?.trim().to_string(),
+                (None, Some(decision)) => {
+                    hex::encode(encode_membrane_proof(&MembraneProof::Admit { decision }))
+                }
+                (None, None) => String::new(),
             };
             let request = JoinRequest {
                 manifest: read_small(&dna, "DNA manifest")?,
@@ -156,6 +230,34 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             };
             let pod: PodSummary = api.post("/pods/join", &request)?;
             output::emit(&PodReport(pod), ctx.json())
+        }
+        PodCommand::Invite {
+            pod,
+            invitee,
+            days,
+            grant,
+            out,
+        } => {
+            let request = InviteRequest {
+                invitee: invitee.to_string(),
+                days: Some(days),
+                grant: grant.map(|g| g.to_string()),
+            };
+            let invitation: InvitationView =
+                api.post(&format!("/pods/{pod}/invitations"), &request)?;
+            if let Some(path) = &out {
+                std::fs::write(path, format!("{}\n", invitation.membrane_proof_hex)).with_context(
+                    || format!("cannot write the invitation to {}", path.display()),
+                )?;
+            }
+            output::emit(
+                &InvitationReport {
+                    invitation,
+                    days,
+                    file: out.map(|p| p.display().to_string()),
+                },
+                ctx.json(),
+            )
         }
         PodCommand::List => {
             let pods: Vec<PodSummary> = api.get("/pods")?;

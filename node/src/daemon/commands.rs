@@ -3,12 +3,16 @@
 use std::collections::HashSet;
 
 use libp2p::kad::RecordKey;
-use myco_dna::DnaHash;
+use myco_dna::{DnaHash, Timestamp};
+use myco_zomes::governance::RoleProof;
 
 use super::driver::{now_micros, Driver};
 use super::metrics::Metrics;
 use super::{Command, PodSnapshot};
-use crate::api::types::{PodSummary, RecordView, StatusView};
+use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
+
+/// Microseconds in a day, for invitation lifetimes.
+const MICROS_PER_DAY: u64 = 24 * 3600 * 1_000_000;
 use crate::engine::{Event, Input};
 use crate::registry::registry_key;
 use crate::store::Store;
@@ -44,6 +48,15 @@ impl Driver {
                     stored: record.is_some(),
                     entry: record.is_some_and(|r| r.entry.is_some()),
                 });
+            }
+            Command::Invite {
+                pod,
+                invitee,
+                days,
+                grant,
+                reply,
+            } => {
+                let _ = reply.send(self.invite(pod, invitee, days, grant));
             }
             Command::Lookup { key, reply } => {
                 if !self.lookups.has_room() {
@@ -121,6 +134,29 @@ impl Driver {
             dna_hash: pod.to_string(),
             name: dna.name,
             peers: 0,
+        })
+    }
+
+    fn invite(
+        &self,
+        pod: DnaHash,
+        invitee: myco_dna::KeyHash,
+        days: u32,
+        grant: Option<myco_dna::ActionHash>,
+    ) -> Result<InvitationView, String> {
+        let now = now_micros();
+        let expires = Timestamp(now.saturating_add(u64::from(days) * MICROS_PER_DAY));
+        let role = grant.map_or(RoleProof::Founder, RoleProof::Grant);
+        let proof = self
+            .engine
+            .invite(now, &pod, invitee, expires, role)
+            .map_err(|e| e.to_string())?;
+        tracing::info!(%pod, %invitee, days, "signed an invitation");
+        Ok(InvitationView {
+            pod: pod.to_string(),
+            invitee: invitee.to_string(),
+            expires_micros: expires.0,
+            membrane_proof_hex: hex::encode(proof),
         })
     }
 

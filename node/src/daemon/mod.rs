@@ -40,7 +40,7 @@ pub use runtime::{
     LISTEN_FILE,
 };
 
-use crate::api::types::{LookupView, PodSummary, RecordView, StatusView};
+use crate::api::types::{InvitationView, LookupView, PodSummary, RecordView, StatusView};
 pub use writes::Write;
 
 /// Most API commands waiting for the driver: the API answers 503 beyond this.
@@ -86,6 +86,19 @@ pub enum Command {
         hash: ActionHash,
         /// The answer.
         reply: oneshot::Sender<RecordView>,
+    },
+    /// Sign an invitation to a pod, as a steward.
+    Invite {
+        /// The pod.
+        pod: DnaHash,
+        /// Whom to invite.
+        invitee: KeyHash,
+        /// Days it holds.
+        days: u32,
+        /// The GrantRole decision that makes this agent a steward; `None` for a founder.
+        grant: Option<ActionHash>,
+        /// The answer: the invitation, or why not.
+        reply: oneshot::Sender<Result<InvitationView, String>>,
     },
     /// Look an agent up in the registry and ask its pods for its public profile.
     Lookup {

@@ -101,12 +101,12 @@ impl<S: Store> Engine<S> {
 
     /// Announces a stored local record: the whole record on gossip if anyone may read it,
     /// otherwise only a Have notice; a Withdraw when it narrows or deletes public content;
-    /// and a push of a Genesis to the pod's peers.
+    /// and a push of a Genesis to the pod's peers that may see it
+    /// ([`PodView::may_receive_genesis`]; the others get it when they show a member binding).
     fn after_local(&mut self, now: u64, pod: DnaHash, record: &Record) {
         self.after_accept(pod, record);
         let action = record.action();
         let view: &PodView = &self.pods[&pod];
-        let peers: Vec<_> = view.peers.iter().cloned().collect();
         let message = match &action.body {
             ActionBody::Genesis { .. } => None,
             _ if view.entry_is_public(record) => {
@@ -129,6 +129,13 @@ impl<S: Store> Engine<S> {
             });
         }
         if matches!(action.body, ActionBody::Genesis { .. }) {
+            let view: &PodView = &self.pods[&pod];
+            let peers: Vec<_> = view
+                .peers
+                .iter()
+                .filter(|peer| view.may_receive_genesis(view.bound.get(*peer), record))
+                .cloned()
+                .collect();
             let records = vec![ByteBuf::from(record.to_bytes())];
             for peer in peers {
                 self.request(

@@ -189,8 +189,12 @@ pub enum SyncResponse {
     /// The pushed records were taken for validation.
     Pushed,
     /// The requester is not a current member in this node's view: pod data is served to
-    /// members only. A joining node answers this by pushing its Genesis.
-    NotAMember,
+    /// members only. The answering member shows its own binding, so a joining node can tell a
+    /// member it may hand its Genesis (with its membrane proof) to from a stranger.
+    NotAMember {
+        /// The answering member's session binding for the pod.
+        binding: SessionBinding,
+    },
     /// The request was refused, and why.
     Refused {
         /// A reason a person can act on.

@@ -39,6 +39,7 @@ mod config;
 mod context;
 mod flood;
 mod ingest;
+mod invite;
 mod io;
 mod limbo;
 mod messages;
@@ -51,6 +52,7 @@ mod view;
 mod sans_io_tests;
 
 pub use config::EngineConfig;
+pub use invite::InviteError;
 pub use io::{Event, GossipVerdict, Input, Output, PeerId, Timer, MAX_PEER_ID_BYTES};
 pub use messages::{
     BindingTerms, GossipMessage, Height, SessionBinding, SyncRequest, SyncResponse, BINDING_DOMAIN,

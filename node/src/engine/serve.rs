@@ -86,7 +86,9 @@ impl<S: Store> Engine<S> {
                     // Only a member's "not a member" invites the asker to push its Genesis:
                     // a node that is no member itself must not collect others' Geneses.
                     Err(Denied::NotAMember) if self.pods[&pod].is_current_member(&self.agent) => {
-                        SyncResponse::NotAMember
+                        SyncResponse::NotAMember {
+                            binding: self.binding(now, &pod),
+                        }
                     }
                     Err(Denied::NotAMember) => refused(format!(
                         "this node is not a member of pod {pod} and serves nothing from it"
@@ -151,6 +153,29 @@ impl<S: Store> Engine<S> {
         pod: &DnaHash,
         binding: &SessionBinding,
     ) -> Result<AgentKey, Denied> {
+        let agent = self.authentic_binding(now, from, pod, binding)?;
+        let view = &self.pods[pod];
+        if !view.is_current_member(&agent) {
+            return Err(Denied::NotAMember);
+        }
+        if view.region_refused(binding.terms.region.as_deref()) {
+            return Err(Denied::Region {
+                allowed: view.dna.properties.allowed_regions.join(", "),
+                declared: binding.terms.region.clone(),
+            });
+        }
+        Ok(agent)
+    }
+
+    /// Checks that `binding` is signed by its agent, names the node `from` and `pod`, and has
+    /// not expired; returns the agent. Whether the agent is a member is the caller's question.
+    pub(super) fn authentic_binding(
+        &mut self,
+        now: u64,
+        from: &PeerId,
+        pod: &DnaHash,
+        binding: &SessionBinding,
+    ) -> Result<AgentKey, Denied> {
         let terms = &binding.terms;
         // A peer shows the same binding on every request: verify its signature once. The cache
         // key covers the terms and the signature, so altered terms are verified afresh.
@@ -172,16 +197,6 @@ impl<S: Store> Engine<S> {
         }
         if terms.expires.0 <= now {
             return Err(Denied::Binding("it has expired; sign a new one"));
-        }
-        let view = &self.pods[pod];
-        if !view.is_current_member(&terms.agent) {
-            return Err(Denied::NotAMember);
-        }
-        if view.region_refused(terms.region.as_deref()) {
-            return Err(Denied::Region {
-                allowed: view.dna.properties.allowed_regions.join(", "),
-                declared: terms.region.clone(),
-            });
         }
         Ok(terms.agent)
     }
@@ -237,7 +252,7 @@ impl<S: Store> Engine<S> {
 
 /// Why a request for pod data was denied.
 #[derive(Debug)]
-enum Denied {
+pub(super) enum Denied {
     Binding(&'static str),
     NotAMember,
     Region {

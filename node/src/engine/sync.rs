@@ -2,7 +2,7 @@
 //! batches. It needs no gossip at all, and resumes wherever it stopped: every round starts
 //! from what the store holds.
 
-use myco_dna::{DnaHash, Record};
+use myco_dna::{AgentKey, DnaHash, Record};
 use serde_bytes::ByteBuf;
 
 use super::ingest::Incoming;
@@ -278,9 +278,15 @@ impl<S: Store> Engine<S> {
                     }
                 }
             }
-            (Asked::Heights { pod }, SyncResponse::NotAMember) => {
-                // Not (yet) a member in the peer's eyes: hand it our Genesis to validate.
-                self.push_own_chain(now, &from, pod);
+            (Asked::Heights { pod }, SyncResponse::NotAMember { binding }) => {
+                // Not (yet) a member in the peer's eyes: hand it our Genesis to validate, if
+                // the peer proves it speaks for a member we can vouch for.
+                match self.authentic_binding(now, &from, &pod, &binding) {
+                    Ok(member) => self.push_own_chain(now, &from, pod, &member),
+                    Err(denied) => {
+                        tracing::debug!(?from, %denied, "a \"not a member\" answer with a bad binding; not pushing our Genesis")
+                    }
+                }
             }
             (Asked::Introduce { pod }, SyncResponse::Pushed) => {
                 // The peer has our Genesis now: ask again without waiting for a round.
@@ -402,14 +408,10 @@ impl<S: Store> Engine<S> {
     /// our admission and serve us. Only the Genesis: it carries no entry, so nothing
     /// non-public reaches a peer whose membership we have not checked; the rest of our chain
     /// flows by sync once the peer knows us.
-    fn push_own_chain(&mut self, now: u64, peer: &PeerId, pod: DnaHash) {
-        let key = (peer.clone(), pod);
-        if let Some(&at) = self.introduced.get(&key) {
-            if now < at.saturating_add(self.config.sync_interval_micros) {
-                return;
-            }
-        }
-        self.introduced.insert(key, now);
+    /// Pushes this node's Genesis to `peer`, which showed a binding of `member`, at most once
+    /// per peer and pod per sync interval, and only if this node can vouch that `member` is in
+    /// the pod ([`super::view::PodView::may_receive_genesis`]): a membrane proof is for members.
+    fn push_own_chain(&mut self, now: u64, peer: &PeerId, pod: DnaHash, member: &AgentKey) {
         let chain = ChainId {
             pod,
             author: self.agent,
@@ -417,6 +419,17 @@ impl<S: Store> Engine<S> {
         let Ok(Some(genesis)) = self.store.get_by_seq(&chain, 0) else {
             return;
         };
+        if !self.pods[&pod].may_receive_genesis(Some(member), &genesis) {
+            tracing::debug!(?peer, member = %member.key_hash(), "not pushing our Genesis to a node whose agent this node cannot vouch for as a member");
+            return;
+        }
+        let key = (peer.clone(), pod);
+        if let Some(&at) = self.introduced.get(&key) {
+            if now < at.saturating_add(self.config.sync_interval_micros) {
+                return;
+            }
+        }
+        self.introduced.insert(key, now);
         let records = vec![ByteBuf::from(genesis.to_bytes())];
         self.request(
             now,

@@ -9,7 +9,7 @@ use myco_dna::{
 use myco_zomes::codec::{decode, is_entry};
 use myco_zomes::content::{Approval, Content, APPROVAL, CONTENT};
 use myco_zomes::governance::{decided_proposal, EmergencyMeasure, ProposalKind, DECISION};
-use myco_zomes::membership::LEAVE;
+use myco_zomes::membership::{MembraneProof, LEAVE};
 use myco_zomes::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
 
 use super::io::PeerId;
@@ -50,6 +50,21 @@ impl PodView {
     pub fn is_current_member(&self, agent: &AgentKey) -> bool {
         let key = agent.key_hash();
         self.authors.contains_key(&key) && !self.gone.contains(&key) && !self.blocked.contains(&key)
+    }
+
+    /// True if this node may hand `own_genesis` to a node that speaks for `agent` (`None`: a
+    /// node that showed no binding). A Genesis without a membrane proof shows nothing the
+    /// agent's session binding does not, so anyone may have it. One with a proof (an
+    /// invitation, an Admit decision) is for members: it goes only to a node whose agent this
+    /// node can vouch for before it is itself a member in every peer's eyes — a current
+    /// member in this view, a founder the DNA names, or the steward who signed the invitation.
+    pub fn may_receive_genesis(&self, agent: Option<&AgentKey>, own_genesis: &Record) -> bool {
+        carries_no_proof(own_genesis)
+            || agent.is_some_and(|agent| {
+                self.is_current_member(agent)
+                    || self.dna.properties.founders.contains(&agent.key_hash())
+                    || inviter(own_genesis).is_some_and(|steward| &steward == agent)
+            })
     }
 
     /// True if the pod has data-residency rules and `region` is not allowed by them.
@@ -140,4 +155,21 @@ pub(crate) fn proposal_kind_of(
     decision: &ActionHash,
 ) -> Option<ProposalKind> {
     decided_proposal(decision, ctx).ok().map(|(_, p)| p.kind)
+}
+
+/// The steward who signed the invitation in a Genesis's membrane proof, if it holds one.
+fn inviter(genesis: &Record) -> Option<AgentKey> {
+    let ActionBody::Genesis { membrane_proof } = &genesis.action().body else {
+        return None;
+    };
+    match myco_dna::encoding::from_canonical_cbor("membrane proof", membrane_proof) {
+        Ok(MembraneProof::Invite(invitation)) => Some(invitation.steward),
+        _ => None,
+    }
+}
+
+/// True if a Genesis carries an empty membrane proof (a founder's, or an open pod's): it then
+/// says nothing that the agent's session binding does not already show.
+fn carries_no_proof(genesis: &Record) -> bool {
+    matches!(&genesis.action().body, ActionBody::Genesis { membrane_proof } if membrane_proof.is_empty())
 }

@@ -173,7 +173,10 @@ pub(super) fn sync_response_seeds() -> Vec<Vec<u8>> {
             records: chain.iter().map(|r| ByteBuf::from(r.to_bytes())).collect(),
         }
         .to_bytes(),
-        SyncResponse::NotAMember.to_bytes(),
+        SyncResponse::NotAMember {
+            binding: binding(pod),
+        }
+        .to_bytes(),
         SyncResponse::Refused {
             reason: "binding expired".into(),
         }
