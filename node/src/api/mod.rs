@@ -12,6 +12,7 @@
 //! | `GET /status` | the node, its peers and pods |
 //! | `GET /pods`, `POST /pods`, `POST /pods/join` | list, create (as a founder), join |
 //! | `POST /pods/{pod}/content`, `/profile`, `/proposals`, `/votes`, `/decisions`, `/approvals`, `/delete` | writes |
+//! | `POST /pods/{pod}/invitations` | sign a steward's invitation (no record is written) |
 //! | `GET /pods/{pod}/state` | the folded pod state and this agent's dashboard, as JSON |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
 //! | `GET /records/{hash}` | whether a record is stored here |

@@ -98,14 +98,13 @@ impl RegistryStore {
 
     /// A store kept on disk under `dir` too, reloading (and re-validating) what is there.
     pub fn persistent(local: PeerId, dir: &Path) -> Result<Self, OpenError> {
-        let disk = sled::Config::new()
+        let disk_config = sled::Config::new()
             .path(dir)
-            .cache_capacity(DISK_CACHE_BYTES)
-            .open()
-            .map_err(|source| OpenError {
-                path: dir.display().to_string(),
-                source,
-            })?;
+            .cache_capacity(DISK_CACHE_BYTES);
+        let disk = crate::store::open_sled(&disk_config).map_err(|source| OpenError {
+            path: dir.display().to_string(),
+            source,
+        })?;
         let mut store = RegistryStore {
             memory: MemoryStore::with_config(local, config()),
             disk: None,

@@ -13,6 +13,7 @@ mod sled_store;
 
 pub use integrity::{full_check, ChainFault, ChainRead, IntegrityReport};
 pub use memory::MemoryStore;
+pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
 
 use std::collections::BTreeMap;

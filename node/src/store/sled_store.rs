@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use myco_dna::chain::check_record_shape;
 use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
@@ -18,6 +19,31 @@ use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
 /// time independent of how much is stored.
 pub const OPEN_CHECK_TAIL: u64 = 16;
 
+/// How long [`open_sled`] waits out a file lock still held by a handle this process just
+/// dropped. sled 0.34 releases its lock only when its flusher thread exits, a moment after the
+/// last handle is dropped, so a reopen right after a close can find it held. A lock held by
+/// another process lasts as long as that process, far longer than this.
+const LOCK_RELEASE_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens a sled database, waiting up to [`LOCK_RELEASE_WAIT`] for a lock that is being
+/// released. Any other error, and a lock still held after the wait, is returned at once.
+pub(crate) fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
+    let started = Instant::now();
+    loop {
+        match config.open() {
+            // sled reports the conflict as an `Other` I/O error with this text; it has no
+            // error kind of its own.
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && started.elapsed() < LOCK_RELEASE_WAIT =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Source chains in a sled database.
 pub struct SledStore {
     db: sled::Db,
@@ -29,7 +55,7 @@ impl SledStore {
     /// Opens (or creates) the store at `path`, then checks the tail of every chain. Chains
     /// that fail are quarantined: reads of them fail with [`StoreError::Quarantined`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = open_sled(&sled::Config::new().path(path))?;
         let mut store = SledStore {
             db,
             quarantined: BTreeSet::new(),
