@@ -1,7 +1,7 @@
 //! Admission by invitation between real daemons: a steward signs an invitation through the
-//! API (`myco pod invite`), the invitee joins with it and is taken in by the pod, and the
-//! invitee never hands its Genesis — with the invitation in it — to a node that only claims to
-//! be a member. Every process is stopped when its handle drops.
+//! API (`myco pod invite`), the invitee joins with it, is taken in by the pod and votes on the
+//! next proposal, and never hands its Genesis — with the invitation in it — to a node that
+//! only claims to be a member. Every process is stopped when its handle drops.
 #![cfg(unix)]
 
 use libp2p::identity::Keypair;
@@ -9,7 +9,9 @@ use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
 use myco_dna::{DnaHash, SigningKey};
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{InvitationView, InviteRequest, JoinRequest, PodSummary};
+use myco_node::api::types::{
+    InvitationView, InviteRequest, JoinRequest, PodSummary, ProposeRequest, VoteRequest, Written,
+};
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_node::engine::{SyncRequest, SyncResponse, MAX_SYNC_BYTES};
 use myco_tests::loopback::{
@@ -144,6 +146,37 @@ fn an_invited_agent_joins_and_never_shows_its_invitation_to_a_node_that_only_cla
     wait_until("the steward to store the invitee's story", || {
         holds(&net.daemons[STEWARD].api, &story)
     });
+    // The invitee is in the electorate of the steward's next proposal (the steward's node
+    // cites a roster checkpoint that lists it), so its vote counts.
+    let proposal: Written = net.daemons[STEWARD]
+        .api
+        .post(
+            &format!("/pods/{pod_text}/proposals"),
+            &ProposeRequest {
+                kind: "approve_backup_schedule".into(),
+                member: None,
+                role: None,
+                detail: Some("weekly, Sunday 03:00".into()),
+                text: "back the circle up every week".into(),
+            },
+        )
+        .expect("the steward proposes");
+    wait_until("the invitee to hold the proposal", || {
+        holds(&net.daemons[INVITEE].api, &proposal.hash)
+    });
+    let vote: Result<Written, _> = net.daemons[INVITEE].api.post(
+        &format!("/pods/{pod_text}/votes"),
+        &VoteRequest {
+            proposal: proposal.hash.clone(),
+            choice: "yes".into(),
+        },
+    );
+    assert!(
+        vote.is_ok(),
+        "the admitted member's vote was refused: {:?}",
+        vote.err()
+    );
+
     // The invitation was for the invitee's key only: nobody else can join with it.
     let thief = net.daemons[1]
         .api

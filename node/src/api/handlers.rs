@@ -190,6 +190,7 @@ async fn propose(
         Write::Propose {
             kind,
             text: request.text,
+            checkpoint: None,
         },
     )
     .await

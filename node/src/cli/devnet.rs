@@ -54,6 +54,11 @@ impl fmt::Display for Shown {
             "  cross-pod lookups: {} ok, {} failed",
             r.lookups.ok, r.lookups.failed
         )?;
+        writeln!(
+            f,
+            "  members admitted by invitation or vote: {}",
+            r.admitted
+        )?;
         writeln!(f, "  decisions after votes: {}", r.decisions)?;
         writeln!(
             f,

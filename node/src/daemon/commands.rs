@@ -13,7 +13,7 @@ use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
 
 /// Microseconds in a day, for invitation lifetimes.
 const MICROS_PER_DAY: u64 = 24 * 3600 * 1_000_000;
-use crate::engine::{Event, Input};
+use crate::engine::{Electorate, Event, Input};
 use crate::registry::registry_key;
 use crate::store::Store;
 
@@ -163,8 +163,19 @@ impl Driver {
     fn author(
         &mut self,
         pod: DnaHash,
-        write: super::Write,
+        mut write: super::Write,
     ) -> Result<myco_dna::ActionHash, String> {
+        if let super::Write::Propose { checkpoint, .. } = &mut write {
+            // The electorate is everyone this node can prove is a member: cite a checkpoint
+            // that lists them, writing one first if none does.
+            *checkpoint = match self.engine.electorate(&pod)? {
+                Electorate::Founders => None,
+                Electorate::Checkpoint(hash) => Some(hash),
+                Electorate::NewCheckpoint(draft) => {
+                    Some(self.author(pod, super::Write::Checkpoint(draft))?)
+                }
+            };
+        }
         let Some(dna) = self.engine.pods().find(|d| d.dna_hash() == pod).cloned() else {
             return Err(format!("this node does not host pod {pod}; join it first"));
         };

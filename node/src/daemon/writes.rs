@@ -8,8 +8,8 @@ use myco_dna::{
 };
 use myco_zomes::content::{Approval, Consent, Content, APPROVAL, CONTENT};
 use myco_zomes::governance::{
-    Choice, Decision, EmergencyMeasure, Proposal, ProposalKind, ReplicaTarget, Role, RoleProof,
-    Vote, DECISION, PROPOSAL, VOTE,
+    Checkpoint, Choice, Decision, EmergencyMeasure, Proposal, ProposalKind, ReplicaTarget, Role,
+    RoleProof, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
 };
 use myco_zomes::membership::{Leave, Profile, LEAVE, PROFILE};
 use myco_zomes::{codec, ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
@@ -37,7 +37,12 @@ pub enum Write {
         kind: ProposalKind,
         /// The case for it.
         text: String,
+        /// The roster checkpoint that fixes its electorate; `None` means the founders. The
+        /// driver fills it in from what the node holds ([`crate::engine::Engine::electorate`]).
+        checkpoint: Option<ActionHash>,
     },
+    /// Write a roster checkpoint (before a proposal that cites it).
+    Checkpoint(Checkpoint),
     /// Vote on a proposal.
     Vote {
         /// The proposal.
@@ -118,14 +123,21 @@ impl Write {
                 profile,
                 visibility,
             } => create(ZOME_MEMBERSHIP, PROFILE, visibility, &profile),
-            Write::Propose { kind, text } => {
+            Write::Checkpoint(checkpoint) => {
+                create(ZOME_GOVERNANCE, CHECKPOINT, Visibility::Pod, &checkpoint)
+            }
+            Write::Propose {
+                kind,
+                text,
+                checkpoint,
+            } => {
                 let opened_at = Timestamp(now);
                 let draft = Proposal {
                     kind,
                     text,
                     opened_at,
                     closes_at: opened_at,
-                    checkpoint: None,
+                    checkpoint,
                 };
                 let rule = myco_zomes::governance::rule_for(&draft, dna)
                     .map_err(|v| WriteError::Rule(format!("{v:?}")))?;

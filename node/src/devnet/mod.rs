@@ -1,11 +1,12 @@
 //! # A local test network of real daemons
 //!
 //! [`run`] starts a bootstrap peer and `pods × nodes` real `myco run` processes on loopback,
-//! each in a temporary data dir, creates the pods (every daemon of a pod is one of its
-//! founders), plays the example communities' scenarios across them ([`scenario`]) and returns
+//! each in a temporary data dir, creates the pods and admits their members as each DNA says
+//! ([`admission`]: founders, invitations, or Admit decisions), plays the example communities' scenarios across them ([`scenario`]) and returns
 //! a [`Report`]; dropping the processes stops them cleanly. `myco devnet` prints the report;
 //! the end-to-end tests use the same pieces ([`process`]).
 
+pub mod admission;
 pub mod process;
 pub mod scenario;
 
@@ -136,6 +137,9 @@ pub struct Report {
     pub refused_as_expected: usize,
     /// Decisions recorded after a vote.
     pub decisions: usize,
+    /// Members admitted by a steward's invitation or an Admit decision (the rest founded
+    /// their pods).
+    pub admitted: usize,
     /// Data seen where it must not be: purged entries still held, pod records at
     /// non-members, non-public profiles returned. Must be 0.
     pub leaks: usize,

@@ -1,14 +1,17 @@
 //! The scenarios `myco devnet` plays across its daemons, after the example communities:
-//! pods are created, members set profiles and publish stories (propagation is measured),
+//! pods are created and their members admitted as each DNA says ([`admission`]), members set
+//! profiles and publish stories (propagation is measured),
 //! vote and decide, look each other up across pods, try what the rules forbid, and delete.
 
 use std::time::{Duration, Instant};
 
-use super::{dna_with_founders, DevnetError, Member, Options, Percentiles, Report, TEMPLATES};
+use super::{
+    admission, dna_with_founders, DevnetError, Member, Options, Percentiles, Report, TEMPLATES,
+};
 use crate::api::client::ApiClient;
 use crate::api::types::{
-    DecideRequest, DeleteRequest, JoinRequest, LookupView, PodSummary, ProfileRequestBody,
-    ProposeRequest, PublishRequest, RecordView, StatusView, VoteRequest, Written,
+    DecideRequest, DeleteRequest, LookupView, ProfileRequestBody, ProposeRequest, PublishRequest,
+    RecordView, StatusView, VoteRequest, Written,
 };
 
 /// How long records may take to reach every member before the scenario gives up on them.
@@ -143,20 +146,12 @@ pub fn play(
     let mut pod_ids = Vec::new();
     for pod in 0..options.pods {
         let who = members_of(members, pod);
-        let founders: Vec<_> = who.iter().map(|i| members[*i].daemon.key_hash).collect();
+        let keys: Vec<_> = who.iter().map(|i| members[*i].daemon.key_hash).collect();
         let (_, template) = TEMPLATES[pod % TEMPLATES.len()];
+        let founders = admission::founders(template, &keys)?;
         let manifest = dna_with_founders(template, &founders, &format!("{run_seed}-{pod}"));
-        let mut pod_id = String::new();
-        for &i in &who {
-            let summary: PodSummary = members[i].daemon.api.post(
-                "/pods",
-                &JoinRequest {
-                    manifest: manifest.clone(),
-                    membrane_proof_hex: String::new(),
-                },
-            )?;
-            pod_id = summary.dna_hash;
-        }
+        let (pod_id, admitted) = admission::bring_in(members, &who, &manifest)?;
+        report.admitted += admitted;
         pod_ids.push(pod_id);
     }
     report.idle_rss_kib_max = members

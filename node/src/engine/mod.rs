@@ -37,6 +37,7 @@ mod author;
 mod backfill;
 mod config;
 mod context;
+mod electorate;
 mod flood;
 mod ingest;
 mod invite;
@@ -52,6 +53,7 @@ mod view;
 mod sans_io_tests;
 
 pub use config::EngineConfig;
+pub use electorate::Electorate;
 pub use invite::InviteError;
 pub use io::{Event, GossipVerdict, Input, Output, PeerId, Timer, MAX_PEER_ID_BYTES};
 pub use messages::{

@@ -3,10 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use myco_dna::{ActionBody, DnaManifest, KeyHash, Record, ValidationContext, Verdict};
+use myco_dna::{
+    ActionBody, ActionHash, DnaHash, DnaManifest, KeyHash, Record, ValidationContext, Verdict,
+};
 
 use super::roles::decided_proposal;
-use super::roster::roster_at;
+use super::roster::{roster_at, Roster};
 use super::types::{Checkpoint, ProposalKind, Role, DECISION};
 use crate::codec::{fetch_all, is_entry};
 use crate::membership::LEAVE;
@@ -36,25 +38,8 @@ pub fn validate_checkpoint(
         )));
     }
     let base = roster_at(checkpoint.prev.as_ref(), dna, ctx)?;
-    let mut changes = Changes::default();
-    for change in fetch_all(ctx, &checkpoint.changes)? {
-        classify(&change, record, ctx, &mut changes)?;
-    }
-    // Apply in a fixed order, so the order changes are listed in does not matter.
-    let mut members: BTreeSet<KeyHash> = base.members.iter().copied().collect();
-    let mut stewards: BTreeSet<KeyHash> = base.stewards.iter().copied().collect();
-    members.extend(changes.joins.iter().copied());
-    stewards.extend(changes.grants.iter().copied());
-    for gone in &changes.leaves {
-        members.remove(gone);
-        stewards.remove(gone);
-    }
-    for revoked in &changes.revokes {
-        stewards.remove(revoked);
-    }
-    stewards.retain(|s| members.contains(s));
-    let members: Vec<KeyHash> = members.into_iter().collect();
-    let stewards: Vec<KeyHash> = stewards.into_iter().collect();
+    let Roster { members, stewards } =
+        apply(&base, &checkpoint.changes, &record.action().pod, ctx)?;
     if checkpoint.members != members {
         return Err(Verdict::invalid(format!(
             "the checkpoint lists {} members, but its previous roster and changes give {}",
@@ -76,14 +61,62 @@ pub fn validate_checkpoint(
     Ok(())
 }
 
+/// The roster that the roster at `prev` (the founders when `None`) and the listed `changes`
+/// give, in pod `pod`: what a checkpoint with these must list. The order of `changes` does not
+/// matter.
+pub fn roster_after(
+    prev: Option<&ActionHash>,
+    changes: &[ActionHash],
+    pod: &DnaHash,
+    dna: &DnaManifest,
+    ctx: &dyn ValidationContext,
+) -> Result<Roster, Verdict> {
+    apply(&roster_at(prev, dna, ctx)?, changes, pod, ctx)
+}
+
+fn apply(
+    base: &Roster,
+    changes: &[ActionHash],
+    pod: &DnaHash,
+    ctx: &dyn ValidationContext,
+) -> Result<Roster, Verdict> {
+    let mut sorted = Changes::default();
+    for change in fetch_all(ctx, changes)? {
+        classify(&change, pod, ctx, &mut sorted)?;
+    }
+    // Apply in a fixed order, so the order changes are listed in does not matter.
+    let mut members: BTreeSet<KeyHash> = base.members.iter().copied().collect();
+    let mut stewards: BTreeSet<KeyHash> = base.stewards.iter().copied().collect();
+    members.extend(sorted.joins.iter().copied());
+    stewards.extend(sorted.grants.iter().copied());
+    for gone in &sorted.leaves {
+        members.remove(gone);
+        stewards.remove(gone);
+    }
+    for revoked in &sorted.revokes {
+        stewards.remove(revoked);
+    }
+    stewards.retain(|s| members.contains(s));
+    Ok(Roster {
+        members: members.into_iter().collect(),
+        stewards: stewards.into_iter().collect(),
+    })
+}
+
+/// True if `record`, of pod `pod`, is a change a checkpoint may list: a Genesis, a Leave, or
+/// a decision on a Remove or steward-role proposal.
+pub fn is_roster_change(record: &Record, pod: &DnaHash, ctx: &dyn ValidationContext) -> bool {
+    classify(record, pod, ctx, &mut Changes::default()).is_ok()
+}
+
 fn classify(
     change: &Record,
-    checkpoint: &Record,
+    pod: &DnaHash,
     ctx: &dyn ValidationContext,
     into: &mut Changes,
 ) -> Result<(), Verdict> {
     let hash = change.hash();
-    if change.action().pod != checkpoint.action().pod {
+    if &change.action().pod != pod {
         return Err(Verdict::invalid(format!(
             "change {hash} belongs to another pod"
         )));

@@ -7,7 +7,7 @@ mod roster;
 mod types;
 mod vote;
 
-pub use checkpoint::MAX_CHECKPOINT_CHANGES;
+pub use checkpoint::{is_roster_change, roster_after, MAX_CHECKPOINT_CHANGES};
 pub use proposal::{check_policy, rule_for, MAX_PROPOSAL_TEXT};
 pub use roles::{check_role, decided_proposal};
 pub use roster::{roster_at, Roster};

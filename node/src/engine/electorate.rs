@@ -1,0 +1,82 @@
+//! The electorate a new proposal of this node's agent cites: the roster this node can prove
+//! from the records it holds. Proposals fix their electorate by naming a roster checkpoint
+//! (`docs/governance.md`); without one only the founders could ever vote, so members admitted
+//! later need a checkpoint that lists them.
+
+use std::collections::BTreeMap;
+
+use myco_dna::{ActionHash, DnaHash, Record};
+use myco_zomes::codec::{decode, is_entry};
+use myco_zomes::governance::{
+    is_roster_change, roster_after, Checkpoint, Roster, CHECKPOINT, MAX_CHECKPOINT_CHANGES,
+};
+use myco_zomes::ZOME_GOVERNANCE;
+
+use super::context::StoreContext;
+use super::Engine;
+use crate::store::{ChainId, Store};
+
+/// What a new proposal should cite as its electorate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Electorate {
+    /// The founders: nobody else has joined, left or changed role.
+    Founders,
+    /// A checkpoint this node holds that lists the current roster.
+    Checkpoint(ActionHash),
+    /// No held checkpoint lists the current roster: write this one first, then cite it.
+    NewCheckpoint(Checkpoint),
+}
+
+impl<S: Store> Engine<S> {
+    /// The electorate for a proposal this agent opens in `pod` now: the roster proven from
+    /// every Genesis, Leave and roster-changing decision this node holds, starting from the
+    /// founders.
+    pub fn electorate(&self, pod: &DnaHash) -> Result<Electorate, String> {
+        let view = self
+            .pods
+            .get(pod)
+            .ok_or_else(|| format!("this node does not host pod {pod}; join it first"))?;
+        let records = self.pod_records(pod).map_err(|e| e.to_string())?;
+        let pending = BTreeMap::new();
+        let context = StoreContext {
+            store: &self.store,
+            pod: *pod,
+            chain: ChainId {
+                pod: *pod,
+                author: self.agent,
+            },
+            pending: &pending,
+        };
+        let mut changes: Vec<ActionHash> = records
+            .iter()
+            .filter(|r| is_roster_change(r, pod, &context))
+            .map(Record::hash)
+            .collect();
+        if changes.len() > MAX_CHECKPOINT_CHANGES {
+            return Err(format!(
+                "the pod has {} roster changes, more than one checkpoint may list ({MAX_CHECKPOINT_CHANGES})",
+                changes.len()
+            ));
+        }
+        changes.sort();
+        let roster = roster_after(None, &changes, pod, &view.dna, &context)
+            .map_err(|verdict| format!("cannot prove the pod's roster: {verdict:?}"))?;
+        if roster == Roster::founders(&view.dna) {
+            return Ok(Electorate::Founders);
+        }
+        let held = records.iter().find(|r| {
+            is_entry(r, ZOME_GOVERNANCE, CHECKPOINT)
+                && matches!(decode::<Checkpoint>(r, "checkpoint"), Ok(Some(c))
+                    if c.members == roster.members && c.stewards == roster.stewards)
+        });
+        Ok(match held {
+            Some(record) => Electorate::Checkpoint(record.hash()),
+            None => Electorate::NewCheckpoint(Checkpoint {
+                prev: None,
+                members: roster.members,
+                stewards: roster.stewards,
+                changes,
+            }),
+        })
+    }
+}
