@@ -51,6 +51,11 @@ impl fmt::Display for Shown {
         )?;
         writeln!(
             f,
+            "  baseline (one API poll, same run): p50 {:.2} ms; propagation p99 is {:.1}× it",
+            r.baseline_poll_ms.p50, r.p99_over_baseline
+        )?;
+        writeln!(
+            f,
             "  cross-pod lookups: {} ok, {} failed",
             r.lookups.ok, r.lookups.failed
         )?;

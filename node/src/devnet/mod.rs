@@ -130,6 +130,11 @@ pub struct Report {
     pub records: usize,
     /// Time from publish until every member stored the record.
     pub propagation_ms: Percentiles,
+    /// The baseline, same run: one API round trip asking a member whether it stores a record
+    /// (the poll every propagation sample waits on).
+    pub baseline_poll_ms: Percentiles,
+    /// Propagation p99 over the baseline's median.
+    pub p99_over_baseline: f64,
     /// Cross-pod lookups.
     pub lookups: LookupCounts,
     /// Forbidden actions refused as they should be (invalid profile, double vote,

@@ -252,8 +252,32 @@ pub fn play(
         report.decisions += 1;
     }
     report.propagation_ms = Percentiles::of(samples);
+    report.baseline_poll_ms = poll_baseline(members, &private_stories)?;
+    report.p99_over_baseline =
+        (report.propagation_ms.p99 / report.baseline_poll_ms.p50.max(0.001) * 10.0).round() / 10.0;
     lookups(members, options, &pod_ids, report)?;
     privacy_and_deletion(members, options, &pod_ids, &private_stories, report)
+}
+
+/// Polls made for the baseline.
+const BASELINE_POLLS: usize = 50;
+
+/// The floor of the propagation figure, same run: one `GET /records` round trip to a member's
+/// API for a record it already holds, which is what every propagation sample waits on.
+fn poll_baseline(
+    members: &[Member],
+    stories: &[(usize, String)],
+) -> Result<Percentiles, DevnetError> {
+    let (Some(member), Some((_, hash))) = (members.first(), stories.first()) else {
+        return Ok(Percentiles::default());
+    };
+    let mut samples = Vec::with_capacity(BASELINE_POLLS);
+    for _ in 0..BASELINE_POLLS {
+        let started = Instant::now();
+        stored(&member.daemon.api, hash)?;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(Percentiles::of(samples))
 }
 
 /// Each pod's members are looked up from another pod (or from within, with one pod).
