@@ -16,6 +16,22 @@ pub(crate) struct StoreContext<'a, S: Store> {
     pub pending: &'a BTreeMap<ActionHash, Record>,
 }
 
+/// No records pending: for reads outside a batch.
+static NOTHING_PENDING: BTreeMap<ActionHash, Record> = BTreeMap::new();
+
+impl<'a, S: Store> StoreContext<'a, S> {
+    /// What the zomes may read of `pod` from `store` outside any batch, with `author`'s chain
+    /// as the one whose typed records they query.
+    pub fn settled(store: &'a S, pod: DnaHash, author: myco_dna::AgentKey) -> Self {
+        StoreContext {
+            store,
+            pod,
+            chain: ChainId { pod, author },
+            pending: &NOTHING_PENDING,
+        }
+    }
+}
+
 impl<S: Store> ValidationContext for StoreContext<'_, S> {
     fn get(&self, hash: &ActionHash) -> Option<Record> {
         if let Some(record) = self.pending.get(hash) {

@@ -3,8 +3,6 @@
 //! (`docs/governance.md`); without one only the founders could ever vote, so members admitted
 //! later need a checkpoint that lists them.
 
-use std::collections::BTreeMap;
-
 use myco_dna::{ActionHash, DnaHash, Record};
 use myco_zomes::codec::{decode, is_entry};
 use myco_zomes::governance::{
@@ -14,7 +12,7 @@ use myco_zomes::ZOME_GOVERNANCE;
 
 use super::context::StoreContext;
 use super::Engine;
-use crate::store::{ChainId, Store};
+use crate::store::Store;
 
 /// What a new proposal should cite as its electorate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,16 +35,7 @@ impl<S: Store> Engine<S> {
             .get(pod)
             .ok_or_else(|| format!("this node does not host pod {pod}; join it first"))?;
         let records = self.pod_records(pod).map_err(|e| e.to_string())?;
-        let pending = BTreeMap::new();
-        let context = StoreContext {
-            store: &self.store,
-            pod: *pod,
-            chain: ChainId {
-                pod: *pod,
-                author: self.agent,
-            },
-            pending: &pending,
-        };
+        let context = StoreContext::settled(&self.store, *pod, self.agent);
         let mut changes: Vec<ActionHash> = records
             .iter()
             .filter(|r| is_roster_change(r, pod, &context))

@@ -2,10 +2,8 @@
 //! invitation. The joiner puts it in its Genesis as the membrane proof; every member then checks
 //! it with the membership zome. Signing one writes nothing to the chain.
 
-use std::collections::BTreeMap;
-
 use myco_dna::manifest::Admission;
-use myco_dna::{ActionHash, DnaHash, KeyHash, Timestamp, Verdict};
+use myco_dna::{DnaHash, KeyHash, Timestamp, Verdict};
 use myco_zomes::governance::{check_role, Role, RoleProof};
 use myco_zomes::membership::{
     encode_membrane_proof, sign_invitation, InvitationTerms, MembraneProof,
@@ -13,7 +11,7 @@ use myco_zomes::membership::{
 
 use super::context::StoreContext;
 use super::Engine;
-use crate::store::{ChainId, Store};
+use crate::store::Store;
 
 /// Why this node cannot sign an invitation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -66,16 +64,7 @@ impl<S: Store> Engine<S> {
         if expires.0 <= now {
             return Err(InviteError::Expired);
         }
-        let pending: BTreeMap<ActionHash, myco_dna::Record> = BTreeMap::new();
-        let context = StoreContext {
-            store: &self.store,
-            pod: *pod,
-            chain: ChainId {
-                pod: *pod,
-                author: self.agent,
-            },
-            pending: &pending,
-        };
+        let context = StoreContext::settled(&self.store, *pod, self.agent);
         match check_role(
             &role,
             &self.agent.key_hash(),
