@@ -190,6 +190,15 @@ fn an_invited_agent_joins_and_never_shows_its_invitation_to_a_node_that_only_cla
         .expect_err("another agent cannot join with someone else's invitation")
         .to_string();
     assert!(thief.contains("invitation"), "{thief}");
+    // Its node says so when asked what it hosts: it follows the pod but has not joined it.
+    let hosted: Vec<PodSummary> = net.daemons[1].api.get("/pods").expect("pods");
+    let followed = hosted.iter().find(|p| p.dna_hash == pod_text);
+    assert!(
+        followed.is_some_and(|p| !p.joined),
+        "a refused join shows as not joined: {hosted:?}"
+    );
+    let hosted: Vec<PodSummary> = net.daemons[INVITEE].api.get("/pods").expect("pods");
+    assert!(hosted.iter().any(|p| p.dna_hash == pod_text && p.joined));
 
     drop(swarm);
     drop(rt);

@@ -43,6 +43,11 @@ pub struct PodSummary {
     pub name: String,
     /// Peers known to host it.
     pub peers: usize,
+    /// This node's agent has its Genesis in the pod. False after a refused join (a bad or
+    /// missing membrane proof): the node then only follows what the pod shows non-members,
+    /// until a join with a valid proof.
+    #[serde(default)]
+    pub joined: bool,
 }
 
 /// `POST /pods` (create) and `POST /pods/join`.

@@ -160,7 +160,14 @@ impl fmt::Display for PodReport {
             f,
             "{}  {} ({} peers)",
             self.0.dna_hash, self.0.name, self.0.peers
-        )
+        )?;
+        if !self.0.joined {
+            write!(
+                f,
+                "  not joined: the pod refused this agent's Genesis; `myco pod join` again with a valid --proof-file or --admitted-by"
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -96,9 +96,19 @@ impl Driver {
                     dna_hash: pod.to_string(),
                     name: dna.name.clone(),
                     peers: self.pod_peers.get(&pod).map_or(0, HashSet::len),
+                    joined: self.joined(pod),
                 }
             })
             .collect()
+    }
+
+    /// True if this node's agent has its Genesis in `pod`.
+    fn joined(&self, pod: DnaHash) -> bool {
+        let chain = crate::store::ChainId {
+            pod,
+            author: *self.engine.agent(),
+        };
+        matches!(self.engine.store().head(&chain), Ok(Some(_)))
     }
 
     fn join_pod(
@@ -134,6 +144,7 @@ impl Driver {
             dna_hash: pod.to_string(),
             name: dna.name,
             peers: 0,
+            joined: self.joined(pod),
         })
     }
 
