@@ -405,13 +405,18 @@ impl<S: Store> Engine<S> {
     }
 
     /// Offers our Genesis in `pod` to a peer that does not know us yet, so it can validate
-    /// our admission and serve us. Only the Genesis: it carries no entry, so nothing
-    /// non-public reaches a peer whose membership we have not checked; the rest of our chain
-    /// flows by sync once the peer knows us.
-    /// Pushes this node's Genesis to `peer`, which showed a binding of `member`, at most once
-    /// per peer and pod per sync interval, and only if this node can vouch that `member` is in
-    /// the pod ([`super::view::PodView::may_receive_genesis`]): a membrane proof is for members.
+    /// our admission and serve us: `peer` showed a binding of `member`. Only the Genesis: it
+    /// carries no entry, and the rest of our chain flows by sync once the peer knows us. At
+    /// most once per peer and pod per sync interval, and only if this node can vouch that
+    /// `member` is in the pod ([`super::view::PodView::may_receive_genesis`]): a membrane
+    /// proof is for members.
     fn push_own_chain(&mut self, now: u64, peer: &PeerId, pod: DnaHash, member: &AgentKey) {
+        let key = (peer.clone(), pod);
+        if let Some(&at) = self.introduced.get(&key) {
+            if now < at.saturating_add(self.config.sync_interval_micros) {
+                return;
+            }
+        }
         let chain = ChainId {
             pod,
             author: self.agent,
@@ -422,12 +427,6 @@ impl<S: Store> Engine<S> {
         if !self.pods[&pod].may_receive_genesis(Some(member), &genesis) {
             tracing::debug!(?peer, member = %member.key_hash(), "not pushing our Genesis to a node whose agent this node cannot vouch for as a member");
             return;
-        }
-        let key = (peer.clone(), pod);
-        if let Some(&at) = self.introduced.get(&key) {
-            if now < at.saturating_add(self.config.sync_interval_micros) {
-                return;
-            }
         }
         self.introduced.insert(key, now);
         let records = vec![ByteBuf::from(genesis.to_bytes())];
