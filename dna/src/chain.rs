@@ -10,7 +10,7 @@ use crate::encoding::DecodeError;
 use crate::hash::{ActionHash, EntryHash};
 use crate::limits::{MAX_ENTRY_BYTES, MAX_MEMBRANE_PROOF_BYTES, MAX_NAME_BYTES};
 use crate::record::{Record, SignedAction};
-use crate::signing::{verify_batch, verify_strict, SignatureError, SignedHash};
+use crate::signing::{verify_batch, verify_signature, SignatureError, SignedHash};
 use crate::warrant::Warrant;
 
 /// A record or chain that fails system validation, and why.
@@ -154,9 +154,10 @@ pub fn check_hash(signed: &SignedAction) -> Result<(), SystemError> {
     Ok(())
 }
 
-/// Checks the author's signature over the hash with `verify_strict`.
+/// Checks the author's signature over the hash under Myco's one signature rule
+/// ([`crate::signing`]).
 pub fn check_signature(signed: &SignedAction) -> Result<(), SystemError> {
-    verify_strict(&signed.action.author, &signed.hash, &signed.signature).map_err(|error| {
+    verify_signature(&signed.action.author, &signed.hash, &signed.signature).map_err(|error| {
         SystemError::Signature {
             hash: signed.hash,
             error,

@@ -59,4 +59,4 @@ pub use manifest::{BasisPoints, DnaManifest, ManifestError};
 pub use record::{Record, SignedAction, RECORD_FORMAT_VERSION};
 pub use signing::{agent_key_of, Signature, SignatureError, SigningKey};
 pub use warrant::{Warrant, WarrantError};
-pub use zome::{ValidationContext, Verdict, Zome};
+pub use zome::{Breach, ValidationContext, Verdict, Zome};

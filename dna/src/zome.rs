@@ -13,16 +13,45 @@ use crate::record::Record;
 pub enum Verdict {
     /// The record follows the pod's rules.
     Valid,
-    /// The record breaks a rule; the reason says which and how, for a person to act on.
-    Invalid(String),
+    /// The record breaks a rule: which zome's, and how.
+    Invalid(Breach),
     /// The verdict needs records that are not held yet; retry when they arrive.
     MissingDeps(Vec<ActionHash>),
 }
 
 impl Verdict {
-    /// Shorthand for an invalid verdict.
-    pub fn invalid(reason: impl Into<String>) -> Self {
-        Verdict::Invalid(reason.into())
+    /// An invalid verdict with `detail`; the dispatcher names the zome (see [`Breach::zome`]).
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Verdict::Invalid(Breach {
+            zome: None,
+            detail: detail.into(),
+        })
+    }
+}
+
+/// How a record breaks a pod's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Breach {
+    /// The zome whose rule the record breaks; `None` for the rules every pod shares (an
+    /// update keeps its entry type, only the author deletes, the DNA uses the zome).
+    pub zome: Option<&'static str>,
+    /// What is wrong, for a person to act on.
+    pub detail: String,
+}
+
+impl Breach {
+    /// The check a warrant names for this breach: `app:<zome>`, or `app` for the shared rules.
+    pub fn check(&self) -> String {
+        match self.zome {
+            Some(zome) => format!("app:{zome}"),
+            None => "app".to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Breach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
     }
 }
 

@@ -135,6 +135,10 @@ fn route(record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Res
     }
     match zome.validate(record, dna, ctx) {
         Verdict::Valid => Ok(()),
+        Verdict::Invalid(mut breach) => {
+            breach.zome.get_or_insert(zome.name());
+            Err(Verdict::Invalid(breach))
+        }
         other => Err(other),
     }
 }

@@ -77,7 +77,7 @@ async fn host(
             reply,
         })
         .await?;
-    reply.map(Json).map_err(ApiError::refused)
+    reply.map(Json).map_err(ApiError::from)
 }
 
 async fn create_pod(
@@ -98,7 +98,7 @@ async fn write(state: &AppState, pod: DnaHash, write: Write) -> Result<Json<Writ
     let hash = state
         .ask(|reply| Command::Author { pod, write, reply })
         .await?
-        .map_err(ApiError::refused)?;
+        .map_err(ApiError::from)?;
     Ok(Json(Written {
         pod: pod.to_string(),
         hash: hash.to_string(),
@@ -109,7 +109,7 @@ async fn snapshot(state: &AppState, pod: DnaHash) -> Result<PodSnapshot, ApiErro
     state
         .ask(|reply| Command::PodRecords { pod, reply })
         .await?
-        .map_err(ApiError::refused)
+        .map_err(ApiError::from)
 }
 
 async fn publish(
@@ -283,7 +283,7 @@ async fn invite(
             reply,
         })
         .await?;
-    reply.map(Json).map_err(ApiError::refused)
+    reply.map(Json).map_err(ApiError::from)
 }
 
 /// `GET /pods/{pod}/state`.

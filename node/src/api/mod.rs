@@ -90,11 +90,19 @@ impl ApiError {
             message: "the daemon is busy or stopping; try again".into(),
         }
     }
+}
 
-    pub(crate) fn refused(message: impl Into<String>) -> Self {
+impl From<crate::daemon::CommandError> for ApiError {
+    fn from(error: crate::daemon::CommandError) -> Self {
+        use crate::daemon::FailureKind;
+        let status = match error.kind() {
+            FailureKind::Refused => StatusCode::UNPROCESSABLE_ENTITY,
+            FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FailureKind::Storage => StatusCode::INSUFFICIENT_STORAGE,
+        };
         ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            message: message.into(),
+            status,
+            message: error.to_string(),
         }
     }
 }

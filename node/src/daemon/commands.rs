@@ -13,6 +13,7 @@ use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
 
 /// Microseconds in a day, for invitation lifetimes.
 const MICROS_PER_DAY: u64 = 24 * 3600 * 1_000_000;
+use super::CommandError;
 use crate::engine::{Electorate, Event, Input};
 use crate::registry::registry_key;
 use crate::store::Store;
@@ -116,27 +117,29 @@ impl Driver {
         manifest: String,
         membrane_proof: Vec<u8>,
         create: bool,
-    ) -> Result<PodSummary, String> {
+    ) -> Result<PodSummary, CommandError> {
         let dna = myco_zomes::load_dna(&manifest)
-            .map_err(|e| format!("the DNA manifest is invalid: {e}"))?;
+            .map_err(|e| CommandError::Invalid(format!("the DNA manifest is invalid: {e}")))?;
         let pod = dna.dna_hash();
         let me = self.engine.agent().key_hash();
         if create && !dna.properties.founders.contains(&me) {
-            return Err(format!("this agent ({me}) is not among the DNA's founders: add its key hash to `founders` to create the pod, or use `myco pod join`"));
+            return Err(CommandError::Invalid(format!("this agent ({me}) is not among the DNA's founders: add its key hash to `founders` to create the pod, or use `myco pod join`")));
         }
         self.pods
             .add(dna.clone(), manifest)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
         let events = self.feed(Input::JoinPod {
             dna: Box::new(dna.clone()),
             membrane_proof,
         });
-        if let Some(reason) = events.iter().find_map(|e| match e {
-            Event::AuthorRefused { reason, .. } => Some(reason.clone()),
-            Event::StoreFailed { detail } => Some(detail.clone()),
+        if let Some(error) = events.iter().find_map(|e| match e {
+            Event::AuthorRefused { reason, .. } => Some(CommandError::Write(reason.clone())),
+            Event::StoreFailed { detail } => Some(CommandError::Store(format!(
+                "cannot join pod {pod}: {detail}"
+            ))),
             _ => None,
         }) {
-            return Err(format!("cannot join pod {pod}: {reason}"));
+            return Err(error);
         }
         self.subscribe(pod);
         tracing::info!(%pod, name = %dna.name, "hosting pod");
@@ -154,14 +157,14 @@ impl Driver {
         invitee: myco_dna::KeyHash,
         days: u32,
         grant: Option<myco_dna::ActionHash>,
-    ) -> Result<InvitationView, String> {
+    ) -> Result<InvitationView, CommandError> {
         let now = now_micros();
         let expires = Timestamp(now.saturating_add(u64::from(days) * MICROS_PER_DAY));
         let role = grant.map_or(RoleProof::Founder, RoleProof::Grant);
         let proof = self
             .engine
             .invite(now, &pod, invitee, expires, role)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
         tracing::info!(%pod, %invitee, days, "signed an invitation");
         Ok(InvitationView {
             pod: pod.to_string(),
@@ -175,7 +178,7 @@ impl Driver {
         &mut self,
         pod: DnaHash,
         mut write: super::Write,
-    ) -> Result<myco_dna::ActionHash, String> {
+    ) -> Result<myco_dna::ActionHash, CommandError> {
         if let super::Write::Propose { checkpoint, .. } = &mut write {
             // The electorate is everyone this node can prove is a member: cite a checkpoint
             // that lists them, writing one first if none does.
@@ -188,33 +191,36 @@ impl Driver {
             };
         }
         let Some(dna) = self.engine.pods().find(|d| d.dna_hash() == pod).cloned() else {
-            return Err(format!("this node does not host pod {pod}; join it first"));
+            return Err(CommandError::NotHosted(pod));
         };
         let now = now_micros();
         let engine = &self.engine;
         let (body, entry) = write
             .build(now, &dna, || engine.pod_records(&pod).unwrap_or_default())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
         let me = *self.engine.agent();
         let events = self.feed_at(now, Input::Author { pod, body, entry });
         for event in events {
             match event {
                 Event::Accepted { hash, author, .. } if author == me => return Ok(hash),
-                Event::AuthorRefused { reason, .. } => return Err(reason),
+                Event::AuthorRefused { reason, .. } => return Err(reason.into()),
                 _ => {}
             }
         }
-        Err("the write was not stored (a duplicate of an earlier one?)".into())
+        Err(CommandError::NotStored)
     }
 
-    fn snapshot(&self, pod: &DnaHash) -> Result<PodSnapshot, String> {
+    fn snapshot(&self, pod: &DnaHash) -> Result<PodSnapshot, CommandError> {
         let dna = self
             .engine
             .pods()
             .find(|d| &d.dna_hash() == pod)
             .cloned()
-            .ok_or_else(|| format!("this node does not host pod {pod}"))?;
-        let records = self.engine.pod_records(pod).map_err(|e| e.to_string())?;
+            .ok_or(CommandError::NotHosted(*pod))?;
+        let records = self
+            .engine
+            .pod_records(pod)
+            .map_err(|e| CommandError::Store(e.to_string()))?;
         Ok(PodSnapshot {
             dna,
             records,

@@ -334,7 +334,7 @@ impl Driver {
             }
             Event::AuthorRefused { pod, reason } => {
                 Metrics::inc(&m.local_writes_refused_total);
-                tracing::info!(%pod, reason, "local write refused");
+                tracing::info!(%pod, %reason, "local write refused");
             }
             Event::Abandoned { pod, hash, reason } => {
                 tracing::info!(%pod, %hash, reason, "record abandoned")
@@ -349,7 +349,10 @@ impl Driver {
             Event::EntryFilled { pod, hash } => {
                 tracing::info!(%pod, %hash, "entry received after approval")
             }
-            Event::StoreFailed { detail } => tracing::error!(detail, "store failed"),
+            Event::StoreFailed { detail } => {
+                Metrics::inc(&m.store_faults_total);
+                tracing::error!(detail, "store failed");
+            }
         }
     }
 

@@ -46,6 +46,7 @@ metrics! {
     records_accepted_total: "counter", "Records validated and stored.";
     records_rejected_total: "counter", "Records refused by validation.";
     local_writes_refused_total: "counter", "Local writes refused because the pod would reject them.";
+    store_faults_total: "counter", "Store reads or writes that failed; no verdict was reached on them.";
     registry_published_total: "counter", "Registry pointers this node published.";
     registry_refused_total: "counter", "Registry records refused on PUT or ignored on GET.";
     lookups_ok_total: "counter", "Registry lookups that found a pointer.";

@@ -22,6 +22,7 @@ mod bans;
 mod commands;
 pub mod config;
 mod driver;
+pub mod errors;
 mod events;
 mod lookup;
 pub mod metrics;
@@ -41,6 +42,7 @@ pub use runtime::{
 };
 
 use crate::api::types::{InvitationView, LookupView, PodSummary, RecordView, StatusView};
+pub use errors::{CommandError, FailureKind};
 pub use writes::Write;
 
 /// Most API commands waiting for the driver: the API answers 503 beyond this.
@@ -60,7 +62,7 @@ pub enum Command {
         /// Creating: this agent must be one of the DNA's founders.
         create: bool,
         /// The answer: the pod, or why not.
-        reply: oneshot::Sender<Result<PodSummary, String>>,
+        reply: oneshot::Sender<Result<PodSummary, CommandError>>,
     },
     /// The hosted pods.
     ListPods(oneshot::Sender<Vec<PodSummary>>),
@@ -71,14 +73,14 @@ pub enum Command {
         /// What to write.
         write: Write,
         /// The answer: the record's hash, or why it was refused.
-        reply: oneshot::Sender<Result<ActionHash, String>>,
+        reply: oneshot::Sender<Result<ActionHash, CommandError>>,
     },
     /// Everything the node holds of a pod, to fold its state.
     PodRecords {
         /// The pod.
         pod: DnaHash,
         /// The answer.
-        reply: oneshot::Sender<Result<PodSnapshot, String>>,
+        reply: oneshot::Sender<Result<PodSnapshot, CommandError>>,
     },
     /// Whether a record is stored.
     Record {
@@ -98,7 +100,7 @@ pub enum Command {
         /// The GrantRole decision that makes this agent a steward; `None` for a founder.
         grant: Option<ActionHash>,
         /// The answer: the invitation, or why not.
-        reply: oneshot::Sender<Result<InvitationView, String>>,
+        reply: oneshot::Sender<Result<InvitationView, CommandError>>,
     },
     /// Look an agent up in the registry and ask its pods for its public profile.
     Lookup {

@@ -1,14 +1,16 @@
-//! Local authoring: the agent's own writes go through the same validation as anyone's. A
-//! write the pod would reject is refused with the reason, and nothing is stored.
+//! Local authoring: the agent's own writes go through the same checks as a record from a
+//! stranger — shape and size bounds, signature, chain position, the zomes — before anything
+//! is stored or acknowledged. A write the pod would reject is refused with the reason, and
+//! nothing is stored.
 
 use std::collections::BTreeMap;
 
 use myco_dna::{ActionBody, ChainAuthor, DnaHash, DnaManifest, Entry, Record, Timestamp};
 use serde_bytes::ByteBuf;
 
-use super::ingest::Judgement;
-use super::io::Event;
+use super::io::{Event, WriteRefusal};
 use super::messages::{GossipMessage, SyncRequest};
+use super::verdict::{Judgement, Refusal};
 use super::view::PodView;
 use super::{Asked, Engine};
 use crate::store::{ChainId, Store};
@@ -46,26 +48,24 @@ impl<S: Store> Engine<S> {
         entry: Option<Entry>,
     ) {
         if !self.pods.contains_key(&pod) {
-            self.event(Event::AuthorRefused {
-                pod,
-                reason: format!("this node does not host pod {pod}; join it first"),
-            });
-            return;
+            return self.refuse_write(pod, WriteRefusal::NotHosted(pod));
         }
         let chain = ChainId {
             pod,
             author: self.agent,
         };
         let head = match self.store.head(&chain) {
-            Ok(Some(head)) => self.store.get_by_seq(&chain, head.seq).ok().flatten(),
-            _ => None,
+            Ok(Some(head)) => self.store.get_by_seq(&chain, head.seq),
+            Ok(None) => Ok(None),
+            Err(error) => Err(error),
         };
-        let Some(head) = head else {
-            self.event(Event::AuthorRefused {
-                pod,
-                reason: "this agent has no Genesis in the pod; join it first".into(),
-            });
-            return;
+        let head = match head {
+            Ok(Some(head)) => head,
+            Ok(None) => return self.refuse_write(pod, WriteRefusal::NotJoined),
+            Err(error) => {
+                let detail = format!("reading this agent's chain head: {error}");
+                return self.refuse_write(pod, WriteRefusal::Store(detail));
+            }
         };
         let record =
             ChainAuthor::resume(self.key.clone(), &head.signed).next(Timestamp(now), body, entry);
@@ -73,30 +73,37 @@ impl<S: Store> Engine<S> {
     }
 
     fn commit_local(&mut self, now: u64, pod: DnaHash, record: Record, may_wait: bool) {
+        // The checks a stranger's record meets before the chain and the zomes see it.
+        if let Err(error) = myco_dna::chain::check_record_shape(&record)
+            .and_then(|()| myco_dna::chain::check_signature(&record.signed))
+        {
+            return self.refuse_write(pod, WriteRefusal::Refused(Refusal::System(error)));
+        }
         let mut heads = BTreeMap::new();
         let verdict = self.judge(&pod, &record, &BTreeMap::new(), &mut heads);
         match verdict {
             Judgement::Accept => {}
             Judgement::Wait(_) if may_wait => {}
             Judgement::Wait(waits) => {
-                let reason = format!("the write needs records this node does not hold yet ({} missing); sync and try again", waits.len());
-                self.event(Event::AuthorRefused { pod, reason });
-                return;
+                let missing = waits.len();
+                return self.refuse_write(pod, WriteRefusal::NeedsRecords { missing });
             }
             Judgement::Duplicate => return,
             Judgement::Refuse { reason, .. } => {
-                self.event(Event::AuthorRefused { pod, reason });
-                return;
+                return self.refuse_write(pod, WriteRefusal::Refused(reason))
+            }
+            Judgement::StoreFault(detail) => {
+                return self.refuse_write(pod, WriteRefusal::Store(detail))
             }
         }
         if let Err(error) = self.store.append(&record) {
-            self.event(Event::AuthorRefused {
-                pod,
-                reason: format!("the store refused the write: {error}"),
-            });
-            return;
+            return self.refuse_write(pod, WriteRefusal::Store(error.to_string()));
         }
         self.after_local(now, pod, &record);
+    }
+
+    fn refuse_write(&mut self, pod: DnaHash, reason: WriteRefusal) {
+        self.event(Event::AuthorRefused { pod, reason });
     }
 
     /// Announces a stored local record: the whole record on gossip if anyone may read it,

@@ -14,6 +14,28 @@ use super::context::StoreContext;
 use super::Engine;
 use crate::store::Store;
 
+/// Why the electorate cannot be given.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ElectorateError {
+    /// This node does not host the pod.
+    #[error("this node does not host pod {0}; join it first")]
+    NotHosted(DnaHash),
+    /// This node's store failed while reading the pod.
+    #[error("this node's store failed while reading the pod's roster: {0}")]
+    Store(String),
+    /// More roster changes than one checkpoint may list.
+    #[error("the pod has {count} roster changes, more than one checkpoint may list ({max})")]
+    TooManyChanges {
+        /// The changes held.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// The records held do not prove a roster.
+    #[error("cannot prove the pod's roster from the records this node holds: {0}")]
+    Unproven(String),
+}
+
 /// What a new proposal should cite as its electorate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Electorate {
@@ -29,12 +51,11 @@ impl<S: Store> Engine<S> {
     /// The electorate for a proposal this agent opens in `pod` now: the roster proven from
     /// every Genesis, Leave and roster-changing decision this node holds, starting from the
     /// founders.
-    pub fn electorate(&self, pod: &DnaHash) -> Result<Electorate, String> {
-        let view = self
-            .pods
-            .get(pod)
-            .ok_or_else(|| format!("this node does not host pod {pod}; join it first"))?;
-        let records = self.pod_records(pod).map_err(|e| e.to_string())?;
+    pub fn electorate(&self, pod: &DnaHash) -> Result<Electorate, ElectorateError> {
+        let view = self.pods.get(pod).ok_or(ElectorateError::NotHosted(*pod))?;
+        let records = self
+            .pod_records(pod)
+            .map_err(|e| ElectorateError::Store(e.to_string()))?;
         let context = StoreContext::settled(&self.store, *pod, self.agent);
         let mut changes: Vec<ActionHash> = records
             .iter()
@@ -42,14 +63,21 @@ impl<S: Store> Engine<S> {
             .map(Record::hash)
             .collect();
         if changes.len() > MAX_CHECKPOINT_CHANGES {
-            return Err(format!(
-                "the pod has {} roster changes, more than one checkpoint may list ({MAX_CHECKPOINT_CHANGES})",
-                changes.len()
-            ));
+            return Err(ElectorateError::TooManyChanges {
+                count: changes.len(),
+                max: MAX_CHECKPOINT_CHANGES,
+            });
         }
         changes.sort();
-        let roster = roster_after(None, &changes, pod, &view.dna, &context)
-            .map_err(|verdict| format!("cannot prove the pod's roster: {verdict:?}"))?;
+        let roster = roster_after(None, &changes, pod, &view.dna, &context).map_err(|verdict| {
+            ElectorateError::Unproven(match verdict {
+                myco_dna::Verdict::Invalid(breach) => breach.detail,
+                other => format!("{other:?}"),
+            })
+        })?;
+        if let Some(fault) = context.fault() {
+            return Err(ElectorateError::Store(fault));
+        }
         if roster == Roster::founders(&view.dna) {
             return Ok(Electorate::Founders);
         }

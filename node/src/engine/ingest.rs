@@ -7,13 +7,14 @@
 use std::collections::BTreeMap;
 
 use myco_dna::chain::{check_fork, check_record_shape, check_signatures, check_successor};
-use myco_dna::{ActionHash, DnaHash, Record, SignedAction, Verdict, Warrant};
+use myco_dna::{ActionHash, DnaHash, Record, SignedAction, SystemError, Verdict, Warrant};
 
 use super::backfill::Filled;
 use super::context::StoreContext;
 use super::io::{Event, GossipVerdict, Output, PeerId};
 use super::limbo::{Wait, Waiting};
 use super::messages::{GossipMessage, SyncRequest};
+use super::verdict::{refuse_with_warrant, Judgement, Refusal};
 use super::{Asked, Engine};
 use crate::store::{ChainId, Store};
 
@@ -36,28 +37,18 @@ impl Incoming {
     }
 }
 
-/// What the pipeline concluded about one record.
-pub(crate) enum Judgement {
-    Accept,
-    Duplicate,
-    Wait(Vec<Wait>),
-    /// Refused; a warrant when the author provably signed something invalid.
-    Refuse {
-        reason: String,
-        warrant: Option<Box<Warrant>>,
-    },
-}
-
 /// Why a record stopped at the cheap checks.
-enum Screened {
+pub(crate) enum Screened {
     /// Not worth anything, but no fault (duplicate, unknown pod, blocked author).
     Ignore(Option<String>),
     /// Wrong for this pod: the sender is at fault.
-    Reject(String),
+    Reject(Refusal),
     /// It fails a shape check (hash, entry hash, size, genesis position).
-    Malformed(String),
+    Malformed(SystemError),
     /// Held already, but without the entry this copy carries (see `backfill.rs`).
     Fill,
+    /// This node's store failed: no verdict now; the record is tried again later.
+    StoreFault(String),
 }
 
 /// How far the chain goes, counting records accepted earlier in the same batch.
@@ -112,23 +103,39 @@ impl<S: Store> Engine<S> {
                     return verdict(self, GossipVerdict::Ignore);
                 };
                 let member = view.is_current_member(&self.agent);
-                let held = matches!(self.store.get(&hash), Ok(Some(_)));
-                if held || !member {
+                let sender_is_member = view
+                    .bound
+                    .get(&from)
+                    .is_some_and(|agent| view.is_current_member(agent));
+                if !member {
                     return verdict(self, GossipVerdict::Ignore);
                 }
-                if self.pending_gossip.len() >= self.config.max_pending_gossip {
+                match self.store.get(&hash) {
+                    Ok(None) => {}
+                    Ok(Some(_)) => return verdict(self, GossipVerdict::Ignore),
+                    Err(error) => {
+                        // Our disk, not the sender's fault: no verdict but Ignore.
+                        self.store_fault(format!("reading {hash} for a Have notice: {error}"));
+                        return verdict(self, GossipVerdict::Ignore);
+                    }
+                }
+                if !self.pending_gossip.has_room(&from, sender_is_member) {
                     return verdict(self, GossipVerdict::Ignore);
                 }
                 let from_seq = self.next_seq_of(&pod, &author);
                 if from_seq > seq {
                     return verdict(self, GossipVerdict::Ignore);
                 }
-                let limit = (seq - from_seq + 1).min(self.config.sync_batch as u64) as u32;
+                // The notice's seq is a stranger's number: never trust it in arithmetic.
+                let wanted = seq.saturating_sub(from_seq).saturating_add(1);
+                let limit = wanted.min(self.config.sync_batch as u64) as u32;
                 if self.ask_range_of(now, &from, (pod, author), from_seq, limit) {
-                    self.pending_gossip
-                        .entry(hash)
-                        .or_default()
-                        .push((from.clone(), message_id.clone()));
+                    let overflow =
+                        self.pending_gossip
+                            .hold(now, hash, from.clone(), message_id.clone());
+                    if overflow.is_some() {
+                        verdict(self, GossipVerdict::Ignore);
+                    }
                 } else {
                     verdict(self, GossipVerdict::Ignore);
                 }
@@ -175,10 +182,16 @@ impl<S: Store> Engine<S> {
                             Filled::Mismatch(reason) => (GossipVerdict::Reject, Some(reason)),
                             Filled::Stored | Filled::Ignored => (GossipVerdict::Ignore, None),
                         },
-                        Screened::Reject(reason) => (GossipVerdict::Reject, Some(reason)),
-                        Screened::Malformed(reason) => {
-                            self.warrant_if_signed(&incoming.record, &reason);
-                            (GossipVerdict::Reject, Some(reason))
+                        Screened::Reject(reason) => {
+                            (GossipVerdict::Reject, Some(reason.to_string()))
+                        }
+                        Screened::Malformed(error) => {
+                            self.warrant_if_signed(&incoming.record, &error);
+                            (GossipVerdict::Reject, Some(error.to_string()))
+                        }
+                        Screened::StoreFault(detail) => {
+                            self.retry_after_store_fault(pod, incoming, detail);
+                            continue;
                         }
                     };
                     if let Some(reason) = reason {
@@ -232,12 +245,15 @@ impl<S: Store> Engine<S> {
                     self.event(Event::Rejected {
                         pod,
                         hash: incoming.record.hash(),
-                        reason,
+                        reason: reason.to_string(),
                     });
                     if let Some(warrant) = warrant {
                         self.issue_warrant(*warrant);
                     }
                     self.gossip_verdict(&incoming, super::GossipVerdict::Reject);
+                }
+                Judgement::StoreFault(detail) => {
+                    self.retry_after_store_fault(pod, incoming, detail)
                 }
             }
         }
@@ -268,39 +284,43 @@ impl<S: Store> Engine<S> {
             return Err(Screened::Ignore(None));
         };
         if &record.action().pod != pod {
-            return Err(Screened::Reject("record belongs to another pod".into()));
+            return Err(Screened::Reject(Refusal::WrongPod));
         }
         let hash = record.hash();
         if self.limbo.contains(&hash) {
             return Err(Screened::Ignore(None));
         }
-        if let Ok(Some(held)) = self.store.get(&hash) {
-            return Err(if held.entry.is_none() && record.entry.is_some() {
-                Screened::Fill
-            } else {
-                Screened::Ignore(None)
-            });
+        match self.store.get(&hash) {
+            Ok(None) => {}
+            Ok(Some(held)) => {
+                return Err(if held.entry.is_none() && record.entry.is_some() {
+                    Screened::Fill
+                } else {
+                    Screened::Ignore(None)
+                })
+            }
+            Err(error) => {
+                return Err(Screened::StoreFault(format!(
+                    "reading {hash} to see whether it is held: {error}"
+                )))
+            }
         }
         if view.blocked.contains(&record.action().author.key_hash()) {
             return Err(Screened::Ignore(Some(
                 "the author is blocked in this pod by a warrant".into(),
             )));
         }
-        check_record_shape(record).map_err(|e| Screened::Malformed(e.to_string()))
+        check_record_shape(record).map_err(Screened::Malformed)
     }
 
     /// A record that fails its shape checks but carries its author's valid signature over the
     /// claimed hash proves that the author signed something invalid: warrant them.
-    fn warrant_if_signed(&mut self, record: &Record, reason: &str) {
-        let signed = &record.signed;
-        if myco_dna::signing::verify_strict(&signed.action.author, &signed.hash, &signed.signature)
-            .is_ok()
-        {
-            let check = reason.split(':').next().unwrap_or("shape").to_string();
+    fn warrant_if_signed(&mut self, record: &Record, error: &SystemError) {
+        if myco_dna::chain::check_signature(&record.signed).is_ok() {
             self.issue_warrant(Warrant::Invalid {
                 record: Box::new(record.clone()),
-                check,
-                reason: reason.to_string(),
+                check: error.check().to_string(),
+                reason: error.to_string(),
             });
         }
     }
@@ -315,7 +335,7 @@ impl<S: Store> Engine<S> {
     ) -> Judgement {
         let Some(view) = self.pods.get(pod) else {
             return Judgement::Refuse {
-                reason: "this node does not host the pod".into(),
+                reason: Refusal::NotHosted,
                 warrant: None,
             };
         };
@@ -326,43 +346,48 @@ impl<S: Store> Engine<S> {
             None => match self.store.head(&chain) {
                 Ok(Some(head)) => match self.store.get_by_seq(&chain, head.seq) {
                     Ok(Some(head_record)) => Some(head_record.signed),
-                    _ => return Judgement::Wait(vec![Wait::Seq(chain, head.seq)]),
+                    Ok(None) => return Judgement::Wait(vec![Wait::Seq(chain, head.seq)]),
+                    Err(error) => {
+                        return Judgement::StoreFault(format!("reading the chain head: {error}"))
+                    }
                 },
                 Ok(None) => None,
                 Err(error) => {
-                    return Judgement::Refuse {
-                        reason: format!("store: {error}"),
-                        warrant: None,
-                    }
+                    return Judgement::StoreFault(format!("reading the chain head: {error}"))
                 }
             },
         };
         if let Some(head) = &head {
             heads.insert(chain, head.clone());
             if action.seq <= head.action.seq {
-                let held = pending
+                let in_batch = pending
                     .values()
                     .find(|r| ChainId::of(r) == chain && r.action().seq == action.seq)
-                    .map(|r| r.signed.clone())
-                    .or_else(|| {
-                        self.store
-                            .get_by_seq(&chain, action.seq)
-                            .ok()
-                            .flatten()
-                            .map(|r| r.signed)
-                    });
+                    .map(|r| r.signed.clone());
+                let held = match in_batch {
+                    Some(held) => Some(held),
+                    None => match self.store.get_by_seq(&chain, action.seq) {
+                        Ok(held) => held.map(|r| r.signed),
+                        Err(error) => {
+                            return Judgement::StoreFault(format!(
+                                "reading seq {} to compare it with a copy: {error}",
+                                action.seq
+                            ))
+                        }
+                    },
+                };
                 return match held {
                     Some(held) => match check_fork(&held, &record.signed) {
                         Ok(()) => Judgement::Duplicate,
-                        Err(myco_dna::SystemError::Fork { warrant, .. }) => Judgement::Refuse {
-                            reason: format!(
-                                "fork: the author signed two different actions at seq {}",
-                                action.seq
-                            ),
-                            warrant: Some(warrant),
+                        Err(fork @ SystemError::Fork { .. }) => Judgement::Refuse {
+                            warrant: match &fork {
+                                SystemError::Fork { warrant, .. } => Some(warrant.clone()),
+                                _ => None,
+                            },
+                            reason: Refusal::System(fork),
                         },
                         Err(other) => Judgement::Refuse {
-                            reason: other.to_string(),
+                            reason: Refusal::System(other),
                             warrant: None,
                         },
                     },
@@ -373,20 +398,19 @@ impl<S: Store> Engine<S> {
                 return Judgement::Wait(vec![Wait::Seq(chain, action.seq - 1)]);
             }
             if let Err(error) = check_successor(head, action) {
-                return refuse_with_warrant(record, error.check(), error.to_string());
+                return refuse_with_warrant(record, Refusal::System(error));
             }
         } else if action.seq != 0 {
             return Judgement::Wait(vec![Wait::Seq(chain, action.seq - 1)]);
         }
-        let ctx = StoreContext {
-            store: &self.store,
-            pod: *pod,
-            chain,
-            pending,
-        };
-        match myco_zomes::validate(record, &view.dna, &ctx) {
+        let ctx = StoreContext::new(&self.store, *pod, chain, pending);
+        let verdict = myco_zomes::validate(record, &view.dna, &ctx);
+        if let Some(fault) = ctx.fault() {
+            return Judgement::StoreFault(format!("reading what the record cites: {fault}"));
+        }
+        match verdict {
             Verdict::Valid => Judgement::Accept,
-            Verdict::Invalid(reason) => refuse_with_warrant(record, "app", reason),
+            Verdict::Invalid(breach) => refuse_with_warrant(record, Refusal::Rule(breach)),
             Verdict::MissingDeps(hashes) => {
                 Judgement::Wait(hashes.into_iter().map(Wait::Hash).collect())
             }
@@ -511,16 +535,12 @@ impl<S: Store> Engine<S> {
                             true
                         } else {
                             let pending = BTreeMap::new();
-                            let ctx = StoreContext {
-                                store: &self.store,
-                                pod,
-                                chain: ChainId::of(record),
-                                pending: &pending,
-                            };
-                            matches!(
-                                myco_zomes::validate(record, &view.dna, &ctx),
-                                Verdict::Invalid(_)
-                            )
+                            let ctx =
+                                StoreContext::new(&self.store, pod, ChainId::of(record), &pending);
+                            let verdict = myco_zomes::validate(record, &view.dna, &ctx);
+                            // A warrant confirmed through a failed read would block an author
+                            // on our disk's word: it waits for the next copy instead.
+                            ctx.fault().is_none() && matches!(verdict, Verdict::Invalid(_))
                         }
                     }
                 }
@@ -537,12 +557,7 @@ impl<S: Store> Engine<S> {
     pub(crate) fn after_accept(&mut self, pod: DnaHash, record: &Record) {
         let empty = BTreeMap::new();
         if let Some(view) = self.pods.get_mut(&pod) {
-            let ctx = StoreContext {
-                store: &self.store,
-                pod,
-                chain: ChainId::of(record),
-                pending: &empty,
-            };
+            let ctx = StoreContext::new(&self.store, pod, ChainId::of(record), &empty);
             view.note(record, |h| super::view::proposal_kind_of(&ctx, h));
         }
         self.purge_after(pod, record);
@@ -561,7 +576,7 @@ impl<S: Store> Engine<S> {
             author: action.author,
             seq: action.seq,
         });
-        if let Some(waiting) = self.pending_gossip.remove(&record.hash()) {
+        if let Some(waiting) = self.pending_gossip.release(&record.hash()) {
             for (from, message_id) in waiting {
                 self.emit(Output::GossipVerdict {
                     from,
@@ -580,16 +595,5 @@ impl<S: Store> Engine<S> {
                 verdict,
             });
         }
-    }
-}
-
-fn refuse_with_warrant(record: &Record, check: &str, reason: String) -> Judgement {
-    Judgement::Refuse {
-        warrant: Some(Box::new(Warrant::Invalid {
-            record: Box::new(record.clone()),
-            check: check.to_string(),
-            reason: reason.clone(),
-        })),
-        reason,
     }
 }

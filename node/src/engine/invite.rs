@@ -73,7 +73,7 @@ impl<S: Store> Engine<S> {
             &context,
         ) {
             Ok(()) => {}
-            Err(Verdict::Invalid(reason)) => return Err(InviteError::NotASteward(reason)),
+            Err(Verdict::Invalid(breach)) => return Err(InviteError::NotASteward(breach.detail)),
             Err(Verdict::MissingDeps(missing)) => {
                 return Err(InviteError::NotASteward(format!(
                     "the role proof needs records this node does not hold yet ({}); wait for sync",

@@ -191,12 +191,12 @@ pub enum Event {
         /// Why, for a person to read.
         reason: String,
     },
-    /// A local write was refused because the pod would reject it.
+    /// A local write was refused: nothing was stored or sent.
     AuthorRefused {
         /// The pod.
         pod: DnaHash,
         /// Why.
-        reason: String,
+        reason: WriteRefusal,
     },
     /// A record waited too long for its dependencies and was dropped.
     Abandoned {
@@ -224,9 +224,51 @@ pub enum Event {
         /// The record.
         hash: ActionHash,
     },
-    /// The store failed; nothing of the batch was kept.
+    /// This node's store failed a read or a write: nothing was decided on it (a record being
+    /// judged is tried again later; a batch being written was not kept).
     StoreFailed {
         /// What failed.
         detail: String,
     },
+}
+
+/// Why a local write was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteRefusal {
+    /// This node does not host the pod.
+    NotHosted(DnaHash),
+    /// This agent has no Genesis in the pod.
+    NotJoined,
+    /// The pod would refuse the record, for this reason: the same checks as a record from
+    /// the network, size bounds included.
+    Refused(super::Refusal),
+    /// The record cites records this node does not hold yet.
+    NeedsRecords {
+        /// How many are missing.
+        missing: usize,
+    },
+    /// This node's store failed; nothing was stored.
+    Store(String),
+}
+
+impl std::fmt::Display for WriteRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteRefusal::NotHosted(pod) => {
+                write!(f, "this node does not host pod {pod}; join it first")
+            }
+            WriteRefusal::NotJoined => {
+                f.write_str("this agent has no Genesis in the pod; join it first")
+            }
+            WriteRefusal::Refused(refusal) => write!(f, "{refusal}"),
+            WriteRefusal::NeedsRecords { missing } => write!(
+                f,
+                "the write needs records this node does not hold yet ({missing} missing); sync and try again"
+            ),
+            WriteRefusal::Store(detail) => write!(
+                f,
+                "this node's store failed and nothing was stored ({detail}); check the disk, then retry"
+            ),
+        }
+    }
 }

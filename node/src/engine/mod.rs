@@ -44,22 +44,30 @@ mod invite;
 mod io;
 mod limbo;
 mod messages;
+mod pending;
 mod purge;
+mod retry;
 mod serve;
 mod sync;
+mod verdict;
 mod view;
 
+#[cfg(test)]
+mod fault_tests;
 #[cfg(test)]
 mod sans_io_tests;
 
 pub use config::EngineConfig;
-pub use electorate::Electorate;
+pub use electorate::{Electorate, ElectorateError};
 pub use invite::InviteError;
-pub use io::{Event, GossipVerdict, Input, Output, PeerId, Timer, MAX_PEER_ID_BYTES};
+pub use io::{Event, GossipVerdict, Input, Output, PeerId, Timer, WriteRefusal, MAX_PEER_ID_BYTES};
 pub use messages::{
     BindingTerms, GossipMessage, Height, SessionBinding, SyncRequest, SyncResponse, BINDING_DOMAIN,
     MAX_GOSSIP_BYTES, MAX_HEIGHTS, MAX_ITEMS_PER_MESSAGE, MAX_SYNC_BYTES, MESSAGE_FORMAT_VERSION,
 };
+pub use pending::{MAX_PENDING_PER_MEMBER, MAX_PENDING_PER_STRANGER, MAX_WAITERS_PER_RECORD};
+pub use retry::MAX_STORE_RETRIES;
+pub use verdict::Refusal;
 
 use std::collections::BTreeMap;
 
@@ -120,7 +128,9 @@ pub struct Engine<S: Store> {
     /// `backfill.rs`), and their pods.
     wanted_entries: BTreeMap<ActionHash, DnaHash>,
     /// Have notices whose record is being fetched: the verdict waits for it.
-    pending_gossip: BTreeMap<ActionHash, Vec<(PeerId, Vec<u8>)>>,
+    pending_gossip: pending::PendingGossip,
+    /// Records whose judgement a store fault interrupted, judged again next round.
+    store_retry: Vec<(DnaHash, ingest::Incoming)>,
     bindings: BTreeMap<DnaHash, SessionBinding>,
     /// Each peer's allowance of sync requests (see `flood.rs`).
     limiter: flood::RequestLimiter,
@@ -145,6 +155,7 @@ impl<S: Store> Engine<S> {
         region: Option<String>,
         store: S,
     ) -> Self {
+        let pending_gossip = pending::PendingGossip::new(config.max_pending_gossip);
         Engine {
             agent: myco_dna::agent_key_of(&key),
             config,
@@ -156,7 +167,8 @@ impl<S: Store> Engine<S> {
             limbo: Limbo::default(),
             outstanding: BTreeMap::new(),
             next_token: 1,
-            pending_gossip: BTreeMap::new(),
+            pending_gossip,
+            store_retry: Vec::new(),
             wanted_entries: BTreeMap::new(),
             deferred: BTreeMap::new(),
             introduced: BTreeMap::new(),
@@ -224,12 +236,7 @@ impl<S: Store> Engine<S> {
                 ),
             ] {
                 for record in self.store.typed_records(&chain, zome, entry_type)? {
-                    let ctx = context::StoreContext {
-                        store: &self.store,
-                        pod,
-                        chain,
-                        pending: &empty,
-                    };
+                    let ctx = context::StoreContext::new(&self.store, pod, chain, &empty);
                     view.note(&record, |h| view::proposal_kind_of(&ctx, h));
                     if entry_type == myco_zomes::content::APPROVAL {
                         approvals.push(record);

@@ -96,7 +96,7 @@ impl<S: Store> Engine<S> {
                     Err(denied) => refused(denied.to_string()),
                     Ok(agent) => {
                         if let Some(view) = self.pods.get_mut(&pod) {
-                            view.bound.insert(from.clone(), agent);
+                            view.bind(from.clone(), agent);
                         }
                         self.heights(&pod, after)
                     }
@@ -135,11 +135,19 @@ impl<S: Store> Engine<S> {
                     Ok(reader) => reader,
                     Err(denied) => return refused(denied.to_string()),
                 };
-                let records = hashes
-                    .iter()
-                    .filter_map(|h| self.store.get(h).ok().flatten())
-                    .filter(|r| r.action().pod == pod)
-                    .collect();
+                let mut records = Vec::with_capacity(hashes.len());
+                for hash in &hashes {
+                    match self.store.get(hash) {
+                        Ok(Some(record)) if record.action().pod == pod => records.push(record),
+                        Ok(_) => {}
+                        // "Not held" would be a lie: say the node cannot read its store.
+                        Err(error) => {
+                            return refused(format!(
+                                "this node cannot read its store now ({error}); ask another member"
+                            ))
+                        }
+                    }
+                }
                 self.records_for(&pod, &reader, records)
             }
         }

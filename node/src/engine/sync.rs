@@ -28,6 +28,7 @@ impl<S: Store> Engine<S> {
     pub(crate) fn on_peer_left(&mut self, peer: &PeerId) {
         for view in self.pods.values_mut() {
             view.peers.remove(peer);
+            view.bound.remove(peer);
         }
         self.deferred.remove(peer);
         self.limiter.forget(peer);
@@ -46,6 +47,7 @@ impl<S: Store> Engine<S> {
 
     pub(crate) fn on_sync_timer(&mut self, now: u64) {
         self.set_timer(now + self.config.sync_interval_micros, Timer::Sync);
+        self.retry_store_faults(now);
         self.sync_round += 1;
         let pods: Vec<(DnaHash, Vec<PeerId>)> = self
             .pods
@@ -101,17 +103,14 @@ impl<S: Store> Engine<S> {
         for token in stale {
             self.outstanding.remove(&token);
         }
-        // Have notices whose record never came: no verdict to give but Ignore.
-        if self.outstanding.is_empty() {
-            for (_, waiting) in std::mem::take(&mut self.pending_gossip) {
-                for (from, message_id) in waiting {
-                    self.emit(Output::GossipVerdict {
-                        from,
-                        message_id,
-                        verdict: GossipVerdict::Ignore,
-                    });
-                }
-            }
+        // Have notices whose record did not come within the request timeout: no verdict to
+        // give but Ignore, whatever else is still outstanding.
+        for (from, message_id) in self.pending_gossip.expire(timeout) {
+            self.emit(Output::GossipVerdict {
+                from,
+                message_id,
+                verdict: GossipVerdict::Ignore,
+            });
         }
     }
 

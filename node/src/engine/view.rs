@@ -14,6 +14,11 @@ use myco_zomes::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
 
 use super::io::PeerId;
 
+/// How many peers' bindings a pod view remembers. A binding is remembered only while its peer
+/// is connected (it is forgotten when the peer leaves), so this bounds what a crowd of
+/// members' nodes — or identities that show bindings of members who signed for them — costs.
+pub const MAX_BOUND_PEERS: usize = 4_096;
+
 /// One hosted pod.
 pub(crate) struct PodView {
     pub dna: DnaManifest,
@@ -44,6 +49,20 @@ impl PodView {
             peers: BTreeSet::new(),
             bound: BTreeMap::new(),
         }
+    }
+
+    /// Remembers that `peer` showed a valid binding for `agent`. Past [`MAX_BOUND_PEERS`],
+    /// bindings of peers no longer known to be in the pod make room; if none can, the new one
+    /// is not remembered (the peer shows it again with its next request).
+    pub fn bind(&mut self, peer: PeerId, agent: AgentKey) {
+        if self.bound.len() >= MAX_BOUND_PEERS && !self.bound.contains_key(&peer) {
+            let peers = &self.peers;
+            self.bound.retain(|p, _| peers.contains(p));
+            if self.bound.len() >= MAX_BOUND_PEERS {
+                return;
+            }
+        }
+        self.bound.insert(peer, agent);
     }
 
     /// A member who may be served pod data: joined, not gone, not blocked.

@@ -1,6 +1,8 @@
 //! The in-memory store, for tests and the simulator, with fault injection.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
 
@@ -16,6 +18,45 @@ pub struct MemoryStore {
     purged: std::collections::BTreeSet<ActionHash>,
     warrants: BTreeMap<(DnaHash, KeyHash), Warrant>,
     appends_before_fault: Option<u64>,
+    faults: FaultSwitch,
+}
+
+/// Makes a [`MemoryStore`]'s reads fail, as a failing disk would, while the store is owned by
+/// someone else (an engine). Clones share the switch.
+#[derive(Clone, Debug, Default)]
+pub struct FaultSwitch {
+    reads: Arc<AtomicBool>,
+    queries: Arc<AtomicBool>,
+}
+
+impl FaultSwitch {
+    /// Every read fails while `on` is true.
+    pub fn fail_reads(&self, on: bool) {
+        self.reads.store(on, Ordering::SeqCst);
+    }
+
+    /// Only the typed-record queries (the index zomes read through) fail while `on` is true,
+    /// as a damaged index would.
+    pub fn fail_queries(&self, on: bool) {
+        self.queries.store(on, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.reads.load(Ordering::SeqCst) {
+            return Err(StoreError::Injected("read refused: simulated disk fault"));
+        }
+        Ok(())
+    }
+
+    fn check_query(&self) -> Result<(), StoreError> {
+        self.check()?;
+        if self.queries.load(Ordering::SeqCst) {
+            return Err(StoreError::Injected(
+                "index query refused: simulated damage",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl MemoryStore {
@@ -28,6 +69,11 @@ impl MemoryStore {
     /// full or failing disk would.
     pub fn fail_appends_after(&mut self, n: u64) {
         self.appends_before_fault = Some(n);
+    }
+
+    /// The switch that makes this store's reads fail (shared with its clones).
+    pub fn faults(&self) -> FaultSwitch {
+        self.faults.clone()
     }
 
     /// Every record held, for tests that scan a whole store.
@@ -68,10 +114,12 @@ impl Store for MemoryStore {
     }
 
     fn get(&self, hash: &ActionHash) -> Result<Option<Record>, StoreError> {
+        self.faults.check()?;
         Ok(self.records.get(hash).cloned())
     }
 
     fn get_by_seq(&self, chain: &ChainId, seq: u64) -> Result<Option<Record>, StoreError> {
+        self.faults.check()?;
         Ok(self
             .chains
             .get(&(*chain, seq))
@@ -85,6 +133,7 @@ impl Store for MemoryStore {
         from_seq: u64,
         limit: usize,
     ) -> Result<Vec<Record>, StoreError> {
+        self.faults.check()?;
         Ok(self
             .chains
             .range((*chain, from_seq)..=(*chain, u64::MAX))
@@ -94,10 +143,12 @@ impl Store for MemoryStore {
     }
 
     fn head(&self, chain: &ChainId) -> Result<Option<ChainHead>, StoreError> {
+        self.faults.check()?;
         Ok(self.heads.get(chain).copied())
     }
 
     fn heads(&self) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
+        self.faults.check()?;
         Ok(self.heads.clone())
     }
 
@@ -107,6 +158,7 @@ impl Store for MemoryStore {
         zome: &str,
         entry_type: &str,
     ) -> Result<Vec<Record>, StoreError> {
+        self.faults.check_query()?;
         let key = (*chain, zome.to_string(), entry_type.to_string());
         Ok(self
             .typed
@@ -131,6 +183,7 @@ impl Store for MemoryStore {
     }
 
     fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
+        self.faults.check()?;
         Ok(self.purged.contains(hash))
     }
 
@@ -144,6 +197,7 @@ impl Store for MemoryStore {
     }
 
     fn warrants(&self, pod: &DnaHash) -> Result<Vec<Warrant>, StoreError> {
+        self.faults.check()?;
         Ok(self
             .warrants
             .iter()

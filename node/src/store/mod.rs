@@ -12,7 +12,7 @@ mod memory;
 mod sled_store;
 
 pub use integrity::{full_check, ChainFault, ChainRead, IntegrityReport};
-pub use memory::MemoryStore;
+pub use memory::{FaultSwitch, MemoryStore};
 pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
 

@@ -387,7 +387,7 @@ impl Net {
             .events
             .iter()
             .filter_map(|e| match e {
-                Event::AuthorRefused { reason, .. } => Some(reason.clone()),
+                Event::AuthorRefused { reason, .. } => Some(reason.to_string()),
                 _ => None,
             })
             .collect()

@@ -335,7 +335,10 @@ fn baseline(signatures: &[(AgentKey, ActionHash, Signature)]) -> usize {
     signatures
         .iter()
         .filter(|(author, hash, signature)| {
-            myco_dna::signing::verify_strict(author, hash, signature).is_ok()
+            ed25519_dalek::VerifyingKey::from_bytes(author.as_bytes()).is_ok_and(|key| {
+                let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
+                key.verify_strict(hash.as_bytes(), &signature).is_ok()
+            })
         })
         .count()
 }

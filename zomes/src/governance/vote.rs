@@ -135,7 +135,7 @@ pub fn validate_decision(
         }
         let voter = record.action().author.key_hash();
         check_cast(&voter, &record, &proposal, &electorate).map_err(|v| match v {
-            Verdict::Invalid(reason) => Verdict::invalid(format!("vote {hash}: {reason}")),
+            Verdict::Invalid(breach) => Verdict::invalid(format!("vote {hash}: {breach}")),
             other => other,
         })?;
         if !voters.insert(voter) {

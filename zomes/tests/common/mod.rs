@@ -346,7 +346,7 @@ pub fn story(dna: &DnaManifest, title: &str, creator: u8, share_bp: Option<u16>)
 pub fn assert_refused(verdict: &Verdict, needle: &str) {
     match verdict {
         Verdict::Invalid(reason) => assert!(
-            reason.contains(needle),
+            reason.detail.contains(needle),
             "reason `{reason}` does not mention `{needle}`"
         ),
         other => panic!("expected a refusal mentioning `{needle}`, got {other:?}"),
