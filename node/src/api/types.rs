@@ -3,8 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Largest JSON body the API reads: a content entry is bounded well below this.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest JSON body the API reads: four times the largest entry a record may carry
+/// ([`myco_dna::limits::MAX_ENTRY_BYTES`]), so every write whose record fits its bounds fits
+/// in a body even when JSON escapes every other byte of it, and a larger body is answered 413
+/// before it is parsed. A body within this bound whose record would be over a record bound is
+/// refused by the same checks network input meets, also with 413, naming the bound.
+pub const MAX_BODY_BYTES: usize = 4 * myco_dna::limits::MAX_ENTRY_BYTES;
 
 /// An error answer: `{"error": "..."}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
