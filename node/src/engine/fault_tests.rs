@@ -4,100 +4,14 @@
 //! records", and never a penalty for the sender; the record is judged again once the store
 //! answers.
 
-use myco_dna::{ActionBody, ChainAuthor, DnaManifest, Entry, Record, SigningKey, Timestamp};
+use myco_dna::{ActionBody, ChainAuthor, Entry, Timestamp};
 use myco_zomes::governance::{Choice, ProposalKind};
 
 use super::messages::{BindingTerms, GossipMessage, SessionBinding, SyncRequest, SyncResponse};
+use super::test_support::*;
 use super::*;
 use crate::daemon::Write;
 use crate::store::{FaultSwitch, MemoryStore};
-
-const T0: u64 = 1_780_000_000_000_000;
-
-fn key(seed: u8) -> SigningKey {
-    SigningKey::from_bytes(&[seed; 32])
-}
-
-/// The Denmark territory with agent 1 as its only founder, so its votes count.
-fn dna() -> DnaManifest {
-    let text = include_str!("../../../dna/examples/territory-dk.toml");
-    let founder = myco_dna::agent_key_of(&key(1)).key_hash();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with("founders"))
-        .expect("the example names founders");
-    myco_zomes::load_dna(&text.replace(line, &format!("founders = [\"{founder}\"]")))
-        .expect("the example loads")
-}
-
-fn engine(seed: u8) -> Engine<MemoryStore> {
-    let mut engine = Engine::new(
-        EngineConfig::default(),
-        key(seed),
-        PeerId(vec![seed]),
-        None,
-        MemoryStore::new(),
-    );
-    engine.handle(
-        T0,
-        Input::JoinPod {
-            dna: Box::new(dna()),
-            membrane_proof: vec![],
-        },
-    );
-    engine
-}
-
-/// Writes `write` as `engine`'s agent and returns the stored record.
-fn write(engine: &mut Engine<MemoryStore>, now: u64, write: Write) -> Record {
-    let dna = dna();
-    let (body, entry) = write.build(now, &dna, Vec::new).expect("the write builds");
-    let outputs = engine.handle(
-        now,
-        Input::Author {
-            pod: dna.dna_hash(),
-            body,
-            entry,
-        },
-    );
-    let hash = outputs
-        .iter()
-        .find_map(|o| match o {
-            Output::Event(Event::Accepted { hash, .. }) => Some(*hash),
-            _ => None,
-        })
-        .unwrap_or_else(|| panic!("the write was refused: {outputs:?}"));
-    engine.store().get(&hash).unwrap().unwrap()
-}
-
-fn chain_of(engine: &Engine<MemoryStore>) -> Vec<Record> {
-    let chain = ChainId {
-        pod: dna().dna_hash(),
-        author: *engine.agent(),
-    };
-    engine.store().range(&chain, 0, 1_000).unwrap()
-}
-
-/// Feeds `records` to `engine` as a batch from `from`, as sync does.
-fn feed(engine: &mut Engine<MemoryStore>, now: u64, from: u8, records: &[Record]) -> Vec<Output> {
-    let batch = records
-        .iter()
-        .map(|r| ingest::Incoming::new(r.clone(), Some(PeerId(vec![from]))))
-        .collect();
-    engine.now = now;
-    engine.ingest(now, dna().dna_hash(), batch);
-    std::mem::take(&mut engine.outputs)
-}
-
-fn accepted(outputs: &[Output]) -> Vec<ActionHash> {
-    outputs
-        .iter()
-        .filter_map(|o| match o {
-            Output::Event(Event::Accepted { hash, .. }) => Some(*hash),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Asserts no output refuses, warrants or penalises anything, and that a store fault was
 /// reported.

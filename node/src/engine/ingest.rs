@@ -130,9 +130,13 @@ impl<S: Store> Engine<S> {
                 let wanted = seq.saturating_sub(from_seq).saturating_add(1);
                 let limit = wanted.min(self.config.sync_batch as u64) as u32;
                 if self.ask_range_of(now, &from, (pod, author), from_seq, limit) {
-                    let overflow =
-                        self.pending_gossip
-                            .hold(now, hash, from.clone(), message_id.clone());
+                    let overflow = self.pending_gossip.hold(
+                        now,
+                        hash,
+                        from.clone(),
+                        message_id.clone(),
+                        sender_is_member,
+                    );
                     if overflow.is_some() {
                         verdict(self, GossipVerdict::Ignore);
                     }

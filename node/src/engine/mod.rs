@@ -56,6 +56,10 @@ mod view;
 mod fault_tests;
 #[cfg(test)]
 mod sans_io_tests;
+#[cfg(test)]
+mod stranger_tests;
+#[cfg(test)]
+mod test_support;
 
 pub use config::EngineConfig;
 pub use electorate::{Electorate, ElectorateError};

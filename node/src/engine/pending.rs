@@ -1,10 +1,12 @@
 //! Have notices whose record is being fetched: their gossip verdict waits for the record.
 //!
 //! Gossipsub forwards a message only once the engine gives its verdict, so a notice held here
-//! is a notice not yet passed on. The map is bounded in three ways, so that no peer can hold
-//! back members' notices by sending fake ones: a total bound, a share per peer (small for a
-//! peer that has not shown a member's binding), and an age: a notice whose record has not come
-//! within the request timeout gets `Ignore`, whatever else is outstanding.
+//! is a notice not yet passed on. The map is bounded in four ways, so that no peer — nor a
+//! crowd of identities — can hold back members' notices by sending fake ones: a total bound; a
+//! quarter of it at most for peers that have not shown a member's binding ("strangers"), so
+//! three quarters are always left for members; a share per peer (small for a stranger); and an
+//! age: a notice whose record has not come within the request timeout gets `Ignore`, whatever
+//! else is outstanding.
 
 use std::collections::BTreeMap;
 
@@ -23,11 +25,19 @@ pub const MAX_PENDING_PER_MEMBER: usize = 256;
 /// How many peers may wait on one record: the first few carry the verdict just as well.
 pub const MAX_WAITERS_PER_RECORD: usize = 16;
 
+/// One held notice.
+#[derive(Debug)]
+struct Notice {
+    peer: PeerId,
+    message_id: Vec<u8>,
+    member: bool,
+}
+
 /// One record's waiting notices.
 #[derive(Debug, Default)]
 struct Waiting {
     since: u64,
-    notices: Vec<(PeerId, Vec<u8>)>,
+    notices: Vec<Notice>,
 }
 
 /// The held notices; see the module docs.
@@ -36,6 +46,8 @@ pub(crate) struct PendingGossip {
     max_total: usize,
     by_record: BTreeMap<ActionHash, Waiting>,
     per_peer: BTreeMap<PeerId, usize>,
+    /// Notices held from strangers, all peers together.
+    from_strangers: usize,
 }
 
 impl PendingGossip {
@@ -45,14 +57,19 @@ impl PendingGossip {
             max_total,
             by_record: BTreeMap::new(),
             per_peer: BTreeMap::new(),
+            from_strangers: 0,
         }
     }
 
-    /// Whether a notice from `peer` may be held now.
+    /// Whether a notice from `peer` (`member`: it showed a current member's binding) may be
+    /// held now.
     pub fn has_room(&self, peer: &PeerId, member: bool) -> bool {
         let share = if member {
             MAX_PENDING_PER_MEMBER
         } else {
+            if self.from_strangers >= self.max_total / 4 {
+                return false;
+            }
             MAX_PENDING_PER_STRANGER
         };
         self.by_record.len() < self.max_total
@@ -67,6 +84,7 @@ impl PendingGossip {
         hash: ActionHash,
         peer: PeerId,
         message_id: Vec<u8>,
+        member: bool,
     ) -> Option<(PeerId, Vec<u8>)> {
         let waiting = self.by_record.entry(hash).or_insert_with(|| Waiting {
             since: now,
@@ -76,17 +94,29 @@ impl PendingGossip {
             return Some((peer, message_id));
         }
         *self.per_peer.entry(peer.clone()).or_default() += 1;
-        waiting.notices.push((peer, message_id));
+        if !member {
+            self.from_strangers += 1;
+        }
+        waiting.notices.push(Notice {
+            peer,
+            message_id,
+            member,
+        });
         None
     }
 
     /// The notices waiting on `hash`, which has just been stored.
     pub fn release(&mut self, hash: &ActionHash) -> Option<Vec<(PeerId, Vec<u8>)>> {
         let waiting = self.by_record.remove(hash)?;
-        for (peer, _) in &waiting.notices {
-            self.uncount(peer);
+        let mut out = Vec::with_capacity(waiting.notices.len());
+        for notice in waiting.notices {
+            self.uncount(&notice.peer);
+            if !notice.member {
+                self.from_strangers -= 1;
+            }
+            out.push((notice.peer, notice.message_id));
         }
-        Some(waiting.notices)
+        Some(out)
     }
 
     /// Removes and returns every notice held since before `cutoff`.
@@ -127,12 +157,19 @@ mod tests {
         PeerId(vec![n])
     }
 
+    fn two_byte_hash(a: u8, b: u8) -> ActionHash {
+        let mut bytes = [0; 32];
+        bytes[0] = a;
+        bytes[1] = b;
+        ActionHash(bytes)
+    }
+
     #[test]
     fn a_stranger_gets_a_small_share_and_a_member_a_larger_one() {
         let mut pending = PendingGossip::new(1_000);
         for i in 0..MAX_PENDING_PER_STRANGER {
             assert!(pending.has_room(&peer(1), false));
-            pending.hold(0, ActionHash([i as u8; 32]), peer(1), vec![i as u8]);
+            pending.hold(0, ActionHash([i as u8; 32]), peer(1), vec![i as u8], false);
         }
         assert!(!pending.has_room(&peer(1), false));
         assert!(pending.has_room(&peer(1), true));
@@ -143,7 +180,7 @@ mod tests {
     fn old_notices_expire_and_free_their_peers_share() {
         let mut pending = PendingGossip::new(1_000);
         for i in 0..MAX_PENDING_PER_STRANGER {
-            pending.hold(10, ActionHash([i as u8; 32]), peer(1), vec![]);
+            pending.hold(10, ActionHash([i as u8; 32]), peer(1), vec![], false);
         }
         assert!(pending.expire(10).is_empty());
         assert_eq!(pending.expire(11).len(), MAX_PENDING_PER_STRANGER);
@@ -155,17 +192,32 @@ mod tests {
     fn a_released_record_returns_every_waiting_notice() {
         let mut pending = PendingGossip::new(1_000);
         let hash = ActionHash([1; 32]);
-        pending.hold(0, hash, peer(1), vec![1]);
-        pending.hold(0, hash, peer(2), vec![2]);
+        pending.hold(0, hash, peer(1), vec![1], true);
+        pending.hold(0, hash, peer(2), vec![2], false);
         assert_eq!(pending.release(&hash).map(|n| n.len()), Some(2));
         assert_eq!(pending.release(&hash), None);
     }
 
     #[test]
+    fn a_crowd_of_strangers_fills_a_quarter_and_leaves_the_rest_to_members() {
+        let mut pending = PendingGossip::new(400);
+        for p in 0..200u8 {
+            for i in 0..MAX_PENDING_PER_STRANGER {
+                if pending.has_room(&peer(p), false) {
+                    pending.hold(0, two_byte_hash(p, i as u8), peer(p), vec![], false);
+                }
+            }
+        }
+        assert_eq!(pending.len(), 100);
+        assert!(!pending.has_room(&peer(250), false));
+        assert!(pending.has_room(&peer(251), true));
+    }
+
+    #[test]
     fn the_total_bound_holds() {
         let mut pending = PendingGossip::new(2);
-        pending.hold(0, ActionHash([1; 32]), peer(1), vec![]);
-        pending.hold(0, ActionHash([2; 32]), peer(2), vec![]);
+        pending.hold(0, ActionHash([1; 32]), peer(1), vec![], true);
+        pending.hold(0, ActionHash([2; 32]), peer(2), vec![], true);
         assert!(!pending.has_room(&peer(3), true));
     }
 }
