@@ -50,6 +50,7 @@ metrics! {
     registry_refused_total: "counter", "Registry records refused on PUT or ignored on GET.";
     lookups_ok_total: "counter", "Registry lookups that found a pointer.";
     lookups_failed_total: "counter", "Registry lookups that found nothing valid.";
+    profile_forgeries_total: "counter", "Profile answers refused as forgeries (the provider is not asked again).";
     api_requests_total: "counter", "Local API requests served.";
     api_unauthorized_total: "counter", "Local API requests refused for a missing or wrong token.";
 }
