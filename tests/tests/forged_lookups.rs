@@ -11,6 +11,7 @@ use myco_node::api::client::ApiClient;
 use myco_node::api::types::{LookupView, ProfileRequestBody, Written};
 use myco_tests::forger::{start_fakes, FORGED_USERNAME, LIES};
 use myco_tests::loopback::{holds, lookup, metric, peers_in, start_net, wait_until, PATIENCE};
+use myco_tests::myco_binary;
 
 /// The strangers: as many as Kademlia keeps providers per key.
 const FAKES: usize = 20;
@@ -93,6 +94,26 @@ fn twenty_forging_providers_never_get_a_forgery_through_a_cross_pod_lookup() {
             );
             assert!(view.profile.is_none(), "{view:?}");
         }
+    }
+    // The command line says the same, from a daemon of pod B that asks afresh.
+    for (key, status) in [(ana, "public"), (bo, "not_found_or_not_public")] {
+        let output = std::process::Command::new(myco_binary())
+            .arg("--data-dir")
+            .arg(net.dir(3))
+            .args(["lookup", &key.to_string(), "--json"])
+            .output()
+            .expect("myco lookup runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let view: LookupView = serde_json::from_slice(&output.stdout).expect("one JSON object");
+        assert_eq!(view.profile_status, status, "{view:?}");
+        assert_eq!(
+            view.profile.map(|p| p.username),
+            (status == "public").then(|| "ana".to_string())
+        );
     }
     // The attack really happened: the fakes were asked, and their forgeries were refused.
     assert!(

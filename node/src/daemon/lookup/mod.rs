@@ -378,8 +378,9 @@ impl Lookups {
 
     fn status_of(&self, id: u64) -> &'static str {
         match self.pending.get(&id) {
-            Some(l) if l.pods.iter().any(|p| p.public().is_some()) => PUBLIC,
-            Some(l) if l.answered == 0 => UNREACHABLE,
+            Some(l) if pod::newest_public(&l.pods).is_some() => PUBLIC,
+            // A pointer that lists no pod has no one to ask: nothing is unreachable.
+            Some(l) if l.answered == 0 && !l.pods.is_empty() => UNREACHABLE,
             _ => NOT_FOUND_OR_NOT_PUBLIC,
         }
     }
@@ -421,25 +422,20 @@ impl Lookups {
     }
 }
 
-/// The newest public version across pods (pods are separate chains, so their seqs do not
-/// compare; the latest timestamp is the agent's latest word).
+/// The lookup's answer: the profile only with the status `public`, from the newest verified
+/// public version across pods.
 fn view(lookup: &Lookup, status: &str) -> LookupView {
     let profile = if status == PUBLIC {
-        lookup
-            .pods
-            .iter()
-            .filter_map(|p| p.public().map(|v| (p.pod, v)))
-            .max_by_key(|(_, v)| v.timestamp)
-            .and_then(|(pod, v)| {
-                v.profile.as_ref().map(|p| PublicProfile {
-                    username: p.username.clone(),
-                    display_name: p.display_name.clone(),
-                    bio: p.bio.clone(),
-                    pod: pod.to_string(),
-                    record: v.hash.to_string(),
-                    seq: v.seq,
-                })
+        pod::newest_public(&lookup.pods).and_then(|(pod, v)| {
+            v.profile.as_ref().map(|p| PublicProfile {
+                username: p.username.clone(),
+                display_name: p.display_name.clone(),
+                bio: p.bio.clone(),
+                pod: pod.to_string(),
+                record: v.hash.to_string(),
+                seq: v.seq,
             })
+        })
     } else {
         None
     };

@@ -103,6 +103,15 @@ impl PodAsks {
     }
 }
 
+/// The public version a lookup shows: the newest public one of each pod, and of those the
+/// one with the latest timestamp (pods are separate chains, so their seqs do not compare).
+/// A pod whose newest version is not public hides nothing another pod proves public.
+pub fn newest_public(pods: &[PodAsks]) -> Option<(DnaHash, &Version)> {
+    pods.iter()
+        .filter_map(|p| p.public().map(|v| (p.pod, v)))
+        .max_by_key(|(_, v)| v.timestamp)
+}
+
 #[cfg(test)]
 mod tests {
     use myco_dna::{ActionHash, Timestamp};
@@ -151,6 +160,38 @@ mod tests {
         pod.answered(Proven::default());
         assert!(pod.next(|_| false).is_some(), "an answer frees a slot");
         assert!(pod.in_flight());
+    }
+
+    #[test]
+    fn one_pods_non_public_answer_does_not_hide_another_pods_public_profile() {
+        let (mut a, mut b) = (
+            PodAsks::new(DnaHash([1; 32])),
+            PodAsks::new(DnaHash([2; 32])),
+        );
+        a.answered(proven(5, false));
+        b.answered(proven(1, true));
+        assert_eq!(
+            newest_public(&[a, b]).map(|(pod, v)| (pod, v.seq)),
+            Some((DnaHash([2; 32]), 1))
+        );
+        let (mut a, mut b) = (
+            PodAsks::new(DnaHash([1; 32])),
+            PodAsks::new(DnaHash([2; 32])),
+        );
+        a.answered(proven(2, true));
+        b.answered(proven(9, true));
+        // Timestamps follow seq in these versions: pod 2's is the agent's latest word.
+        assert_eq!(
+            newest_public(&[a, b]).map(|(pod, _)| pod),
+            Some(DnaHash([2; 32]))
+        );
+        let mut a = PodAsks::new(DnaHash([1; 32]));
+        a.answered(Proven::default());
+        assert_eq!(
+            newest_public(&[a]),
+            None,
+            "an unsigned answer proves nothing"
+        );
     }
 
     #[test]
