@@ -5,9 +5,9 @@
 //!
 //! - the newest profile record, whole (action and entry, in its canonical wire bytes), when
 //!   its entry is `Public` ([`ProfileVersion::Public`]);
-//! - the newest profile record's signed action alone, when it is not public but an earlier
-//!   version was ([`ProfileVersion::Withdrawn`]): it outranks a replay of the old public
-//!   record, and it is what a `Withdraw` already put on the pod's open topic;
+//! - when the newest version is not public, the signed action of the Update that narrowed the
+//!   last public version ([`ProfileVersion::Withdrawn`]): it outranks a replay of any public
+//!   version, and its `Withdraw` already put it on the pod's open topic;
 //! - a bare [`ProfileVersion::NotPublic`] or [`ProfileVersion::NotFound`] otherwise;
 //! - and with it the agent's Genesis record in the pod, when that Genesis carries no
 //!   membrane proof (who let a member in is for members only; see the protocol doc).
@@ -72,8 +72,8 @@ pub struct ProfileHeld {
 pub enum ProfileVersion {
     /// The newest profile record, with its `Public` entry, in its wire bytes.
     Public(ByteBuf),
-    /// The newest profile record without its entry (which is not public), in its wire
-    /// bytes; sent only when an earlier version was public.
+    /// The Update that narrowed the last public version, without its entry (which is not
+    /// public), in its wire bytes; sent only when the newest version is not public.
     Withdrawn(ByteBuf),
     /// The agent has a profile, but it is not public (unsigned: proves nothing).
     NotPublic,

@@ -83,13 +83,21 @@ fn newest_version(versions: &[Record]) -> ProfileVersion {
             _ => ProfileVersion::NotPublic,
         };
     }
-    if older
+    // The Update that narrowed the last public version outranks any replay of the public
+    // versions, and its signed action is no secret: its Withdraw went out on the open topic.
+    let last_public = older
         .iter()
-        .any(|r| visibility(r) == Some(Visibility::Public))
-    {
-        ProfileVersion::Withdrawn(ByteBuf::from(newest.without_entry().to_bytes()))
-    } else {
-        ProfileVersion::NotPublic
+        .rev()
+        .find(|r| visibility(r) == Some(Visibility::Public));
+    let withdrawal = last_public.and_then(|public| {
+        versions.iter().find(|r| {
+            visibility(r) != Some(Visibility::Public)
+                && matches!(&r.action().body, ActionBody::Update { original, .. } if *original == public.hash())
+        })
+    });
+    match withdrawal {
+        Some(update) => ProfileVersion::Withdrawn(ByteBuf::from(update.without_entry().to_bytes())),
+        None => ProfileVersion::NotPublic,
     }
 }
 
@@ -115,7 +123,9 @@ fn fit(held: ProfileHeld) -> ProfileResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::profile::verify::tests::{genesis, profile_record, AGENT_SEED, POD};
+    use crate::net::profile::verify::tests::{
+        genesis, profile_record, profile_update, AGENT_SEED, POD,
+    };
     use crate::store::{MemoryStore, Store};
 
     fn request() -> Vec<u8> {
@@ -154,7 +164,7 @@ mod tests {
     }
 
     #[test]
-    fn a_pod_profile_sends_no_entry_and_a_narrowed_one_only_its_signed_action() {
+    fn a_pod_profile_sends_no_entry_and_a_narrowed_one_only_the_narrowing_signed_action() {
         let mut store = MemoryStore::new();
         let g = genesis(AGENT_SEED, POD);
         let pod_only = profile_record(AGENT_SEED, &g, Visibility::Pod, "ana");
@@ -164,11 +174,14 @@ mod tests {
         };
         assert_eq!(held.profile, ProfileVersion::NotPublic);
 
+        // Narrowed by an Update of the public version (whose Withdraw was gossiped), then
+        // made private: the narrowing Update is what is shown, without its entry.
         let mut store = MemoryStore::new();
         let public = profile_record(AGENT_SEED, &g, Visibility::Public, "ana");
-        let narrowed = profile_record(AGENT_SEED, &public, Visibility::Pod, "ana");
+        let narrowed = profile_update(AGENT_SEED, &public, &public, Visibility::Pod);
+        let private = profile_update(AGENT_SEED, &narrowed, &narrowed, Visibility::Private);
         store
-            .append_batch(&[g.clone(), public, narrowed.clone()])
+            .append_batch(&[g.clone(), public.clone(), narrowed.clone(), private])
             .unwrap();
         let ProfileResponse::Held(held) = answer(&store, |_| true, &request()) else {
             panic!("answered")
@@ -177,6 +190,16 @@ mod tests {
             held.profile,
             ProfileVersion::Withdrawn(ByteBuf::from(narrowed.without_entry().to_bytes()))
         );
+
+        // A fresh Pod profile next to a public one withdrew nothing: no signed action of it
+        // leaves the pod.
+        let mut store = MemoryStore::new();
+        let fresh = profile_record(AGENT_SEED, &public, Visibility::Pod, "ana");
+        store.append_batch(&[g, public, fresh]).unwrap();
+        let ProfileResponse::Held(held) = answer(&store, |_| true, &request()) else {
+            panic!("answered")
+        };
+        assert_eq!(held.profile, ProfileVersion::NotPublic);
     }
 
     #[test]

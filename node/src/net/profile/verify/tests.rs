@@ -70,6 +70,31 @@ pub(crate) fn profile_record(
     }
 }
 
+/// An Update of `original` to `visibility` (the same profile fields), signed by seed
+/// `seed` as the action after `prev`.
+pub(crate) fn profile_update(
+    seed: u8,
+    prev: &Record,
+    original: &Record,
+    visibility: Visibility,
+) -> Record {
+    let created = profile_record(seed, prev, visibility, "ana");
+    let ActionBody::Create(entry) = created.action().body.clone() else {
+        unreachable!("profile_record writes a Create")
+    };
+    let action = Action {
+        body: ActionBody::Update {
+            original: original.hash(),
+            entry,
+        },
+        ..created.action().clone()
+    };
+    Record {
+        signed: SignedAction::sign(action, &key(seed)),
+        entry: created.entry,
+    }
+}
+
 fn request() -> ProfileRequest {
     ProfileRequest {
         pod: POD,
