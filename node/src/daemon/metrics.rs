@@ -36,8 +36,8 @@ metrics! {
     pods_hosted: "gauge", "Pods this node hosts.";
     peers_lost: "gauge", "Pod peers whose connections closed, being redialled.";
     connections_closed_dead_total: "counter", "Connections closed because their pings went unanswered.";
-    peers_banned: "gauge", "Peers kept away for flooding this node with requests.";
-    peers_banned_total: "counter", "Peers disconnected and banned for flooding this node with requests.";
+    peers_banned: "gauge", "Peers kept away for flooding this node with requests or forging profile answers.";
+    peers_banned_total: "counter", "Peers disconnected and banned for flooding this node with requests or forging profile answers.";
     gossip_received_total: "counter", "Gossip messages received.";
     gossip_rejected_total: "counter", "Gossip messages rejected as invalid (the sender is penalised).";
     sync_requests_total: "counter", "Sync requests received.";
