@@ -35,6 +35,8 @@
 pub mod bench;
 pub mod decoders;
 #[cfg(unix)]
+pub mod forger;
+#[cfg(unix)]
 pub mod loopback;
 #[cfg(target_os = "linux")]
 pub mod netns;

@@ -250,7 +250,7 @@ pub struct RecordView {
     pub entry: bool,
 }
 
-/// A public profile found by lookup.
+/// A public profile found by lookup: from a profile record the agent signed, verified.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicProfile {
     /// Short handle.
@@ -259,6 +259,22 @@ pub struct PublicProfile {
     pub display_name: String,
     /// About the member.
     pub bio: String,
+    /// The pod whose chain holds the record (`dna_…`).
+    pub pod: String,
+    /// The profile record's action hash (`act_…`).
+    pub record: String,
+    /// The record's seq in the agent's chain in that pod.
+    pub seq: u64,
+}
+
+/// A pod a looked-up agent's pointer lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookupPod {
+    /// The pod (`dna_…`).
+    pub dna_hash: String,
+    /// `confirmed` if a provider of the pod showed the agent's signed Genesis in it;
+    /// `claimed` if only the agent's own pointer says so.
+    pub status: String,
 }
 
 /// `GET /lookup/{key_hash}`.
@@ -270,10 +286,11 @@ pub struct LookupView {
     pub found: bool,
     /// The agent's key, from the pointer.
     pub agent_key: Option<String>,
-    /// The pods the pointer lists.
-    pub pods: Vec<String>,
-    /// `public`, `not_public`, `not_found`, `unreachable`, or `no_pointer`.
+    /// The pods the pointer lists, each confirmed or only claimed.
+    pub pods: Vec<LookupPod>,
+    /// `public` (a verified profile record), `not_found_or_not_public`, `unreachable` (no
+    /// provider answered), or `no_pointer`.
     pub profile_status: String,
-    /// The public profile, when there is one.
+    /// The public profile, when a verified one was found.
     pub profile: Option<PublicProfile>,
 }

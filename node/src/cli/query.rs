@@ -20,8 +20,10 @@ Examples:
   myco lookup kh_c5e21ab1c9f6022d81c3b25e3436cb7f1df77f9652ae3e1310c28e621dd87b4c
   myco lookup kh_... --json
 
-Shows the pods the registry lists for the key hash, and the person's profile only if they
-made it public.";
+Shows the pods the registry lists for the key hash, each `confirmed` (a member of the pod
+showed the person's signed Genesis in it) or `claimed` (only the person's own pointer says
+so), and the person's profile only if they made it public: the profile shown is always a
+record the person signed, checked by this node, never a stranger's say-so.";
 
 #[derive(Serialize)]
 struct Status(StatusView);
@@ -62,13 +64,13 @@ impl fmt::Display for Lookup {
         }
         writeln!(f, "{} belongs to:", l.key_hash)?;
         for pod in &l.pods {
-            writeln!(f, "  {pod}")?;
+            writeln!(f, "  {} ({})", pod.dna_hash, pod.status)?;
         }
         match &l.profile {
             Some(p) => write!(
                 f,
-                "profile: {} ({}) — {}",
-                p.display_name, p.username, p.bio
+                "profile: {} ({}) — {}\n  signed record {} (seq {}) in {}",
+                p.display_name, p.username, p.bio, p.record, p.seq, p.pod
             ),
             None => write!(f, "profile: {}", l.profile_status.replace('_', " ")),
         }

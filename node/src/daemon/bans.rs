@@ -1,5 +1,6 @@
 //! Peers kept away for a while because they flooded this node with requests (the engine asks
-//! for it with `Output::Disconnect`; see the engine's `flood.rs`).
+//! for it with `Output::Disconnect`; see the engine's `flood.rs`), or answered a lookup with
+//! a forged profile (see `lookup/forgers.rs`, which also keeps them out of later lookups).
 //!
 //! The driver blocks a banned peer in the swarm (every connection closes, none is accepted or
 //! dialled) and blacklists it in gossipsub; when the ban ends it lifts both. The book takes

@@ -173,9 +173,9 @@ impl Driver {
         }
     }
 
-    /// Keeps a flooding peer away for [`bans::BAN`]: every connection to it closes, none is
-    /// accepted or dialled, and gossipsub ignores it.
-    fn ban(&mut self, peer: PeerId, reason: &str) {
+    /// Keeps a flooding peer, or one caught forging a profile answer, away for [`bans::BAN`]:
+    /// every connection to it closes, none is accepted or dialled, and gossipsub ignores it.
+    pub(super) fn ban(&mut self, peer: PeerId, reason: &str) {
         tracing::warn!(%peer, reason, "peer banned for {} s", bans::BAN.as_secs());
         Metrics::inc(&self.metrics.peers_banned_total);
         if let Some(early) = self.bans.ban(peer, Instant::now()) {

@@ -1,7 +1,7 @@
 //! Swarm events: what the network tells the driver, fed to the engine, the registry store
 //! and the lookups.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use libp2p::gossipsub;
@@ -12,11 +12,12 @@ use libp2p::{identify, ping, rendezvous, Multiaddr, PeerId, Swarm};
 use myco_dna::{DnaHash, Timestamp};
 
 use super::driver::{now_micros, Driver, MAX_INBOUND_REQUESTS};
+use super::lookup::pod::MAX_CANDIDATES_PER_POD;
 use super::lookup::Step;
 use super::metrics::Metrics;
 use crate::engine::Input;
 use crate::net::records::{check_found, check_provider, check_put};
-use crate::net::{self, Behaviour, BehaviourEvent, ProfileResponse};
+use crate::net::{self, Behaviour, BehaviourEvent};
 use crate::registry::{pod_key, POD_KEY_PREFIX};
 
 /// Addresses taken from one identify message.
@@ -167,11 +168,32 @@ impl Driver {
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Profile(event) => self.on_profile(event),
             BehaviourEvent::Kad(event) => self.on_kad(event),
+            BehaviourEvent::RendezvousClient(rendezvous::client::Event::DiscoverFailed {
+                rendezvous_node,
+                namespace,
+                error,
+            }) => {
+                tracing::debug!(node = %rendezvous_node, ?error, "rendezvous discover failed");
+                let pod = namespace.and_then(|n| n.to_string().parse::<DnaHash>().ok());
+                let steps = self.lookups.on_members(rendezvous_node, pod, &[]);
+                self.lookup_steps(steps);
+            }
             BehaviourEvent::RendezvousClient(rendezvous::client::Event::Discovered {
+                rendezvous_node,
                 registrations,
                 ..
             }) => {
                 let me = *self.swarm.local_peer_id();
+                let members: Vec<(DnaHash, PeerId)> = registrations
+                    .iter()
+                    .filter_map(|r| {
+                        let pod = r.namespace.to_string().parse::<DnaHash>().ok()?;
+                        Some((pod, r.record.peer_id()))
+                    })
+                    .filter(|(_, peer)| *peer != me)
+                    .collect();
+                let steps = self.lookups.on_members(rendezvous_node, None, &members);
+                self.lookup_steps(steps);
                 for registration in registrations {
                     let peer = registration.record.peer_id();
                     if peer == me || self.swarm.is_connected(&peer) {
@@ -278,28 +300,29 @@ impl Driver {
                 request_response::Message::Request {
                     request, channel, ..
                 } => {
-                    let hosted: HashSet<DnaHash> = self.topics.values().copied().collect();
-                    let answer = net::profile::answer(
-                        self.engine.store(),
-                        |pod| hosted.contains(pod),
-                        &request,
-                    );
+                    let answer = self.answer_profile(&request);
                     if let Some(profile) = self.swarm.behaviour_mut().profile.as_mut() {
-                        let _ = profile.send_response(channel, answer.to_bytes());
+                        // Fails only if the peer has gone: nothing to do then.
+                        let _ = profile.send_response(channel, answer);
                     }
                 }
                 request_response::Message::Response {
                     request_id,
                     response,
                 } => {
-                    let answer = ProfileResponse::from_bytes(&response).ok();
-                    let step = self.lookups.on_profile(&request_id, answer);
-                    self.lookup_step(step);
+                    let steps = self.lookups.on_profile(&request_id, Some(&response));
+                    self.lookup_steps(steps);
                 }
             },
-            request_response::Event::OutboundFailure { request_id, .. } => {
-                let step = self.lookups.on_profile(&request_id, None);
-                self.lookup_step(step);
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer, %error, "profile request failed");
+                let steps = self.lookups.on_profile(&request_id, None);
+                self.lookup_steps(steps);
             }
             request_response::Event::InboundFailure { peer, error, .. } => {
                 tracing::debug!(%peer, %error, "inbound profile request failed");
@@ -325,13 +348,13 @@ impl Driver {
                         }
                     }
                     if step.last {
-                        let step = self.lookups.on_record_query_done(&id);
-                        self.lookup_step(step);
+                        let steps = self.lookups.on_record_query_done(&id);
+                        self.lookup_steps(steps);
                     }
                 }
                 QueryResult::GetRecord(_) => {
-                    let step = self.lookups.on_record_query_done(&id);
-                    self.lookup_step(step);
+                    let steps = self.lookups.on_record_query_done(&id);
+                    self.lookup_steps(steps);
                 }
                 QueryResult::GetProviders(result) => {
                     if let Ok(kad::GetProvidersOk::FoundProviders { key, providers }) = &result {
@@ -344,8 +367,8 @@ impl Driver {
                             Ok(kad::GetProvidersOk::FinishedWithNoAdditionalRecord { .. })
                         )
                     {
-                        let step = self.lookups.on_providers_done(&id);
-                        self.lookup_step(step);
+                        let steps = self.lookups.on_providers_done(&id);
+                        self.lookup_steps(steps);
                     }
                 }
                 _ => {}
@@ -371,15 +394,53 @@ impl Driver {
                 let _ = self.swarm.dial(*peer);
             }
         }
-        self.lookups
+        let steps = self
+            .lookups
             .on_providers(query, pod, providers.iter().copied());
+        self.lookup_steps(steps);
     }
 
-    /// Carries out the next step of a lookup.
-    fn lookup_step(&mut self, mut step: Step) {
-        loop {
-            step = match step {
-                Step::Wait => return,
+    /// Asks every connected bootstrap peer's rendezvous for the members of `pods`; returns
+    /// the discovers sent (node, pod).
+    fn discover_members(&mut self, pods: &[DnaHash]) -> Vec<(PeerId, DnaHash)> {
+        let nodes: Vec<PeerId> = self
+            .bootstrap
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| self.swarm.is_connected(p))
+            .collect();
+        let Some(client) = self.swarm.behaviour_mut().rendezvous_client.as_mut() else {
+            return Vec::new();
+        };
+        let mut sent = Vec::new();
+        for pod in pods {
+            let Ok(namespace) = rendezvous::Namespace::new(pod.to_string()) else {
+                continue;
+            };
+            for node in &nodes {
+                client.discover(
+                    Some(namespace.clone()),
+                    None,
+                    Some(MAX_CANDIDATES_PER_POD as u64),
+                    *node,
+                );
+                sent.push((*node, *pod));
+            }
+        }
+        sent
+    }
+
+    /// This node's answer to a profile request, from its own store.
+    fn answer_profile(&self, request: &[u8]) -> Vec<u8> {
+        let hosted: HashSet<DnaHash> = self.topics.values().copied().collect();
+        net::profile::answer(self.engine.store(), |pod| hosted.contains(pod), request).to_bytes()
+    }
+
+    /// Carries out the steps of lookups, and the steps they lead to.
+    fn lookup_steps(&mut self, steps: Vec<Step>) {
+        let mut work = VecDeque::from(steps);
+        while let Some(step) = work.pop_front() {
+            let more = match step {
                 Step::FindProviders { lookup, pods } => {
                     let queries = pods
                         .iter()
@@ -390,30 +451,29 @@ impl Driver {
                                 .get_providers(RecordKey::new(&pod_key(pod)))
                         })
                         .collect();
-                    self.lookups.providers_started(lookup, queries)
+                    let discovers = self.discover_members(&pods);
+                    self.lookups.providers_started(lookup, queries, discovers)
                 }
-                Step::AskProfile {
-                    lookup,
-                    peer,
-                    request,
-                    ..
-                } => {
-                    if peer == *self.swarm.local_peer_id() {
-                        let answer = net::profile::answer(
-                            self.engine.store(),
-                            |_| true,
-                            &request.to_bytes(),
-                        );
-                        self.lookups.answered_locally(lookup, Some(answer))
+                Step::Ask(ask) => {
+                    if ask.peer == *self.swarm.local_peer_id() {
+                        // This node hosts the pod: its own store answers, verified all the same.
+                        let answer = self.answer_profile(&ask.request.to_bytes());
+                        self.lookups.answered_locally(ask, Some(&answer))
                     } else if let Some(profile) = self.swarm.behaviour_mut().profile.as_mut() {
-                        let id = profile.send_request(&peer, request.to_bytes());
-                        self.lookups.asked(lookup, id);
-                        Step::Wait
+                        let id = profile.send_request(&ask.peer, ask.request.to_bytes());
+                        self.lookups.asked(ask, id);
+                        Vec::new()
                     } else {
-                        self.lookups.answered_locally(lookup, None)
+                        self.lookups.answered_locally(ask, None)
                     }
                 }
+                Step::Forger { peer, reason } => {
+                    Metrics::inc(&self.metrics.profile_forgeries_total);
+                    self.ban(peer, &format!("forged a profile answer: {reason}"));
+                    Vec::new()
+                }
             };
+            work.extend(more);
         }
     }
 }

@@ -36,8 +36,8 @@ metrics! {
     pods_hosted: "gauge", "Pods this node hosts.";
     peers_lost: "gauge", "Pod peers whose connections closed, being redialled.";
     connections_closed_dead_total: "counter", "Connections closed because their pings went unanswered.";
-    peers_banned: "gauge", "Peers kept away for flooding this node with requests.";
-    peers_banned_total: "counter", "Peers disconnected and banned for flooding this node with requests.";
+    peers_banned: "gauge", "Peers kept away for flooding this node with requests or forging profile answers.";
+    peers_banned_total: "counter", "Peers disconnected and banned for flooding this node with requests or forging profile answers.";
     gossip_received_total: "counter", "Gossip messages received.";
     gossip_rejected_total: "counter", "Gossip messages rejected as invalid (the sender is penalised).";
     sync_requests_total: "counter", "Sync requests received.";
@@ -51,6 +51,7 @@ metrics! {
     registry_refused_total: "counter", "Registry records refused on PUT or ignored on GET.";
     lookups_ok_total: "counter", "Registry lookups that found a pointer.";
     lookups_failed_total: "counter", "Registry lookups that found nothing valid.";
+    profile_forgeries_total: "counter", "Profile answers refused as forgeries (the provider is not asked again).";
     api_requests_total: "counter", "Local API requests served.";
     api_unauthorized_total: "counter", "Local API requests refused for a missing or wrong token.";
 }

@@ -295,9 +295,13 @@ fn lookups(
             .unwrap_or(who[0]);
         for (n, &target) in who.iter().enumerate().take(2) {
             let key = members[target].daemon.key_hash;
-            let view = lookup_until_found(&members[asker].daemon.api, &key.to_string())?;
-            let right_pods = view.pods == [pod_id.clone()];
             let expected_public = n == 0;
+            let view = lookup_until_settled(
+                &members[asker].daemon.api,
+                &key.to_string(),
+                expected_public,
+            )?;
+            let right_pods = view.pods.len() == 1 && &view.pods[0].dna_hash == pod_id;
             if !expected_public && view.profile.is_some() {
                 report.leaks += 1;
             }
@@ -306,7 +310,7 @@ fn lookups(
                 && if expected_public {
                     view.profile_status == "public"
                 } else {
-                    view.profile_status == "not_public"
+                    view.profile_status == "not_found_or_not_public"
                 };
             if ok {
                 report.lookups.ok += 1;
@@ -322,14 +326,20 @@ fn lookups(
     Ok(())
 }
 
-/// Looks up a key, retrying while the registry has not caught up.
-fn lookup_until_found(api: &ApiClient, key: &str) -> Result<LookupView, DevnetError> {
+/// Looks up a key, retrying while the registry and the providers have not caught up: a
+/// public profile may not have reached the pod's other members yet, so a member expected to
+/// be public is asked again until it is (or time runs out).
+fn lookup_until_settled(
+    api: &ApiClient,
+    key: &str,
+    expect_public: bool,
+) -> Result<LookupView, DevnetError> {
     let started = Instant::now();
     loop {
         let view: LookupView = api.get(&format!("/lookup/{key}"))?;
         let settled = view.found
             && view.profile_status != "unreachable"
-            && view.profile_status != "not_found";
+            && (!expect_public || view.profile_status == "public");
         if settled || started.elapsed() > PROPAGATION_TIMEOUT {
             return Ok(view);
         }

@@ -3,9 +3,12 @@
 
 use myco_dna::{agent_key_of, chain, ChainAuthor, Record, Timestamp, Visibility, Warrant};
 use myco_node::engine::{GossipMessage, Height, SessionBinding, SyncRequest, SyncResponse};
-use myco_node::net::profile::{ProfileRequest, ProfileResponse};
+use myco_node::net::profile::{
+    verify_answer, ProfileHeld, ProfileRequest, ProfileResponse, ProfileVersion,
+};
 use myco_node::registry::{Pointer, PointerTerms};
-use myco_zomes::membership::Profile;
+use myco_zomes::membership::{Profile, PROFILE};
+use myco_zomes::ZOME_MEMBERSHIP;
 use serde_bytes::ByteBuf;
 
 use super::{binding, canonical, chain_of_two, key, pod_dna, refused, story, NOW};
@@ -210,7 +213,9 @@ pub(super) fn pointer_seeds() -> Vec<Vec<u8>> {
     .to_bytes()]
 }
 
-/// Profile protocol bytes: the first byte says request (even) or response (odd).
+/// Profile protocol bytes: the first byte says request (even) or response (odd). A response
+/// is then judged as a lookup judges it: every record in it verified against key 2's agent
+/// in the seeds' pod (a forgery must be refused by name, never panic).
 pub fn profile(bytes: &[u8]) {
     let Some((&kind, body)) = bytes.split_first() else {
         return;
@@ -225,27 +230,80 @@ pub fn profile(bytes: &[u8]) {
             Ok(decoded) => canonical("profile response", body, decoded.to_bytes()),
             Err(error) => refused("profile response", error),
         }
+        let agent = agent_key_of(&key(2));
+        let request = ProfileRequest {
+            pod: pod_dna().dna_hash(),
+            agent,
+        };
+        if let Err(forgery) = verify_answer(&agent.key_hash(), &request, body) {
+            refused("profile answer verification", forgery);
+        }
     }
 }
 
 pub(super) fn profile_seeds() -> Vec<Vec<u8>> {
     let tagged = |kind: u8, body: Vec<u8>| [vec![kind], body].concat();
+    let dna = pod_dna();
     let request = ProfileRequest {
-        pod: pod_dna().dna_hash(),
-        agent: agent_key_of(&key(1)),
+        pod: dna.dna_hash(),
+        agent: agent_key_of(&key(2)),
     };
-    let response = ProfileResponse::Public(Profile {
+    let mut author = ChainAuthor::new(key(2), dna.dna_hash());
+    let time = Timestamp(NOW - 1_000_000);
+    let genesis = author.genesis(time, Vec::new());
+    let profile = |public: bool| Profile {
         username: "ana".into(),
         display_name: "Ana".into(),
         bio: "weaver".into(),
         avatar: None,
-        profile_public: true,
+        profile_public: public,
         contact: None,
-    });
+    };
+    let public = author.create(
+        time,
+        ZOME_MEMBERSHIP,
+        PROFILE,
+        Visibility::Public,
+        myco_zomes::codec::encode(&profile(true)),
+    );
+    let narrowed = author.create(
+        time,
+        ZOME_MEMBERSHIP,
+        PROFILE,
+        Visibility::Pod,
+        myco_zomes::codec::encode(&profile(false)),
+    );
+    let held = |genesis: Option<&Record>, profile: ProfileVersion| {
+        ProfileResponse::Held(ProfileHeld {
+            genesis: genesis.map(|g| ByteBuf::from(g.to_bytes())),
+            profile,
+        })
+        .to_bytes()
+    };
     vec![
         tagged(0, request.to_bytes()),
-        tagged(1, response.to_bytes()),
-        tagged(1, ProfileResponse::NotPublic.to_bytes()),
+        tagged(
+            1,
+            held(
+                Some(&genesis),
+                ProfileVersion::Public(ByteBuf::from(public.to_bytes())),
+            ),
+        ),
+        tagged(
+            1,
+            held(
+                None,
+                ProfileVersion::Withdrawn(ByteBuf::from(narrowed.without_entry().to_bytes())),
+            ),
+        ),
+        tagged(1, held(Some(&genesis), ProfileVersion::NotPublic)),
+        tagged(
+            1,
+            ProfileResponse::Refused {
+                reason: "no".into(),
+            }
+            .to_bytes(),
+        ),
     ]
 }
 
