@@ -1,11 +1,14 @@
-//! The engine's own input path: gossip and sync requests from a peer into a real engine.
+//! The engine's own input path: sequences of gossip, sync requests, responses, timers and
+//! peer events from several peers into one real engine.
 
 use myco_dna::{chain, Record};
-use myco_node::engine::{Engine, EngineConfig, GossipMessage, Input, PeerId, SyncRequest};
+use myco_node::engine::{
+    Engine, EngineConfig, GossipMessage, Input, Output, PeerId, SyncRequest, Timer,
+};
 use myco_node::store::MemoryStore;
 use serde_bytes::ByteBuf;
 
-use super::wire::{gossip_seeds, sync_request_seeds};
+use super::wire::{gossip_seeds, sync_request_seeds, sync_response_seeds};
 use super::{chain_of_two, key, pod_dna, NOW};
 
 /// Frames of engine input: a kind byte (even: gossip, odd: a sync request) and a two-byte
@@ -20,9 +23,16 @@ fn frames(mut bytes: &[u8]) -> Vec<(u8, &[u8])> {
     out
 }
 
-/// Gossip and sync requests from one peer into a real engine hosting a pod (as key 1, a
-/// founder), over the in-memory store. Besides never panicking, the engine must store only
-/// records that pass system validation, in unbroken chains.
+/// The peers a fuzzed engine hears from: a founder's node (key 2's, which the seeds' chains
+/// belong to) and strangers.
+const PEERS: u8 = 4;
+
+/// A stateful run: a sequence of inputs from several peers into one real engine hosting a pod
+/// (as key 1, a founder), over the in-memory store. Each frame's kind byte picks the input —
+/// low two bits: gossip, a sync request, a response to one of the engine's own outstanding
+/// requests, or a timer or peer event — and the peer it comes from (the next two bits); time
+/// moves on with every input, by more for timers. Besides never panicking, the engine must
+/// store only records that pass system validation, in unbroken chains.
 pub fn engine(bytes: &[u8]) {
     engine_stores(bytes);
 }
@@ -38,7 +48,6 @@ pub fn engine_stores(bytes: &[u8]) -> Vec<Record> {
         Some("DK".into()),
         MemoryStore::new(),
     );
-    let peer = PeerId(vec![2]);
     engine.handle(
         NOW,
         Input::JoinPod {
@@ -46,28 +55,70 @@ pub fn engine_stores(bytes: &[u8]) -> Vec<Record> {
             membrane_proof: Vec::new(),
         },
     );
-    engine.handle(
-        NOW,
-        Input::PeerJoined {
-            peer: peer.clone(),
-            pod,
-        },
-    );
+    let peer_of = |kind: u8| PeerId(vec![2 + (kind >> 2) % PEERS]);
+    for n in 0..PEERS {
+        engine.handle(
+            NOW,
+            Input::PeerJoined {
+                peer: PeerId(vec![2 + n]),
+                pod,
+            },
+        );
+    }
+    // The engine's own requests not answered yet: (peer, token).
+    let mut asked: std::collections::VecDeque<(PeerId, u64)> = Default::default();
+    let mut now = NOW;
     for (n, (kind, frame)) in frames(bytes).into_iter().enumerate() {
-        let input = if kind % 2 == 0 {
-            Input::Gossip {
-                from: peer.clone(),
+        let peer = peer_of(kind);
+        now += 1_000;
+        let input = match kind % 4 {
+            0 => Input::Gossip {
+                from: peer,
                 message_id: vec![n as u8],
                 bytes: frame.to_vec(),
-            }
-        } else {
-            Input::Request {
-                from: peer.clone(),
+            },
+            1 => Input::Request {
+                from: peer,
                 request_id: n as u64,
                 bytes: frame.to_vec(),
-            }
+            },
+            2 => match asked.pop_front() {
+                // Answered by whoever the engine asked, or by a peer it did not ask.
+                Some((to, token)) => Input::Response {
+                    from: if kind & 0x40 == 0 { to } else { peer },
+                    token,
+                    bytes: frame.to_vec(),
+                },
+                None => Input::Response {
+                    from: peer,
+                    token: u64::from(kind),
+                    bytes: frame.to_vec(),
+                },
+            },
+            _ => match frame.first().copied().unwrap_or(0) % 5 {
+                0 => {
+                    now += 1_000_000;
+                    Input::Timer(Timer::Sync)
+                }
+                1 => {
+                    now += 30_000_000;
+                    Input::Timer(Timer::Sweep)
+                }
+                2 => Input::PeerLeft { peer },
+                3 => Input::PeerJoined { peer, pod },
+                _ => match asked.pop_front() {
+                    Some((peer, token)) => Input::RequestFailed { peer, token },
+                    None => Input::Timer(Timer::Sync),
+                },
+            },
         };
-        engine.handle(NOW + n as u64, input);
+        for output in engine.handle(now, input) {
+            if let Output::Request { to, token, .. } = output {
+                if asked.len() < 64 {
+                    asked.push_back((to, token));
+                }
+            }
+        }
     }
     let mut stored = engine
         .pod_records(&pod)
@@ -112,6 +163,18 @@ pub(super) fn engine_seeds() -> Vec<Vec<u8>> {
         gossip(&chain[1]),
         (1, sync_request_seeds()[0].clone()),
     ])];
+    // A sync round: the timer makes the engine ask its peers, whose answers follow; then a
+    // sweep, a peer leaving and one coming back.
+    let responses = sync_response_seeds();
+    let mut round = vec![(3, vec![0])];
+    round.extend(responses.iter().take(3).map(|r| (2, r.clone())));
+    round.extend([
+        (3, vec![1]),
+        (3 | 4, vec![2]),
+        (3 | 4, vec![3]),
+        (3, vec![4]),
+    ]);
+    seeds.push(engine_input(&round));
     seeds.extend(
         gossip_seeds()
             .into_iter()
