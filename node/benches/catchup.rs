@@ -77,8 +77,11 @@ fn main() -> anyhow::Result<()> {
         };
         all.push(record);
     }
+    let mut heads = myco_node::store::Heads::new();
     for chunk in all.chunks(1024) {
-        full.append_batch(chunk)?;
+        let chunk = myco_node::store::ValidRecord::check_all(chunk.to_vec(), &mut heads)
+            .map_err(|(at, e)| anyhow::anyhow!("seeded record {at} is invalid: {e}"))?;
+        full.append_batch(&chunk)?;
     }
 
     // Baseline: a bare verify_strict loop over the same records.

@@ -34,8 +34,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility};
-use myco_node::store::{SledStore, Store};
+use myco_dna::{ChainAuthor, DnaHash, Entry, SigningKey, Timestamp, Visibility};
+use myco_node::store::{SledStore, Store, ValidRecord};
 
 /// Records per group commit.
 const BATCH: usize = 256;
@@ -124,8 +124,9 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One signed chain of `count` records after Genesis, with Genesis first.
-fn build_chain(key_seed: u8, count: usize) -> Vec<Record> {
+/// One signed chain of `count` records after Genesis, with Genesis first, checked as every
+/// node checks records (outside the timed part).
+fn build_chain(key_seed: u8, count: usize) -> Vec<ValidRecord> {
     let mut author = ChainAuthor::new(SigningKey::from_bytes(&[key_seed; 32]), DnaHash([7; 32]));
     let start = 1_700_000_000_000_000u64;
     let mut records = vec![author.genesis(Timestamp(start), Vec::new())];
@@ -139,7 +140,8 @@ fn build_chain(key_seed: u8, count: usize) -> Vec<Record> {
             entry,
         )
     }));
-    records
+    ValidRecord::check_all(records, &mut Default::default())
+        .unwrap_or_else(|(at, error)| panic!("bench record {at} is invalid: {error}"))
 }
 
 /// Appends whole batches and returns records per second over the timed ones.

@@ -34,7 +34,6 @@
 //! cargo bench -p myco-node --bench ingest
 //! ```
 
-use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -42,11 +41,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::{anyhow, bail, Context};
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
-use myco_dna::chain::{check_record_shape, check_signature, check_signatures, check_successor};
-use myco_dna::{
-    ChainAuthor, DnaHash, Entry, Record, SignedAction, SigningKey, Timestamp, Visibility,
-};
-use myco_node::store::{ChainId, MemoryStore, Store};
+use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility};
+use myco_node::store::{ChainId, Heads, MemoryStore, Store, ValidRecord};
 
 /// Records per pass: enough that per-pass overhead (a fresh store) is noise, few enough that
 /// a pass takes a fraction of a second.
@@ -235,36 +231,17 @@ fn baseline(parsed: &[(VerifyingKey, DalekSignature, [u8; 32])]) -> usize {
         .count()
 }
 
-/// The newest record seen of each chain, for the successor check.
-type Heads = HashMap<ChainId, SignedAction>;
-
-/// Checks that `record` extends the newest record seen of its chain, then makes it the newest.
-fn link(heads: &mut Heads, record: &Record) -> anyhow::Result<()> {
-    let chain = ChainId::of(record);
-    match heads.get(&chain) {
-        Some(prev) => check_successor(prev, record.action())?,
-        // check_record_shape has already refused a non-Genesis with no prev; a chain first
-        // seen after its Genesis would need the store's head, which these chains never do.
-        None if record.action().seq == 0 => {}
-        None => bail!(
-            "record at seq {} arrived before its chain's Genesis",
-            record.action().seq
-        ),
-    }
-    heads.insert(chain, record.signed.clone());
-    Ok(())
-}
-
 /// The pipeline with one `verify_strict` per record. Returns the number stored.
 fn ingest_single(wire: &[Vec<u8>], store: &mut MemoryStore) -> anyhow::Result<usize> {
     let mut heads = Heads::new();
     let mut pending = Vec::with_capacity(CHUNK);
     for bytes in wire {
         let record = Record::from_bytes(bytes)?;
-        check_record_shape(&record)?;
-        check_signature(&record.signed)?;
-        link(&mut heads, &record)?;
-        pending.push(record);
+        // Shape and size, hashes, one signature, the link to the chain's previous record.
+        let chain = ChainId::of(&record);
+        let valid = ValidRecord::checked(heads.get(&chain), record)?;
+        heads.insert(chain, valid.signed.clone());
+        pending.push(valid);
         if pending.len() == CHUNK {
             store.append_batch(&pending)?;
             pending.clear();
@@ -433,22 +410,17 @@ fn ingest_chunks(
     for chunk in wire.chunks(CHUNK) {
         let records = chunk
             .iter()
-            .map(|bytes| {
-                let record = Record::from_bytes(bytes)?;
-                check_record_shape(&record)?;
-                Ok(record)
-            })
+            .map(|bytes| Ok(Record::from_bytes(bytes)?))
             .collect::<anyhow::Result<Vec<Record>>>()?;
-        let signed: Vec<&SignedAction> = records.iter().map(|r| &r.signed).collect();
-        for verdict in check_signatures(&signed) {
-            verdict?;
-        }
-        for (index, record) in records.iter().enumerate() {
-            link(&mut heads, record)?;
-            if let Some(dna) = dna {
+        // Shapes, one batch signature check, and each record's link to its chain.
+        let records = ValidRecord::check_all(records, &mut heads)
+            .map_err(|(at, error)| anyhow!("record {at} of a chunk is invalid: {error}"))?;
+        if let Some(dna) = dna {
+            let plain: Vec<Record> = records.iter().map(|r| r.record().clone()).collect();
+            for (index, record) in plain.iter().enumerate() {
                 let ctx = BenchContext {
                     store,
-                    pending: &records[..index],
+                    pending: &plain[..index],
                     chain: ChainId::of(record),
                 };
                 match myco_zomes::validate(record, dna, &ctx) {

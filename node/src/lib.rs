@@ -6,12 +6,13 @@
 //!
 //! ```
 //! use myco_dna::{ChainAuthor, DnaHash, SigningKey, Timestamp};
-//! use myco_node::store::{ChainId, MemoryStore, Store};
+//! use myco_node::store::{ChainId, MemoryStore, Store, ValidRecord};
 //!
 //! let mut author = ChainAuthor::new(SigningKey::from_bytes(&[3; 32]), DnaHash([0; 32]));
 //! let genesis = author.genesis(Timestamp(1), Vec::new());
 //! let mut store = MemoryStore::new();
-//! store.append(&genesis).unwrap();
+//! // A store appends only what validation passed.
+//! store.append(&ValidRecord::checked(None, genesis.clone()).unwrap()).unwrap();
 //! let head = store.head(&ChainId::of(&genesis)).unwrap().unwrap();
 //! assert_eq!(head.hash, genesis.hash());
 //! ```

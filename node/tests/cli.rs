@@ -253,7 +253,9 @@ fn damaged_store(data: &Path) -> ChainId {
     }
     let store_dir = data.join("store");
     let mut store = SledStore::open(&store_dir).expect("open store");
-    store.append_batch(&records).expect("append");
+    let valid = myco_node::store::ValidRecord::check_all(records.clone(), &mut Default::default())
+        .expect("a sound chain");
+    store.append_batch(&valid).expect("append");
     drop(store);
 
     let db = sled::open(&store_dir).expect("open sled");

@@ -748,6 +748,12 @@ fn members_who_synced_a_story_before_its_approval_receive_its_entry_after_it() {
         2,
         "the steward wrote the two approvals since"
     );
+    let mut heads = myco_node::store::Heads::new();
+    let head = Store::get_by_seq(&store, &chain, held)
+        .unwrap()
+        .expect("head record");
+    heads.insert(chain, head.signed);
+    let approvals = myco_node::store::ValidRecord::check_all(approvals, &mut heads).unwrap();
     store.append_batch(&approvals).unwrap();
     let mut resumed = Engine::new(
         test_config(),

@@ -153,6 +153,11 @@ pub fn pod(
                     .genesis(Timestamp(T0 - SECOND), proofs[i].clone())
             })
             .collect();
+        let geneses = myco_node::store::ValidRecord::check_all(geneses, &mut Default::default())
+            .map_err(|(at, e)| ScenarioError::Invalid {
+                field: "pods.warm_start",
+                reason: format!("warm-start Genesis {at} is invalid: {e}"),
+            })?;
         let mut store = MemoryStore::new();
         store
             .append_batch(&geneses)

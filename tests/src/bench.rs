@@ -228,6 +228,8 @@ pub fn seed(
         .context("cannot read A's head record")?
         .ok_or_else(|| anyhow!("A's head record {} is missing from its store", head.hash))?;
     let mut author = ChainAuthor::resume(key, &head.signed);
+    let mut heads = myco_node::store::Heads::new();
+    heads.insert(chain, head.signed.clone());
     let mut signatures = Vec::with_capacity(total);
     let mut batch: Vec<Record> = Vec::with_capacity(SEED_BATCH);
     let mut newest = head.hash();
@@ -256,10 +258,12 @@ pub fn seed(
         newest = record.hash();
         batch.push(record);
         if batch.len() == SEED_BATCH || i + 1 == total {
+            let valid =
+                myco_node::store::ValidRecord::check_all(std::mem::take(&mut batch), &mut heads)
+                    .map_err(|(at, e)| anyhow!("seeded record {at} of a batch is invalid: {e}"))?;
             store
-                .append_batch(&batch)
+                .append_batch(&valid)
                 .context("A's store refused the seeded records")?;
-            batch.clear();
             if last_report.elapsed() >= Duration::from_secs(2) {
                 last_report = Instant::now();
                 progress(i + 1);

@@ -96,10 +96,12 @@ impl<S: Store> Engine<S> {
                 return self.refuse_write(pod, WriteRefusal::Store(detail))
             }
         }
-        if let Err(error) = self.store.append(&record) {
+        // Judged above exactly as a stranger's record would be.
+        let valid = crate::store::ValidRecord::judged(record);
+        if let Err(error) = self.store.append(&valid) {
             return self.refuse_write(pod, WriteRefusal::Store(error.to_string()));
         }
-        self.after_local(now, pod, &record);
+        self.after_local(now, pod, valid.record());
     }
 
     fn refuse_write(&mut self, pod: DnaHash, reason: WriteRefusal) {

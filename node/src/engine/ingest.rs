@@ -16,7 +16,7 @@ use super::limbo::{Wait, Waiting};
 use super::messages::{GossipMessage, SyncRequest};
 use super::verdict::{refuse_with_warrant, Judgement, Refusal};
 use super::{Asked, Engine};
-use crate::store::{ChainId, Store};
+use crate::store::{ChainId, Store, ValidRecord};
 
 /// A record on its way in, and where it came from.
 #[derive(Clone, Debug)]
@@ -264,8 +264,12 @@ impl<S: Store> Engine<S> {
         if accepted.is_empty() {
             return Vec::new();
         }
-        let records: Vec<Record> = accepted.iter().map(|a| a.record.clone()).collect();
-        if let Err(error) = self.store.append_batch(&records) {
+        // Every one of them passed the whole pipeline above.
+        let valid: Vec<ValidRecord> = accepted
+            .iter()
+            .map(|a| ValidRecord::judged(a.record.clone()))
+            .collect();
+        if let Err(error) = self.store.append_batch(&valid) {
             self.event(Event::StoreFailed {
                 detail: error.to_string(),
             });
@@ -278,7 +282,7 @@ impl<S: Store> Engine<S> {
             self.after_accept(pod, &incoming.record);
             self.gossip_verdict(incoming, super::GossipVerdict::Accept);
         }
-        records
+        valid.into_iter().map(ValidRecord::into_record).collect()
     }
 
     /// Cheap checks before any signature: right pod, not held yet, author not blocked, sound

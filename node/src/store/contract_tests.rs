@@ -2,7 +2,9 @@
 
 use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility, Warrant};
 
-use super::{full_check, ChainId, ChainRead, MemoryStore, SledStore, Store, StoreError};
+use super::{
+    full_check, ChainId, ChainRead, MemoryStore, SledStore, Store, StoreError, ValidRecord,
+};
 
 fn chain(seed: u8, len: usize) -> Vec<Record> {
     let mut author = ChainAuthor::new(SigningKey::from_bytes(&[seed; 32]), DnaHash([9; 32]));
@@ -18,6 +20,13 @@ fn chain(seed: u8, len: usize) -> Vec<Record> {
         ));
     }
     out
+}
+
+/// The records as the store's caller hands them over. These tests check the store's own
+/// defence (it refuses gaps and forks whatever the caller vouched for), so they wrap the
+/// records without validating them again.
+fn vouched(records: &[Record]) -> Vec<ValidRecord> {
+    records.iter().cloned().map(ValidRecord::judged).collect()
 }
 
 fn each_store(test: impl Fn(&mut dyn FnMut() -> Box<dyn StoreUnderTest>)) {
@@ -39,9 +48,9 @@ fn appended_records_read_back_by_hash_seq_and_range() {
     each_store(|make| {
         let mut store = make();
         let records = chain(1, 10);
-        store.append_batch(&records[..4]).unwrap();
-        for record in &records[4..] {
-            store.append(record).unwrap();
+        store.append_batch(&vouched(&records[..4])).unwrap();
+        for record in vouched(&records[4..]) {
+            store.append(&record).unwrap();
         }
         let id = ChainId::of(&records[0]);
         assert_eq!(
@@ -64,9 +73,11 @@ fn a_record_that_skips_a_seq_is_refused_and_nothing_of_its_batch_is_stored() {
     each_store(|make| {
         let mut store = make();
         let records = chain(2, 5);
-        store.append(&records[0]).unwrap();
+        store
+            .append(&ValidRecord::judged(records[0].clone()))
+            .unwrap();
         let err = store
-            .append_batch(&[records[1].clone(), records[3].clone()])
+            .append_batch(&vouched(&[records[1].clone(), records[3].clone()]))
             .unwrap_err();
         assert!(
             matches!(
@@ -96,7 +107,9 @@ fn a_chain_must_start_with_seq_zero() {
     each_store(|make| {
         let mut store = make();
         let records = chain(3, 3);
-        let err = store.append(&records[1]).unwrap_err();
+        let err = store
+            .append(&ValidRecord::judged(records[1].clone()))
+            .unwrap_err();
         assert!(
             matches!(
                 err,
@@ -115,7 +128,7 @@ fn purge_removes_entry_bytes_and_keeps_the_signed_action() {
     each_store(|make| {
         let mut store = make();
         let records = chain(4, 3);
-        store.append_batch(&records).unwrap();
+        store.append_batch(&vouched(&records)).unwrap();
         assert!(store.purge_entry(&records[2].hash()).unwrap());
         let kept = store.get(&records[2].hash()).unwrap().unwrap();
         assert_eq!(kept.entry, None);
@@ -139,7 +152,7 @@ fn a_stripped_record_takes_its_entry_back_unless_the_entry_was_purged() {
         let mut stored = records.clone();
         stored[2] = records[2].without_entry();
         stored[3] = records[3].without_entry();
-        store.append_batch(&stored).unwrap();
+        store.append_batch(&vouched(&stored)).unwrap();
         assert!(
             !store.fill_entry(&records[2].without_entry()).unwrap(),
             "nothing to fill with"
@@ -200,8 +213,8 @@ fn warrants_are_kept_once_per_offender_and_pod() {
 fn full_check_passes_on_a_sound_store() {
     each_store(|make| {
         let mut store = make();
-        store.append_batch(&chain(5, 50)).unwrap();
-        store.append_batch(&chain(6, 5)).unwrap();
+        store.append_batch(&vouched(&chain(5, 50))).unwrap();
+        store.append_batch(&vouched(&chain(6, 5))).unwrap();
         let report = full_check(&*store).unwrap();
         assert!(report.is_sound(), "{report:?}");
         assert_eq!((report.chains, report.records), (2, 55));
@@ -213,7 +226,7 @@ fn typed_records_lists_a_chains_records_of_one_entry_type_in_order() {
     each_store(|make| {
         let mut store = make();
         let records = chain(10, 6);
-        store.append_batch(&records).unwrap();
+        store.append_batch(&vouched(&records)).unwrap();
         let id = ChainId::of(&records[0]);
         assert_eq!(
             store.typed_records(&id, "content", "story").unwrap(),
@@ -231,9 +244,11 @@ fn injected_fault_fails_the_append_and_stores_nothing() {
     let mut store = MemoryStore::new();
     let records = chain(7, 3);
     store.fail_appends_after(1);
-    store.append(&records[0]).unwrap();
+    store
+        .append(&ValidRecord::judged(records[0].clone()))
+        .unwrap();
     assert!(matches!(
-        store.append(&records[1]),
+        store.append(&ValidRecord::judged(records[1].clone())),
         Err(StoreError::Injected(_))
     ));
     assert_eq!(store.get(&records[1].hash()).unwrap(), None);
@@ -245,7 +260,7 @@ fn sled_store_reopens_with_everything_it_acknowledged() {
     let records = chain(8, 20);
     {
         let mut store = SledStore::open(dir.path()).unwrap();
-        store.append_batch(&records).unwrap();
+        store.append_batch(&vouched(&records)).unwrap();
     }
     let store = SledStore::open(dir.path()).unwrap();
     assert!(store.integrity_report().is_sound());
@@ -261,7 +276,7 @@ fn sled_store_quarantines_a_chain_whose_tail_is_damaged() {
     let records = chain(9, 6);
     {
         let mut store = SledStore::open(dir.path()).unwrap();
-        store.append_batch(&records).unwrap();
+        store.append_batch(&vouched(&records)).unwrap();
         // Damage the newest record behind the store's back: a tampered signature.
         let mut damaged = records[5].clone();
         damaged.signed.signature.0[3] ^= 0xff;
@@ -294,7 +309,7 @@ fn full_check_names_the_exact_seq_of_unreadable_bytes_even_in_quarantine() {
     let records = chain(11, 40);
     {
         let mut store = SledStore::open(dir.path()).expect("open");
-        store.append_batch(&records).expect("append");
+        store.append_batch(&vouched(&records)).expect("append");
         // Garbage under the record key of seq 37: inside the open-time check's tail.
         store.overwrite_raw_for_test(&records[37].hash(), b"not a record");
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
 
-use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
+use super::{plan_appends, ChainHead, ChainId, Store, StoreError, ValidRecord};
 
 /// Source chains in memory. Deterministic: every map is ordered.
 #[derive(Default, Clone)]
@@ -83,7 +83,7 @@ impl MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn append_batch(&mut self, records: &[Record]) -> Result<(), StoreError> {
+    fn append_batch(&mut self, records: &[ValidRecord]) -> Result<(), StoreError> {
         if let Some(left) = self.appends_before_fault.as_mut() {
             if *left == 0 {
                 return Err(StoreError::Injected(
@@ -97,7 +97,7 @@ impl Store for MemoryStore {
             let hash = record.hash();
             self.chains
                 .insert((ChainId::of(record), record.action().seq), hash);
-            self.records.insert(hash, record.clone());
+            self.records.insert(hash, record.record().clone());
             if let Some(entry) = record.action().body.entry_ref() {
                 self.typed
                     .entry((

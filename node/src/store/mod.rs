@@ -10,11 +10,13 @@ mod integrity;
 mod keys;
 mod memory;
 mod sled_store;
+mod valid;
 
 pub use integrity::{full_check, ChainFault, ChainRead, IntegrityReport};
 pub use memory::{FaultSwitch, MemoryStore};
 pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
+pub use valid::{Heads, ValidRecord};
 
 use std::collections::BTreeMap;
 
@@ -92,10 +94,12 @@ pub trait Store {
     /// Appends records atomically: either all are stored, or none is. Each must extend its
     /// chain's head, counting earlier records of the same batch. Returns once the batch is
     /// durable.
-    fn append_batch(&mut self, records: &[Record]) -> Result<(), StoreError>;
+    /// Only a [`ValidRecord`] may be appended: a store never holds what validation did not
+    /// pass.
+    fn append_batch(&mut self, records: &[ValidRecord]) -> Result<(), StoreError>;
 
     /// Appends one record durably.
-    fn append(&mut self, record: &Record) -> Result<(), StoreError> {
+    fn append(&mut self, record: &ValidRecord) -> Result<(), StoreError> {
         self.append_batch(std::slice::from_ref(record))
     }
 
@@ -154,7 +158,7 @@ pub trait Store {
 /// Checks that `records` extend their chains' heads in order, and returns the new heads.
 /// `head_of` reads a chain's current head from the store.
 pub(crate) fn plan_appends(
-    records: &[Record],
+    records: &[ValidRecord],
     mut head_of: impl FnMut(&ChainId) -> Result<Option<ChainHead>, StoreError>,
 ) -> Result<BTreeMap<ChainId, ChainHead>, StoreError> {
     let mut new_heads: BTreeMap<ChainId, ChainHead> = BTreeMap::new();

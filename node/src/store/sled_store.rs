@@ -12,7 +12,7 @@ use super::keys::{
     chain_key, head_key, head_value, parse_head_key, parse_head_value, purged_key, record_key,
     type_tag, typed_key, warrant_key, HEAD,
 };
-use super::{plan_appends, ChainHead, ChainId, Store, StoreError};
+use super::{plan_appends, ChainHead, ChainId, Store, StoreError, ValidRecord};
 
 /// How many records at the tail of each chain the open-time check verifies in full. A torn
 /// write can only damage the newest records, and checking a fixed number keeps start-up
@@ -262,7 +262,7 @@ impl ChainRead for SledStore {
 }
 
 impl Store for SledStore {
-    fn append_batch(&mut self, records: &[Record]) -> Result<(), StoreError> {
+    fn append_batch(&mut self, records: &[ValidRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }

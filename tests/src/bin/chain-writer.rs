@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use myco_dna::{blake2b_256, ChainAuthor, Record, Timestamp, Visibility};
-use myco_node::store::{SledStore, Store};
+use myco_node::store::{Heads, SledStore, Store, ValidRecord};
 use myco_tests::{crash_chain, filler_entry, signing_key_from_seed, DurableLine, CRASH_POD};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -73,6 +73,8 @@ fn write_forever(dir: &Path, seed: &str) -> anyhow::Result<()> {
     let key = signing_key_from_seed(seed);
     let chain = crash_chain(seed);
     let mut stdout = std::io::stdout().lock();
+    // Each batch passes the system checks every node applies before it is appended.
+    let mut heads = Heads::new();
 
     let (mut author, mut clock) = match store.head(&chain).context("reading the chain head")? {
         Some(head) => {
@@ -86,13 +88,16 @@ fn write_forever(dir: &Path, seed: &str) -> anyhow::Result<()> {
                     )
                 })?;
             let clock = newest.action().timestamp.0;
+            heads.insert(chain, newest.signed.clone());
             (ChainAuthor::resume(key, &newest.signed), clock)
         }
         None => {
             let mut author = ChainAuthor::new(key, CRASH_POD);
             let genesis = author.genesis(Timestamp(0), Vec::new());
-            store.append(&genesis).context("appending the Genesis")?;
-            acknowledge(&mut stdout, &genesis)?;
+            let genesis = ValidRecord::check_all(vec![genesis], &mut heads)
+                .map_err(|(_, e)| anyhow!("the Genesis is invalid: {e}"))?;
+            store.append(&genesis[0]).context("appending the Genesis")?;
+            acknowledge(&mut stdout, &genesis[0])?;
             (author, 0)
         }
     };
@@ -118,6 +123,8 @@ fn write_forever(dir: &Path, seed: &str) -> anyhow::Result<()> {
                 )
             })
             .collect();
+        let batch = ValidRecord::check_all(batch, &mut heads)
+            .map_err(|(at, e)| anyhow!("record {at} of a batch is invalid: {e}"))?;
         store
             .append_batch(&batch)
             .with_context(|| format!("appending a batch of {size} records"))?;

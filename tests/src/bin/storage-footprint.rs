@@ -121,9 +121,14 @@ fn run() -> anyhow::Result<serde_json::Value> {
     let fresh_dir = solo.root().join("fresh-store");
     {
         let mut fresh = SledStore::open(&fresh_dir).context("cannot open the baseline store")?;
+        let mut heads = myco_node::store::Heads::new();
         for batch in live.chunks(SEED_BATCH) {
+            let batch = myco_node::store::ValidRecord::check_all(batch.to_vec(), &mut heads)
+                .map_err(|(at, e)| {
+                    anyhow::anyhow!("live record {at} of a batch is invalid: {e}")
+                })?;
             fresh
-                .append_batch(batch)
+                .append_batch(&batch)
                 .context("the baseline store refused the live records")?;
         }
     }

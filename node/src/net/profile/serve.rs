@@ -147,12 +147,16 @@ mod tests {
         }
     }
 
+    use crate::store::ValidRecord;
+
     #[test]
     fn a_public_profile_is_served_as_its_signed_record_with_the_genesis() {
         let mut store = MemoryStore::new();
         let g = genesis(AGENT_SEED, POD);
         let p = profile_record(AGENT_SEED, &g, Visibility::Public, "ana");
-        store.append_batch(&[g.clone(), p.clone()]).unwrap();
+        store
+            .append_batch(&ValidRecord::chain(&[g.clone(), p.clone()]))
+            .unwrap();
         let ProfileResponse::Held(held) = answer(&store, |_| true, &request()) else {
             panic!("answered")
         };
@@ -168,7 +172,9 @@ mod tests {
         let mut store = MemoryStore::new();
         let g = genesis(AGENT_SEED, POD);
         let pod_only = profile_record(AGENT_SEED, &g, Visibility::Pod, "ana");
-        store.append_batch(&[g.clone(), pod_only.clone()]).unwrap();
+        store
+            .append_batch(&ValidRecord::chain(&[g.clone(), pod_only.clone()]))
+            .unwrap();
         let ProfileResponse::Held(held) = answer(&store, |_| true, &request()) else {
             panic!("answered")
         };
@@ -181,7 +187,12 @@ mod tests {
         let narrowed = profile_update(AGENT_SEED, &public, &public, Visibility::Pod);
         let private = profile_update(AGENT_SEED, &narrowed, &narrowed, Visibility::Private);
         store
-            .append_batch(&[g.clone(), public.clone(), narrowed.clone(), private])
+            .append_batch(&ValidRecord::chain(&[
+                g.clone(),
+                public.clone(),
+                narrowed.clone(),
+                private,
+            ]))
             .unwrap();
         let ProfileResponse::Held(held) = answer(&store, |_| true, &request()) else {
             panic!("answered")
@@ -195,7 +206,9 @@ mod tests {
         // leaves the pod.
         let mut store = MemoryStore::new();
         let fresh = profile_record(AGENT_SEED, &public, Visibility::Pod, "ana");
-        store.append_batch(&[g, public, fresh]).unwrap();
+        store
+            .append_batch(&ValidRecord::chain(&[g, public, fresh]))
+            .unwrap();
         let ProfileResponse::Held(held) = answer(&store, |_| true, &request()) else {
             panic!("answered")
         };
