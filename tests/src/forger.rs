@@ -24,7 +24,7 @@ use myco_node::net::profile::{
     ProfileHeld, ProfileRequest, ProfileResponse, ProfileVersion, MAX_PROFILE_BYTES,
     PROFILE_PROTOCOL,
 };
-use myco_node::net::{BytesCodec, RegistryStore, IDENTIFY_PROTOCOL, KAD_PROTOCOL};
+use myco_node::net::{BytesCodec, RegistryStore, IDENTIFY_PROTOCOL};
 use myco_node::registry::pod_key;
 use myco_zomes::membership::{Profile, PROFILE};
 use serde_bytes::ByteBuf;
@@ -96,13 +96,7 @@ pub fn fake_provider(lie: Lie, seed: u8) -> FakeProvider {
         .expect("tcp")
         .with_behaviour(|key| {
             let local = key.public().to_peer_id();
-            let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
-            kad_config
-                .set_record_filtering(kad::StoreInserts::FilterBoth)
-                .set_query_timeout(Duration::from_secs(10));
-            let mut kad =
-                kad::Behaviour::with_config(local, RegistryStore::in_memory(local), kad_config);
-            kad.set_mode(Some(kad::Mode::Server));
+            let kad = crate::probe::kad_server(local);
             Ok(Fake {
                 identify: identify::Behaviour::new(identify::Config::new(
                     IDENTIFY_PROTOCOL.into(),

@@ -36,6 +36,8 @@ pub struct Probe {
 
 /// A probe that accepts and sends messages up to `max_bytes` (larger than the daemon's bounds
 /// when a test wants to send oversized messages).
+///
+/// See [`kad_server`] for its registry side.
 pub fn probe(key: &Keypair, max_bytes: usize) -> Swarm<Probe> {
     libp2p::SwarmBuilder::with_existing_identity(key.clone())
         .with_tokio()
@@ -47,13 +49,7 @@ pub fn probe(key: &Keypair, max_bytes: usize) -> Swarm<Probe> {
         .expect("tcp")
         .with_behaviour(|key| {
             let local = key.public().to_peer_id();
-            let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
-            kad_config
-                .set_record_filtering(kad::StoreInserts::FilterBoth)
-                .set_query_timeout(Duration::from_secs(10));
-            let mut kad =
-                kad::Behaviour::with_config(local, RegistryStore::in_memory(local), kad_config);
-            kad.set_mode(Some(kad::Mode::Server));
+            let kad = kad_server(local);
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .max_transmit_size(max_bytes)
                 .heartbeat_interval(Duration::from_millis(500))
@@ -223,4 +219,16 @@ pub async fn ask_all(
     .await
     .expect("every sync request was answered or failed in time");
     answers.into_iter().map(Option::unwrap).collect()
+}
+
+/// A Kademlia server on Myco's registry protocol, with an in-memory registry store that
+/// validates records as a daemon's does: the registry side of a test's own libp2p peer.
+pub fn kad_server(local: libp2p::PeerId) -> kad::Behaviour<RegistryStore> {
+    let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
+    kad_config
+        .set_record_filtering(kad::StoreInserts::FilterBoth)
+        .set_query_timeout(Duration::from_secs(10));
+    let mut kad = kad::Behaviour::with_config(local, RegistryStore::in_memory(local), kad_config);
+    kad.set_mode(Some(kad::Mode::Server));
+    kad
 }
