@@ -145,6 +145,7 @@ impl Driver {
                 for peers in self.pod_peers.values_mut() {
                     peers.remove(&peer_id);
                 }
+                self.count_strangers();
                 self.redials.disconnected(peer_id, Instant::now());
                 self.feed(Input::PeerLeft {
                     peer: net::engine_peer(&peer_id),
@@ -167,6 +168,7 @@ impl Driver {
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Profile(event) => self.on_profile(event),
             BehaviourEvent::Kad(event) => self.on_kad(event),
+            BehaviourEvent::Strangers(event) => self.on_stranger(event),
             BehaviourEvent::RendezvousClient(rendezvous::client::Event::Discovered {
                 registrations,
                 ..
@@ -205,9 +207,13 @@ impl Driver {
                 });
             }
             gossipsub::Event::Subscribed { peer_id, topic, .. } => {
+                self.stranger_subscription(&peer_id, &topic);
                 if let Some(pod) = self.topics.get(&topic).copied() {
                     self.pod_peer_joined(peer_id, pod);
                 }
+            }
+            gossipsub::Event::Unsubscribed { peer_id, topic } => {
+                self.stranger_subscription(&peer_id, &topic)
             }
             _ => {}
         }
@@ -222,6 +228,7 @@ impl Driver {
                     channel,
                 } => {
                     Metrics::inc(&self.metrics.sync_requests_total);
+                    self.stranger_requested(&peer);
                     if self.inbound.len() >= MAX_INBOUND_REQUESTS {
                         Metrics::inc(&self.metrics.sync_requests_dropped_total);
                         return;
@@ -236,6 +243,7 @@ impl Driver {
                     });
                     // The engine answers at once; a request it ignored must not wait forever.
                     self.inbound.remove(&id);
+                    self.trust_if_member(&peer);
                 }
                 request_response::Message::Response {
                     request_id,
@@ -274,10 +282,11 @@ impl Driver {
 
     fn on_profile(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
         match event {
-            request_response::Event::Message { message, .. } => match message {
+            request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
                     request, channel, ..
                 } => {
+                    self.stranger_requested(&peer);
                     let hosted: HashSet<DnaHash> = self.topics.values().copied().collect();
                     let answer = net::profile::answer(
                         self.engine.store(),
@@ -311,6 +320,10 @@ impl Driver {
     fn on_kad(&mut self, event: kad::Event) {
         match event {
             kad::Event::InboundRequest { request } => {
+                // Only a PUT names its sender; the DHT's reads are too cheap to count.
+                if let kad::InboundRequest::PutRecord { source, .. } = &request {
+                    self.stranger_requested(source);
+                }
                 on_kad_inbound(&mut self.swarm, request, &self.metrics)
             }
             kad::Event::OutboundQueryProgressed {
