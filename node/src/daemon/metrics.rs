@@ -57,6 +57,7 @@ metrics! {
     api_requests_total: "counter", "Local API requests served.";
     api_unauthorized_total: "counter", "Local API requests refused for a missing or wrong token.";
     api_connections: "gauge", "Local API connections open.";
+    api_connections_evicted_total: "counter", "Local API connections with no request in flight closed to make room for a new one.";
     api_connections_timed_out_total: "counter", "Local API connections closed because headers or a body did not arrive in time, or a kept-alive connection stayed idle.";
 }
 
