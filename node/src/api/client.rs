@@ -15,6 +15,10 @@ use super::{ADDR_FILE, TOKEN_FILE};
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest answer read: a pod's folded state of many records can be large.
 pub const MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+/// How long a kept-alive connection is reused: below the daemon's shortest header timeout
+/// (1 s, see [`API_HEADER_TIMEOUT`](super::API_HEADER_TIMEOUT)), so a call never goes out on a
+/// connection the daemon is closing for idleness.
+pub const REUSE_FOR: Duration = Duration::from_millis(500);
 
 /// Why a call failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +81,7 @@ impl ApiClient {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(CALL_TIMEOUT))
+            .max_idle_age(REUSE_FOR)
             .build()
             .into();
         ApiClient {

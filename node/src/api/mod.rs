@@ -5,7 +5,9 @@
 //! file [`TOKEN_FILE`] in the data dir, made afresh each time the daemon starts (as Bitcoin
 //! Core's cookie file). The address the API listens on is written to [`ADDR_FILE`], so the
 //! CLI ([`client`]) needs nothing but the data dir. Bodies are bounded ([`types::MAX_BODY_BYTES`])
-//! and malformed ones get a 400 with `{"error": "..."}`.
+//! and malformed ones get a 400 with `{"error": "..."}`. Connections are bounded too
+//! ([`ApiLimits`]): headers and bodies must arrive in time, idle kept-alive connections close,
+//! and only so many are served at once, well below the process's file limit.
 //!
 //! | method and path | what |
 //! |---|---|
@@ -22,6 +24,7 @@
 
 pub mod client;
 mod handlers;
+mod listener;
 mod page;
 pub mod session;
 pub mod types;
@@ -41,6 +44,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::daemon::metrics::Metrics;
 use crate::daemon::Command;
+pub use listener::{
+    connection_cap, open_file_limit, ApiLimits, API_BODY_TIMEOUT, API_HEADER_TIMEOUT,
+    API_MAX_CONNECTIONS, MIN_API_CONNECTIONS, RESERVED_FDS,
+};
 use types::{ErrorBody, MAX_BODY_BYTES};
 
 /// The API token file's name inside the data dir.
@@ -207,10 +214,12 @@ pub fn router(
 }
 
 /// Starts the API on 127.0.0.1:`port` (0: any free port), writing the token and address files
-/// into `data_dir`; returns the address it listens on. It serves until the process ends.
+/// into `data_dir`; returns the address it listens on. It serves until the process ends, each
+/// connection within `limits`.
 pub async fn serve(
     data_dir: &Path,
     port: u16,
+    limits: ApiLimits,
     commands: mpsc::Sender<Command>,
     metrics: Arc<Metrics>,
 ) -> Result<SocketAddr, ServeError> {
@@ -237,12 +246,8 @@ pub async fn serve(
             source,
         },
     )?;
-    let app = router(token, commands, metrics);
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "the local API stopped");
-        }
-    });
+    let app = router(token, commands, metrics.clone());
+    tokio::spawn(listener::serve_bounded(listener, app, limits, metrics));
     Ok(address)
 }
 

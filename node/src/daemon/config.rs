@@ -8,12 +8,24 @@
 //! external = []          # addresses others can reach this node at, if not the listen ones
 //! api_port = 0           # 0: any free port on 127.0.0.1, written to <data-dir>/api.addr
 //! region = "DK"          # declared to pods that restrict where data lives
+//!
+//! # Bounds (defaults shown; see docs/operations.md)
+//! strangers_per_ip = 8          # inbound strangers held from one IP address
+//! stranger_idle_secs = 30       # a stranger quiet this long is closed
+//! api_header_timeout_secs = 10  # request headers (and the wait between keep-alive requests)
+//! api_body_timeout_secs = 10    # a request body
+//! api_max_connections = 64      # API connections at once (lowered to fit the file limit)
 //! ```
 
 use std::path::Path;
 
+use std::time::Duration;
+
 use libp2p::Multiaddr;
 use serde::Deserialize;
+
+use crate::api::ApiLimits;
+use crate::net::StrangerLimits;
 
 /// The config file's default name inside the data dir.
 pub const CONFIG_FILE: &str = "myco.toml";
@@ -57,6 +69,17 @@ pub struct FileSettings {
     pub api_port: Option<u16>,
     /// The region this node declares.
     pub region: Option<String>,
+    /// Inbound strangers held at once from one IP address.
+    pub strangers_per_ip: Option<usize>,
+    /// Seconds a stranger may stay quiet before it is closed.
+    pub stranger_idle_secs: Option<u64>,
+    /// Seconds an API client has to send a request's headers (and, on a kept-alive
+    /// connection, to start the next request).
+    pub api_header_timeout_secs: Option<u64>,
+    /// Seconds an API client has to send a request's body.
+    pub api_body_timeout_secs: Option<u64>,
+    /// API connections served at once.
+    pub api_max_connections: Option<usize>,
 }
 
 impl FileSettings {
@@ -105,6 +128,10 @@ pub struct Settings {
     pub api_port: u16,
     /// The region this node declares.
     pub region: Option<String>,
+    /// Bounds on inbound strangers.
+    pub strangers: StrangerLimits,
+    /// Bounds on the local API's connections.
+    pub api: ApiLimits,
 }
 
 /// The default listen addresses for a port: TCP and QUIC on every IPv4 interface.
@@ -154,6 +181,20 @@ impl Settings {
             external: pick(flags.external, file.external, Vec::new()),
             api_port: flags.api_port.or(file.api_port).unwrap_or(0),
             region: flags.region.or(file.region),
+            strangers: StrangerLimits {
+                per_ip: positive("strangers_per_ip", file.strangers_per_ip)?
+                    .unwrap_or(crate::net::strangers::MAX_STRANGERS_PER_IP),
+                idle: seconds("stranger_idle_secs", file.stranger_idle_secs)?
+                    .unwrap_or(crate::net::strangers::STRANGER_IDLE),
+            },
+            api: ApiLimits {
+                header_timeout: seconds("api_header_timeout_secs", file.api_header_timeout_secs)?
+                    .unwrap_or(crate::api::API_HEADER_TIMEOUT),
+                body_timeout: seconds("api_body_timeout_secs", file.api_body_timeout_secs)?
+                    .unwrap_or(crate::api::API_BODY_TIMEOUT),
+                max_connections: positive("api_max_connections", file.api_max_connections)?
+                    .unwrap_or(crate::api::API_MAX_CONNECTIONS),
+            },
         };
         for (what, list) in [
             ("listen", &settings.listen),
@@ -168,6 +209,28 @@ impl Settings {
             }
         }
         Ok(settings)
+    }
+}
+
+/// A count that must be at least 1: zero would refuse everyone.
+fn positive(name: &str, value: Option<usize>) -> Result<Option<usize>, ConfigError> {
+    match value {
+        Some(0) => Err(ConfigError::Invalid {
+            path: "(settings)".into(),
+            detail: format!("{name} = 0 would refuse every connection; give at least 1, or leave it out for the default"),
+        }),
+        other => Ok(other),
+    }
+}
+
+/// A bound in seconds that must be at least 1: zero would close every connection at once.
+fn seconds(name: &str, value: Option<u64>) -> Result<Option<Duration>, ConfigError> {
+    match value {
+        Some(0) => Err(ConfigError::Invalid {
+            path: "(settings)".into(),
+            detail: format!("{name} = 0 would close every connection at once; give at least 1, or leave it out for the default"),
+        }),
+        other => Ok(other.map(Duration::from_secs)),
     }
 }
 
@@ -191,6 +254,27 @@ mod tests {
         let defaults =
             Settings::merge(FileSettings::default(), Overrides::default(), 4710).expect("merge");
         assert_eq!(defaults.listen.len(), 2);
+    }
+
+    #[test]
+    fn bounds_come_from_the_file_or_their_defaults_and_zero_is_refused() {
+        let defaults =
+            Settings::merge(FileSettings::default(), Overrides::default(), 4710).expect("merge");
+        assert_eq!(defaults.strangers, StrangerLimits::default());
+        assert_eq!(defaults.api, ApiLimits::default());
+        let file: FileSettings =
+            toml::from_str("stranger_idle_secs = 2\nstrangers_per_ip = 500\napi_header_timeout_secs = 1\napi_max_connections = 4")
+                .expect("parses");
+        let s = Settings::merge(file, Overrides::default(), 4710).expect("merge");
+        assert_eq!(s.strangers.idle, Duration::from_secs(2));
+        assert_eq!(s.strangers.per_ip, 500);
+        assert_eq!(s.api.header_timeout, Duration::from_secs(1));
+        assert_eq!(s.api.max_connections, 4);
+        for zero in ["stranger_idle_secs = 0", "api_max_connections = 0"] {
+            let file: FileSettings = toml::from_str(zero).expect("parses");
+            let error = Settings::merge(file, Overrides::default(), 4710).expect_err(zero);
+            assert!(error.to_string().contains("at least 1"), "{error}");
+        }
     }
 
     #[test]

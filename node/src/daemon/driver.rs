@@ -168,6 +168,7 @@ impl Driver {
             self.discover();
         }
         self.redial(instant);
+        self.count_strangers();
         for peer in self.bans.ended(instant) {
             self.unban(peer);
         }

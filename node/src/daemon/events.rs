@@ -146,6 +146,7 @@ impl Driver {
                 for peers in self.pod_peers.values_mut() {
                     peers.remove(&peer_id);
                 }
+                self.count_strangers();
                 self.redials.disconnected(peer_id, Instant::now());
                 self.feed(Input::PeerLeft {
                     peer: net::engine_peer(&peer_id),
@@ -178,6 +179,7 @@ impl Driver {
                 let steps = self.lookups.on_members(rendezvous_node, pod, &[]);
                 self.lookup_steps(steps);
             }
+            BehaviourEvent::Strangers(event) => self.on_stranger(event),
             BehaviourEvent::RendezvousClient(rendezvous::client::Event::Discovered {
                 rendezvous_node,
                 registrations,
@@ -227,9 +229,13 @@ impl Driver {
                 });
             }
             gossipsub::Event::Subscribed { peer_id, topic, .. } => {
+                self.stranger_subscription(&peer_id, &topic);
                 if let Some(pod) = self.topics.get(&topic).copied() {
                     self.pod_peer_joined(peer_id, pod);
                 }
+            }
+            gossipsub::Event::Unsubscribed { peer_id, topic } => {
+                self.stranger_subscription(&peer_id, &topic)
             }
             _ => {}
         }
@@ -244,6 +250,7 @@ impl Driver {
                     channel,
                 } => {
                     Metrics::inc(&self.metrics.sync_requests_total);
+                    self.stranger_requested(&peer);
                     if self.inbound.len() >= MAX_INBOUND_REQUESTS {
                         Metrics::inc(&self.metrics.sync_requests_dropped_total);
                         return;
@@ -258,6 +265,7 @@ impl Driver {
                     });
                     // The engine answers at once; a request it ignored must not wait forever.
                     self.inbound.remove(&id);
+                    self.trust_if_member(&peer);
                 }
                 request_response::Message::Response {
                     request_id,
@@ -296,10 +304,11 @@ impl Driver {
 
     fn on_profile(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
         match event {
-            request_response::Event::Message { message, .. } => match message {
+            request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
                     request, channel, ..
                 } => {
+                    self.stranger_requested(&peer);
                     let answer = self.answer_profile(&request);
                     if let Some(profile) = self.swarm.behaviour_mut().profile.as_mut() {
                         // Fails only if the peer has gone: nothing to do then.
@@ -334,6 +343,10 @@ impl Driver {
     fn on_kad(&mut self, event: kad::Event) {
         match event {
             kad::Event::InboundRequest { request } => {
+                // Only a PUT names its sender; the DHT's reads are too cheap to count.
+                if let kad::InboundRequest::PutRecord { source, .. } = &request {
+                    self.stranger_requested(source);
+                }
                 on_kad_inbound(&mut self.swarm, request, &self.metrics)
             }
             kad::Event::OutboundQueryProgressed {

@@ -36,6 +36,10 @@ metrics! {
     pods_hosted: "gauge", "Pods this node hosts.";
     peers_lost: "gauge", "Pod peers whose connections closed, being redialled.";
     connections_closed_dead_total: "counter", "Connections closed because their pings went unanswered.";
+    strangers_connected: "gauge", "Inbound connections from strangers: peers that are no proven pod member and no bootstrap peer.";
+    strangers_evicted_total: "counter", "Quiet strangers closed to make room for a new connection.";
+    strangers_closed_idle_total: "counter", "Strangers closed because they stayed quiet for the idle bound.";
+    strangers_refused_total: "counter", "Stranger connections refused because every stranger slot was busy.";
     peers_banned: "gauge", "Peers kept away for flooding this node with requests or forging profile answers.";
     peers_banned_total: "counter", "Peers disconnected and banned for flooding this node with requests or forging profile answers.";
     gossip_received_total: "counter", "Gossip messages received.";
@@ -54,6 +58,9 @@ metrics! {
     profile_forgeries_total: "counter", "Profile answers refused as forgeries (the provider is not asked again).";
     api_requests_total: "counter", "Local API requests served.";
     api_unauthorized_total: "counter", "Local API requests refused for a missing or wrong token.";
+    api_connections: "gauge", "Local API connections open.";
+    api_connections_evicted_total: "counter", "Local API connections with no request in flight closed to make room for a new one.";
+    api_connections_timed_out_total: "counter", "Local API connections closed because headers or a body did not arrive in time, or a kept-alive connection stayed idle.";
 }
 
 impl Metrics {

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod pods;
 mod redial;
 mod runtime;
+mod strangers;
 pub mod writes;
 
 use myco_dna::{ActionHash, DnaHash, DnaManifest, KeyHash, Record, Warrant};

@@ -183,9 +183,17 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         tracing::info!(pod = %dna.dna_hash(), name = %dna.name, "resumed pod");
     }
     let bootstrap = bootstrap_peers(&settings)?;
-    let mut swarm = net::build_swarm(node_key, Role::Daemon, RegistryStore::in_memory(peer))?;
+    let mut swarm = net::build_swarm(
+        node_key,
+        Role::Daemon,
+        RegistryStore::in_memory(peer),
+        settings.strangers,
+    )?;
     listen(&mut swarm, &settings)?;
     for (peer, address) in &bootstrap {
+        if let Some(strangers) = swarm.behaviour_mut().strangers.as_mut() {
+            strangers.trust_bootstrap(*peer);
+        }
         swarm.behaviour_mut().kad.add_address(peer, address.clone());
         if let Err(error) = swarm.dial(address.clone()) {
             tracing::warn!(%address, %error, "cannot dial a bootstrap peer");
@@ -193,10 +201,23 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
     }
     let metrics = Arc::new(Metrics::default());
     let (commands, receiver) = mpsc::channel(super::MAX_QUEUED_COMMANDS);
-    let api = crate::api::serve(&root, settings.api_port, commands, metrics.clone())
-        .await
-        .map_err(|e| DaemonError::Api(e.to_string()))?;
-    tracing::info!(agent = %myco_dna::agent_key_of(&key).key_hash(), peer = %peer, api = %api, "daemon started");
+    let api = crate::api::serve(
+        &root,
+        settings.api_port,
+        settings.api,
+        commands,
+        metrics.clone(),
+    )
+    .await
+    .map_err(|e| DaemonError::Api(e.to_string()))?;
+    tracing::info!(
+        agent = %myco_dna::agent_key_of(&key).key_hash(),
+        peer = %peer,
+        api = %api,
+        strangers_per_ip = settings.strangers.per_ip,
+        stranger_idle_secs = settings.strangers.idle.as_secs(),
+        "daemon started"
+    );
     let driver = Driver::new(engine, swarm, key, pods, metrics, bootstrap, root.clone());
     driver.run(receiver, shutdown_signal()).await;
     let _ = fs::remove_file(root.join(crate::api::ADDR_FILE));
@@ -213,7 +234,13 @@ pub async fn run_bootstrap(options: BootstrapOptions) -> Result<(), DaemonError>
     let node_key = net::identity::load_or_create(&root)?;
     let peer = node_key.public().to_peer_id();
     let store = RegistryStore::persistent(peer, &root.join(REGISTRY_DIR))?;
-    let mut swarm = net::build_swarm(node_key, Role::Bootstrap, store)?;
+    // A bootstrap peer serves nodes it does not know: it has no strangers to bound.
+    let mut swarm = net::build_swarm(
+        node_key,
+        Role::Bootstrap,
+        store,
+        net::StrangerLimits::default(),
+    )?;
     listen(&mut swarm, &settings)?;
     for (other, address) in bootstrap_peers(&settings)? {
         swarm

@@ -222,8 +222,16 @@ pub fn loopback_tcp() -> Multiaddr {
         .with(libp2p::multiaddr::Protocol::Tcp(0))
 }
 
+/// The `myco.toml` a devnet daemon gets when its data dir has none. Every devnet daemon
+/// connects from 127.0.0.1, so the per-address bound on strangers
+/// ([`MAX_STRANGERS_PER_IP`](crate::net::strangers::MAX_STRANGERS_PER_IP)), meant for one host
+/// on the internet, would hold back the pod peers of a larger devnet until they show their
+/// bindings; here one address may hold as many strangers as there are daemons.
+pub const LOOPBACK_CONFIG: &str = "strangers_per_ip = 64\n";
+
 /// Starts `myco run` on `dir` (which `init_agent` prepared), listening on `listen` (such as
-/// [`loopback_tcp`]) and declaring `region`.
+/// [`loopback_tcp`]) and declaring `region`. A data dir without a `myco.toml` gets
+/// [`LOOPBACK_CONFIG`]; one with its own is left as it is.
 #[allow(clippy::too_many_arguments)]
 pub fn start_daemon(
     binary: &Path,
@@ -237,6 +245,11 @@ pub fn start_daemon(
 ) -> Result<Daemon, DevnetError> {
     // Stale files of an earlier run would point at a dead API.
     let _ = fs::remove_file(dir.join(crate::api::ADDR_FILE));
+    let config = dir.join(crate::daemon::config::CONFIG_FILE);
+    if !config.exists() {
+        fs::write(&config, LOOPBACK_CONFIG)
+            .map_err(|e| DevnetError::io("write the devnet settings", &config, e))?;
+    }
     let mut args: Vec<String> = vec![
         "run".into(),
         "--listen".into(),
@@ -257,4 +270,17 @@ pub fn start_daemon(
         api,
         key_hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::config::{FileSettings, Overrides, Settings};
+
+    #[test]
+    fn the_loopback_settings_let_one_address_hold_a_stranger_per_devnet_daemon() {
+        let file: FileSettings = toml::from_str(LOOPBACK_CONFIG).expect("parses");
+        let settings = Settings::merge(file, Overrides::default(), 0).expect("merge");
+        assert_eq!(settings.strangers.per_ip, super::super::MAX_DAEMONS);
+    }
 }

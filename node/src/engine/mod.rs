@@ -202,6 +202,16 @@ impl<S: Store> Engine<S> {
         self.pods.values().map(|v| &v.dna)
     }
 
+    /// True if `peer` showed a valid session binding of an agent that is a current member of
+    /// a hosted pod. The daemon keeps connection slots for such peers.
+    pub fn is_member_peer(&self, peer: &PeerId) -> bool {
+        self.pods.values().any(|view| {
+            view.bound
+                .get(peer)
+                .is_some_and(|agent| view.is_current_member(agent))
+        })
+    }
+
     /// Records waiting for dependencies.
     pub fn limbo_len(&self) -> usize {
         self.limbo.len()

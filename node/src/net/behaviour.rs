@@ -10,7 +10,7 @@ use libp2p::{
     request_response,
 };
 
-use super::{BytesCodec, RegistryStore};
+use super::{strangers, BytesCodec, RegistryStore};
 
 /// Every protocol a Myco node speaks.
 #[derive(NetworkBehaviour)]
@@ -19,6 +19,8 @@ pub struct Behaviour {
     pub limits: connection_limits::Behaviour,
     /// Peers refused every connection: those banned for flooding.
     pub blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    /// Bounds on inbound connections from strangers (daemons only): see [`strangers`].
+    pub strangers: Toggle<strangers::Behaviour>,
     /// Exchanges listen addresses.
     pub identify: identify::Behaviour,
     /// Keeps connections alive and measures round trips.

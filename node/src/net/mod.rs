@@ -13,6 +13,10 @@
 //! | [`KAD_PROTOCOL`] | Kademlia | the registry: signed pointers ([`records`]) and pod providers |
 //! | `/rendezvous/1.0.0` | rendezvous | pod rendezvous at bootstrap peers |
 //!
+//! Connections are bounded in all ([`MAX_ESTABLISHED`]), per peer, and, on a daemon, for
+//! strangers: inbound peers that are no proven pod member and no bootstrap peer
+//! ([`strangers`]).
+//!
 //! This module builds the swarm; [`crate::daemon`] drives it and the engine. The node's
 //! libp2p identity is its own key ([`identity`]), never the agent key, and the engine's
 //! [`PeerId`](crate::engine::PeerId) is the libp2p peer id's bytes.
@@ -22,6 +26,7 @@ mod codec;
 pub mod identity;
 pub mod profile;
 pub mod records;
+pub mod strangers;
 
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -39,6 +44,7 @@ pub use behaviour::{Behaviour, BehaviourEvent};
 pub use codec::BytesCodec;
 pub use profile::{ProfileRequest, ProfileResponse, MAX_PROFILE_BYTES, PROFILE_PROTOCOL};
 pub use records::RegistryStore;
+pub use strangers::StrangerLimits;
 
 use crate::engine::{MAX_GOSSIP_BYTES, MAX_SYNC_BYTES};
 
@@ -51,7 +57,8 @@ pub const IDENTIFY_PROTOCOL: &str = "/myco/id/1.0.0";
 /// Connections to one peer: one each way is enough; more is a misbehaving or looping dialer.
 pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
 /// Established connections in all: a pod mesh needs ~12, the DHT a few dozen; 256 leaves room
-/// for a bootstrap peer serving many nodes at once.
+/// for a bootstrap peer serving many nodes at once. On a daemon, at most
+/// [`strangers::MAX_STRANGERS`] of them are strangers, so members always find a slot.
 pub const MAX_ESTABLISHED: u32 = 256;
 /// Connections being set up at once, each way.
 pub const MAX_PENDING: u32 = 64;
@@ -176,7 +183,12 @@ fn request_response(protocol: &'static str, max: usize) -> request_response::Beh
     )
 }
 
-fn behaviour(key: &Keypair, role: Role, store: RegistryStore) -> Result<Behaviour, NetError> {
+fn behaviour(
+    key: &Keypair,
+    role: Role,
+    store: RegistryStore,
+    strangers: StrangerLimits,
+) -> Result<Behaviour, NetError> {
     let local = key.public().to_peer_id();
     let daemon = role == Role::Daemon;
     let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
@@ -193,6 +205,7 @@ fn behaviour(key: &Keypair, role: Role, store: RegistryStore) -> Result<Behaviou
     Ok(Behaviour {
         limits: connection_limits::Behaviour::new(limits),
         blocked: Default::default(),
+        strangers: Toggle::from(daemon.then(|| strangers::Behaviour::new(strangers))),
         identify: identify::Behaviour::new(
             identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
                 .with_agent_version(format!("myco/{}", env!("CARGO_PKG_VERSION"))),
@@ -218,11 +231,14 @@ fn behaviour(key: &Keypair, role: Role, store: RegistryStore) -> Result<Behaviou
     })
 }
 
-/// Builds a swarm for `role` with identity `key` and registry store `store`.
+/// Builds a swarm for `role` with identity `key` and registry store `store`. A daemon bounds
+/// inbound connections from strangers by `strangers`; a bootstrap peer, whose job is to serve
+/// nodes it does not know, ignores it.
 pub fn build_swarm(
     key: Keypair,
     role: Role,
     store: RegistryStore,
+    strangers: StrangerLimits,
 ) -> Result<Swarm<Behaviour>, NetError> {
     let transport = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
     let mut built: Option<NetError> = None;
@@ -237,7 +253,7 @@ pub fn build_swarm(
         .with_quic()
         .with_dns()
         .map_err(|e| transport(&e))?
-        .with_behaviour(|key| match behaviour(key, role, store) {
+        .with_behaviour(|key| match behaviour(key, role, store, strangers) {
             Ok(b) => Ok(b),
             Err(e) => {
                 let text = e.to_string();
