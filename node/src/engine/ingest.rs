@@ -402,7 +402,7 @@ impl<S: Store> Engine<S> {
                     None => Judgement::Duplicate,
                 };
             }
-            if action.seq > head.action.seq + 1 {
+            if action.seq > head.action.seq.saturating_add(1) {
                 return Judgement::Wait(vec![Wait::Seq(chain, action.seq - 1)]);
             }
             if let Err(error) = check_successor(head, action) {

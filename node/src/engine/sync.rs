@@ -235,7 +235,7 @@ impl<S: Store> Engine<S> {
                         author: height.author,
                     };
                     let local = self.store.head(&chain).ok().flatten();
-                    let mut from_seq = local.map_or(0, |l| l.seq + 1);
+                    let mut from_seq = local.map_or(0, |l| l.seq.saturating_add(1));
                     if local.is_some_and(|l| l.seq >= height.seq) {
                         // As far as ours: the same record there, or the author forked. Fetch
                         // their version, and the pipeline turns a fork into a warrant.
@@ -253,11 +253,14 @@ impl<S: Store> Engine<S> {
                     }
                     // Ask for the first ranges at once, so the peer serves the next while
                     // this node validates the last.
+                    // The height is a peer's number: checked arithmetic only.
                     let batch = self.config.sync_batch.max(1) as u64;
-                    let ranges = ((height.seq - from_seq) / batch + 1)
+                    let ranges = (height.seq.saturating_sub(from_seq) / batch)
+                        .saturating_add(1)
                         .min(self.config.sync_ranges_in_flight.max(1) as u64);
                     for i in 0..ranges {
-                        if !self.ask_range(now, &from, pod, author, from_seq + i * batch) {
+                        let start = from_seq.saturating_add(i.saturating_mul(batch));
+                        if !self.ask_range(now, &from, pod, author, start) {
                             if i == 0 {
                                 self.defer(&from, pod, author);
                             }
