@@ -153,6 +153,11 @@ impl DataDir {
         }
         let lock = lock(&paths)?;
         tracing::debug!(data_dir = %paths.root.display(), "data dir locked");
+        if let Err(error) = make_private(&paths.root, 0) {
+            // The node still runs (a filesystem without Unix modes refuses every chmod), but
+            // the operator is told what is exposed.
+            tracing::warn!(%error, "the data dir could not be made private; other local users may read it: fix its owner and mode (chmod -R go-rwx)");
+        }
         Ok(DataDir { paths, _lock: lock })
     }
 
@@ -165,6 +170,47 @@ impl DataDir {
     pub fn open_store(&self) -> Result<SledStore, StoreError> {
         SledStore::open(&self.paths.store_dir())
     }
+}
+
+/// How deep [`make_private`] walks: the data dir, the store under it, and sled's own
+/// folders (`blobs/`, snapshots) under that.
+const PRIVATE_DEPTH: usize = 4;
+
+/// Makes a data dir private to its owner, whoever made it and with whatever umask: every
+/// folder 0700 and every file 0600, links left alone (never followed). A data dir made by
+/// `mkdir` (0755), or files written under a loose umask (0644), would otherwise let other
+/// local users read private entries.
+fn make_private(path: &Path, depth: usize) -> Result<(), DataDirError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |action| {
+        let path = path.to_path_buf();
+        move |source| DataDirError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let meta = std::fs::symlink_metadata(path).map_err(io("read the mode of"))?;
+    let wanted = if meta.is_dir() {
+        0o700
+    } else if meta.is_file() {
+        0o600
+    } else {
+        return Ok(());
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode != wanted {
+        tracing::info!(path = %path.display(), mode = format!("{mode:o}"), "made private to its owner");
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))
+            .map_err(io("make private (chmod) in the data dir; check who owns"))?;
+    }
+    if meta.is_dir() && depth < PRIVATE_DEPTH {
+        for entry in std::fs::read_dir(path).map_err(io("list"))? {
+            let entry = entry.map_err(io("list"))?;
+            make_private(&entry.path(), depth + 1)?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes the lock on `<root>/myco.lock` and writes our pid into it.
@@ -228,6 +274,38 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn an_existing_loose_data_dir_is_made_private_when_it_is_opened() {
+        let parent = tempfile::tempdir().expect("temp dir");
+        let root = parent.path().join("made-by-mkdir");
+        let mode = |p: &Path| {
+            fs::symlink_metadata(p)
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        fs::create_dir_all(root.join("store/blobs")).expect("mkdir");
+        fs::write(root.join("pods.toml"), "x").expect("write");
+        fs::write(root.join("store/db"), "x").expect("write");
+        for (path, loose) in [
+            (root.clone(), 0o755),
+            (root.join("store"), 0o755),
+            (root.join("store/blobs"), 0o755),
+            (root.join("pods.toml"), 0o644),
+            (root.join("store/db"), 0o644),
+        ] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(loose)).expect("chmod");
+        }
+        let dir = DataDir::open(DataPaths::new(&root)).expect("open");
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("store")), 0o700);
+        assert_eq!(mode(&root.join("store/blobs")), 0o700);
+        assert_eq!(mode(&root.join("pods.toml")), 0o600);
+        assert_eq!(mode(&root.join("store/db")), 0o600);
+        assert_eq!(mode(&dir.paths().lock_file()), 0o600);
     }
 
     #[test]
