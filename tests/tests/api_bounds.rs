@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use myco_node::api::client::ApiClient;
 use myco_node::api::types::StatusView;
-use myco_node::devnet::process::{init_agent, start_bootstrap};
+use myco_node::devnet::process::init_agent;
 use myco_node::devnet::DEVNET_PASSPHRASE;
-use myco_tests::loopback::{metric, Net};
+use myco_tests::loopback::{metric, start_net};
 use myco_tests::myco_binary;
 
 /// The header and body timeouts the daemon runs with here: long enough that the client's
@@ -73,15 +73,7 @@ fn closed_by(stream: &mut TcpStream, deadline: Instant) -> bool {
 
 #[test]
 fn idle_and_partial_api_connections_are_closed_and_a_proper_client_still_gets_answers() {
-    let root = tempfile::tempdir().expect("temp dir");
-    let (bootstrap, address) =
-        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
-    let mut net = Net {
-        root,
-        bootstrap,
-        address,
-        daemons: Vec::new(),
-    };
+    let mut net = start_net(0);
     init_agent(&myco_binary(), &net.dir(0), DEVNET_PASSPHRASE).expect("init");
     std::fs::write(
         net.dir(0).join("myco.toml"),

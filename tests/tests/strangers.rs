@@ -18,11 +18,13 @@ use libp2p::identity::Keypair;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{identify, noise, ping, tcp, yamux, Multiaddr, Swarm};
 use myco_dna::{DnaHash, KeyHash};
-use myco_node::devnet::process::{init_agent, start_bootstrap};
+use myco_node::devnet::process::init_agent;
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
 use myco_node::net::strangers::{MAX_STRANGERS, MAX_STRANGERS_PER_IP};
 use myco_node::net::IDENTIFY_PROTOCOL;
-use myco_tests::loopback::{found_pod, holds, metric, peer_of, peers_in, publish, wait_until, Net};
+use myco_tests::loopback::{
+    found_pod, holds, metric, peer_of, peers_in, publish, start_net, wait_until, Net,
+};
 use myco_tests::myco_binary;
 use myco_tests::probe::{connect, probe, runtime};
 
@@ -132,15 +134,7 @@ impl Crowd {
 
 /// A bootstrap peer only; daemons are added by the test.
 fn empty_net() -> Net {
-    let root = tempfile::tempdir().expect("temp dir");
-    let (bootstrap, address) =
-        start_bootstrap(&myco_binary(), &root.path().join("boot")).expect("bootstrap starts");
-    Net {
-        root,
-        bootstrap,
-        address,
-        daemons: Vec::new(),
-    }
+    start_net(0)
 }
 
 /// Creates the agent of daemon `n` (not started); returns its key hash.

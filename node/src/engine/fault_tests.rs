@@ -55,17 +55,11 @@ fn a_store_fault_while_screening_gossip_is_ignored_and_the_record_judged_again()
     let mut reader = engine(2);
     let genesis = chain_of(&author);
     assert_eq!(accepted(&feed(&mut reader, T0 + 1, 1, &genesis)).len(), 1);
-    let story = write(
+    let story = write_story(
         &mut author,
         T0 + 10,
-        Write::Content {
-            request: Box::new(crate::api::types::PublishRequest::story(
-                "Harbour",
-                "public story",
-                "public",
-            )),
-            visibility: myco_dna::Visibility::Public,
-        },
+        "public story",
+        myco_dna::Visibility::Public,
     );
     faults(&reader).fail_reads(true);
     let bytes = GossipMessage::Record(serde_bytes::ByteBuf::from(story.to_bytes())).to_bytes();

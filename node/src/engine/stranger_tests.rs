@@ -6,7 +6,6 @@ use myco_dna::{KeyHash, Visibility};
 use super::messages::{GossipMessage, SyncRequest};
 use super::test_support::*;
 use super::*;
-use crate::daemon::Write;
 use crate::store::MemoryStore;
 
 fn have(hash: ActionHash, author: KeyHash, seq: u64) -> Vec<u8> {
@@ -105,18 +104,7 @@ fn a_crowd_of_strangers_sending_fake_have_notices_cannot_hold_back_a_members_not
         }
     }
     // The founder writes; its notice reaches the member, which asks the founder at once.
-    let story = write(
-        &mut founder,
-        T0 + 20,
-        Write::Content {
-            request: Box::new(crate::api::types::PublishRequest::story(
-                "Harbour",
-                "a members' story",
-                "pod",
-            )),
-            visibility: Visibility::Pod,
-        },
-    );
+    let story = write_story(&mut founder, T0 + 20, "a members' story", Visibility::Pod);
     let notice = have(story.hash(), founder.agent().key_hash(), story.action().seq);
     let outputs = gossip(&mut member, T0 + 21, PeerId(vec![1]), vec![42], notice);
     let (token, request) = outputs

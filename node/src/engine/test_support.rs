@@ -117,3 +117,27 @@ pub fn binding_of(seed: u8) -> messages::SessionBinding {
         },
     )
 }
+
+/// Publishes a story with `body` and `visibility` as `engine`'s agent; returns its record.
+pub fn write_story(
+    engine: &mut Engine<MemoryStore>,
+    now: u64,
+    body: &str,
+    visibility: myco_dna::Visibility,
+) -> Record {
+    let text = match visibility {
+        myco_dna::Visibility::Public => "public",
+        myco_dna::Visibility::Pod => "pod",
+        myco_dna::Visibility::Private => "private",
+    };
+    write(
+        engine,
+        now,
+        Write::Content {
+            request: Box::new(crate::api::types::PublishRequest::story(
+                "Harbour", body, text,
+            )),
+            visibility,
+        },
+    )
+}
