@@ -21,7 +21,7 @@ use super::Command;
 use crate::engine::{Engine, Event, GossipVerdict, Input, Output, Timer};
 use crate::net::{self, Behaviour};
 use crate::registry::{pod_key, registry_key, Pointer, PointerTerms, POINTER_TTL_MICROS};
-use crate::store::{SledStore, Store};
+use crate::store::{DaemonStore, Store};
 
 /// Sync requests from peers waiting for the engine's answer. The engine answers each at
 /// once, so more than this means something is wrong; extra requests are dropped.
@@ -46,7 +46,7 @@ pub fn now_micros() -> u64 {
 
 /// Everything the daemon's loop owns.
 pub struct Driver {
-    pub(super) engine: Engine<SledStore>,
+    pub(super) engine: Engine<DaemonStore>,
     pub(super) swarm: Swarm<Behaviour>,
     pub(super) key: SigningKey,
     pub(super) pods: PodsList,
@@ -73,7 +73,7 @@ pub struct Driver {
 impl Driver {
     /// A driver over a started engine and a built swarm.
     pub fn new(
-        engine: Engine<SledStore>,
+        engine: Engine<DaemonStore>,
         swarm: Swarm<Behaviour>,
         key: SigningKey,
         pods: PodsList,

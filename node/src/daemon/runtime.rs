@@ -20,7 +20,7 @@ use super::pods::{PodsError, PodsList};
 use crate::datadir::DataDir;
 use crate::engine::{Engine, EngineConfig};
 use crate::net::{self, BehaviourEvent, RegistryStore, Role};
-use crate::store::SledStore;
+use crate::store::DaemonStore;
 
 /// The file listing a running node's addresses (one multiaddr with `/p2p/` per line).
 pub const LISTEN_FILE: &str = "listen.addrs";
@@ -68,7 +68,7 @@ pub struct DaemonOptions {
     /// The unlocked agent key.
     pub key: SigningKey,
     /// The data dir's store, opened (see [`DataDir::open_store`]).
-    pub store: SledStore,
+    pub store: DaemonStore,
     /// The settings.
     pub settings: Settings,
 }

@@ -18,6 +18,9 @@ pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
 pub use valid::{Heads, ValidRecord};
 
+/// The store a daemon runs on.
+pub type DaemonStore = SledStore;
+
 use std::collections::BTreeMap;
 
 use myco_dna::{ActionHash, AgentKey, DecodeError, DnaHash, Record, Warrant};
