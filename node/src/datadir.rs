@@ -17,7 +17,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::keystore::Keystore;
-use crate::store::{SledStore, StoreError};
+use crate::store::{migrate_sled_store, SqliteStore, StoreError, StoreKey};
 
 /// The key file's name inside the data dir.
 pub const KEY_FILE: &str = "agent.key";
@@ -166,9 +166,12 @@ impl DataDir {
         &self.paths
     }
 
-    /// Opens (or creates) the store, running its open-time integrity check.
-    pub fn open_store(&self) -> Result<SledStore, StoreError> {
-        SledStore::open(&self.paths.store_dir())
+    /// Opens (or creates) the store sealed under `key`, running its open-time integrity
+    /// check. A store written by an earlier Myco is moved into the sealed format first.
+    pub fn open_store(&self, key: &StoreKey) -> Result<SqliteStore, StoreError> {
+        let dir = self.paths.store_dir();
+        migrate_sled_store(&dir, key)?;
+        SqliteStore::open(&dir, key.clone())
     }
 }
 

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use myco_dna::{ChainAuthor, DnaHash, DnaManifest, Entry, SigningKey, Timestamp, Visibility};
-use myco_node::store::{ChainId, SledStore, Store};
+use myco_node::datadir::DataPaths;
+use myco_node::store::{ChainId, SqliteStore, Store, StoreKey};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -210,20 +211,20 @@ fn key_show_without_a_key_says_to_run_init() {
 
 #[test]
 fn a_data_dir_locked_by_another_process_is_refused_with_its_pid() {
-    let temp = tempfile::tempdir().expect("temp dir");
-    let mut lock = File::create(temp.path().join("myco.lock")).expect("create lock file");
+    let (_temp, data) = initialised();
+    let mut lock = File::create(data.join("myco.lock")).expect("create lock file");
     lock.try_lock().expect("lock from the test process");
     writeln!(lock, "{}", std::process::id()).expect("write pid");
 
     let expected = format!(
         "data dir {} is locked by another myco process (pid {}); stop it or pass --data-dir",
-        temp.path().display(),
+        data.display(),
         std::process::id()
     );
-    in_dir(temp.path(), &["chain", "verify"]).assert_failed_with(&expected);
+    in_dir(&data, &["chain", "verify"]).assert_failed_with(&expected);
 
     drop(lock);
-    in_dir(temp.path(), &["chain", "verify"]).assert_ok();
+    in_dir(&data, &["chain", "verify"]).assert_ok();
 }
 
 #[test]
@@ -242,8 +243,17 @@ fn chain_verify_on_a_missing_data_dir_says_to_run_init() {
         .assert_failed_with("run `myco init` first");
 }
 
-/// Writes a five-record chain into `<data>/store`, then deletes the stored record at seq 3,
-/// as a torn write would. Returns the chain.
+/// The store of the initialised data dir `data`, opened with its agent's key.
+fn open_store(data: &Path) -> SqliteStore {
+    let key = DataPaths::new(data)
+        .keystore()
+        .unlock(PASSPHRASE.as_bytes())
+        .expect("unlock");
+    SqliteStore::open(&data.join("store"), StoreKey::derive(&key)).expect("open store")
+}
+
+/// Writes a five-record chain into the store of the initialised data dir `data`, then
+/// deletes the stored record at seq 3, as lost data would. Returns the chain.
 fn damaged_store(data: &Path) -> ChainId {
     let mut author = ChainAuthor::new(SigningKey::from_bytes(&[5; 32]), DnaHash([2; 32]));
     let mut records = vec![author.genesis(Timestamp(1), Vec::new())];
@@ -251,44 +261,38 @@ fn damaged_store(data: &Path) -> ChainId {
         let entry = Entry(vec![i; 8]);
         records.push(author.create(Timestamp(2), "content", "story", Visibility::Public, entry));
     }
-    let store_dir = data.join("store");
-    let mut store = SledStore::open(&store_dir).expect("open store");
     let valid = myco_node::store::ValidRecord::check_all(records.clone(), &mut Default::default())
         .expect("a sound chain");
-    store.append_batch(&valid).expect("append");
-    drop(store);
+    open_store(data).append_batch(&valid).expect("append");
 
-    let db = sled::open(&store_dir).expect("open sled");
-    let wire = records[3].to_bytes();
-    let key = db
-        .iter()
-        .filter_map(Result::ok)
-        .find(|(_, value)| value.as_ref() == wire.as_slice())
-        .map(|(key, _)| key)
-        .expect("record 3 is stored");
-    db.remove(key).expect("remove record");
-    db.flush().expect("flush");
+    let db = rusqlite::Connection::open(data.join("store/chains.db")).expect("open the file");
+    let removed = db
+        .execute("DELETE FROM records WHERE seq = 3 AND length(action) > 0 AND chain = (SELECT id FROM chains WHERE pod = ?1)", [DnaHash([2; 32]).as_bytes()])
+        .expect("remove record");
+    assert_eq!(removed, 1);
     ChainId::of(&records[0])
 }
 
 #[test]
 fn chain_verify_reports_damage_and_repair_cuts_the_chain_back_to_its_last_good_record() {
-    let temp = tempfile::tempdir().expect("temp dir");
-    let chain = damaged_store(temp.path());
+    let (_temp, data) = initialised();
+    let chain = damaged_store(&data);
 
-    let verify = in_dir(temp.path(), &["chain", "verify"]);
+    let verify = in_dir(&data, &["chain", "verify"]);
     verify.assert_failed_with("run `myco chain verify --repair`");
     assert!(verify.stdout.contains("seq 3"), "{}", verify.stdout);
 
-    let repair = in_dir(temp.path(), &["chain", "verify", "--repair", "--json"]);
+    let repair = in_dir(&data, &["chain", "verify", "--repair", "--json"]);
     let json = repair.assert_ok().json();
     assert_eq!(json["sound"], Value::Bool(true), "{json}");
     assert_eq!(json["repaired"][0]["kept_through"], 2, "{json}");
-    assert_eq!(json["repaired"][0]["dropped"], 2, "{json}");
+    assert_eq!(json["repaired"][0]["dropped"], 1, "{json}");
 
-    in_dir(temp.path(), &["chain", "verify"]).assert_ok();
-    let store = SledStore::open(&temp.path().join("store")).expect("open store");
-    assert_eq!(store.head(&chain).expect("head").map(|h| h.seq), Some(2));
+    in_dir(&data, &["chain", "verify"]).assert_ok();
+    assert_eq!(
+        open_store(&data).head(&chain).expect("head").map(|h| h.seq),
+        Some(2)
+    );
 }
 
 fn river_manifest() -> PathBuf {

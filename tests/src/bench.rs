@@ -214,7 +214,9 @@ pub fn seed(
         .context("cannot unlock A's key with the devnet passphrase")?;
     let data = DataDir::open(paths)
         .context("cannot lock A's data dir; is a daemon still running on it?")?;
-    let mut store = data.open_store().context("cannot open A's store")?;
+    let mut store = data
+        .open_store(&myco_node::store::StoreKey::derive(&key))
+        .context("cannot open A's store")?;
     let chain = ChainId {
         pod: dna.dna_hash(),
         author: agent_key_of(&key),

@@ -12,7 +12,7 @@
 //! - [`decoders`]: one check per decoder of a stranger's bytes, run by the fuzz targets in
 //!   `tests/fuzz/` and by `tests/decoders.rs` in CI.
 //!
-//! The binary `chain-writer` (in `src/bin/`) appends to a [`SledStore`](myco_node::store::SledStore)
+//! The binary `chain-writer` (in `src/bin/`) appends to a [`SqliteStore`](myco_node::store::SqliteStore)
 //! forever; `tests/crash.rs` kills it with SIGKILL mid-write and checks that nothing it
 //! acknowledged was lost.
 //!

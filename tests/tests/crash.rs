@@ -27,8 +27,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use myco_dna::ActionHash;
-use myco_node::store::{full_check, ChainHead, SledStore, Store};
-use myco_tests::{crash_chain, DurableLine};
+use myco_node::store::{full_check, ChainHead, SqliteStore, Store, StoreKey};
+use myco_tests::{crash_chain, signing_key_from_seed, DurableLine};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -195,7 +195,8 @@ fn kill_9_during_writes_loses_no_acknowledged_record() {
             &mut rounds_with_acks,
         );
 
-        let store = SledStore::open(&dir).expect("the store reopens after a crash");
+        let store = SqliteStore::open(&dir, StoreKey::derive(&signing_key_from_seed(WRITER_SEED)))
+            .expect("the store reopens after a crash");
         assert!(
             store.integrity_report().is_sound(),
             "round {round}: open-time check failed: {:?}",

@@ -28,6 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/pods/{pod}/state", get(pod_state))
         .route("/pods/{pod}/page", get(pod_page))
         .route("/pods/{pod}/content", post(publish))
+        .route("/pods/{pod}/content/{hash}", post(edit))
         .route("/pods/{pod}/profile", post(set_profile))
         .route("/pods/{pod}/proposals", post(propose))
         .route("/pods/{pod}/votes", post(vote))
@@ -123,6 +124,29 @@ async fn publish(
         &state,
         pod,
         Write::Content {
+            request: Box::new(request),
+            visibility,
+        },
+    )
+    .await
+}
+
+/// `POST /pods/{pod}/content/{hash}`: replaces the author's content `hash` with a new
+/// version (an Update). Narrowing its visibility or consent purges the old version wherever
+/// it may no longer be held.
+async fn edit(
+    State(state): State<AppState>,
+    Path((pod, original)): Path<(String, String)>,
+    ApiJson(request): ApiJson<PublishRequest>,
+) -> Result<Json<Written>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let original: ActionHash = parse(&original, "record hash (act_…)")?;
+    let visibility = visibility(&request.visibility)?;
+    write(
+        &state,
+        pod,
+        Write::Edit {
+            original,
             request: Box::new(request),
             visibility,
         },

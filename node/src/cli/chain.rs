@@ -6,15 +6,9 @@ use anyhow::{bail, Context as _};
 use clap::Subcommand;
 use serde::Serialize;
 
-use super::{output, Context};
+use super::{output, passphrase, Context};
 use crate::datadir::DataDir;
-use crate::store::{ChainFault, IntegrityReport, SledStore};
-
-/// Most check-and-repair rounds one `--repair` makes. Each round cuts every faulty chain
-/// back strictly, and a second round is needed only when damage older than the open-time
-/// check's window shows up after a quarantine is lifted; the bound keeps the worst case
-/// (a full check per round) predictable.
-const MAX_REPAIR_ROUNDS: usize = 8;
+use crate::store::{holds_sled_store, salvage, ChainFault, IntegrityReport, SqliteStore, StoreKey};
 
 /// Shown after `myco chain --help`.
 pub(super) const EXAMPLES: &str = "\
@@ -25,7 +19,7 @@ Examples:
 const VERIFY_EXAMPLES: &str = "\
 Examples:
   myco chain verify                  check every record of every stored chain
-  myco chain verify --repair         cut damaged chains back to their last good record
+  myco chain verify --repair         rebuild the store from every record proven sound
   myco chain verify --json           the result as one JSON object
 
 Records dropped by --repair are recovered from pod peers by sync.";
@@ -36,7 +30,8 @@ pub enum ChainCommand {
     /// Check every record of every stored chain (exits 1 if any chain is damaged)
     #[command(after_help = VERIFY_EXAMPLES)]
     Verify {
-        /// Cut each damaged chain back to its last good record
+        /// Rebuild the store from every record that can be proven sound (each chain keeps its
+        /// sound prefix; sync restores the rest)
         #[arg(long)]
         repair: bool,
     },
@@ -58,7 +53,8 @@ struct RepairView {
     pod: String,
     author: String,
     kept_through: Option<u64>,
-    dropped: usize,
+    dropped: u64,
+    problem: Option<String>,
 }
 
 /// What `myco chain verify` prints.
@@ -68,8 +64,12 @@ struct VerifyReport {
     chains: usize,
     records: u64,
     sound: bool,
+    /// Damage to the store's file itself, found by SQLite or at open.
+    damage: Option<String>,
     faults: Vec<FaultView>,
     repaired: Vec<RepairView>,
+    /// Rows a repair could not read at all.
+    unreadable_rows: u64,
 }
 
 impl fmt::Display for VerifyReport {
@@ -79,13 +79,24 @@ impl fmt::Display for VerifyReport {
                 Some(seq) => format!("kept seq 0..={seq}"),
                 None => "removed the whole chain".to_string(),
             };
+            let why = r.problem.as_deref().unwrap_or("unsound");
             writeln!(
                 f,
-                "Repaired chain of {} in pod {}: dropped {} records, {kept}.",
+                "Repaired chain of {} in pod {}: dropped {} records ({why}), {kept}.",
                 r.author, r.pod, r.dropped
             )?;
         }
-        if !self.repaired.is_empty() {
+        if self.unreadable_rows > 0 {
+            writeln!(
+                f,
+                "{} stored rows could not be read at all and were left out.",
+                self.unreadable_rows
+            )?;
+        }
+        if let Some(damage) = &self.damage {
+            writeln!(f, "DAMAGED store file: {damage}")?;
+        }
+        if !self.repaired.is_empty() || self.unreadable_rows > 0 {
             writeln!(
                 f,
                 "Dropped records are recovered from pod peers by sync when the node next runs."
@@ -118,59 +129,106 @@ impl fmt::Display for VerifyReport {
 pub(super) fn run(ctx: &Context, command: ChainCommand) -> anyhow::Result<()> {
     let ChainCommand::Verify { repair } = command;
     let dir = DataDir::open(ctx.paths()?)?;
-    let mut store = dir.open_store().with_context(|| {
-        format!(
-            "cannot open the store in {}; if it is damaged beyond repair, move it aside and let sync restore it",
-            dir.paths().store_dir().display()
-        )
-    })?;
-    let mut report = check(&store)?;
-    let mut repaired = Vec::new();
-    if repair {
-        for _ in 0..MAX_REPAIR_ROUNDS {
-            if report.is_sound() {
-                break;
-            }
-            for fault in &report.faults {
-                let dropped = store
-                    .truncate_chain(&fault.chain, fault.last_good)
-                    .context("repair failed; the store is unchanged past the last flush")?;
-                tracing::warn!(pod = %fault.chain.pod, author = %fault.chain.author, kept_through = ?fault.last_good, dropped, "chain cut back");
-                repaired.push(RepairView {
-                    pod: fault.chain.pod.to_string(),
-                    author: fault.chain.author.to_string(),
-                    kept_through: fault.last_good,
-                    dropped,
-                });
-            }
-            report = check(&store)?;
-        }
+    let key = StoreKey::derive(&passphrase::unlock_agent(ctx, &dir.paths().keystore())?);
+    let store_dir = dir.paths().store_dir();
+    if holds_sled_store(&store_dir) {
+        // An old-format store is moved into the sealed one first, as `myco run` would.
+        dir.open_store(&key).with_context(|| {
+            format!(
+                "cannot move the store in {} into the sealed format",
+                store_dir.display()
+            )
+        })?;
     }
-    let faults = report.faults.len();
+    let mut checked = check(&store_dir, &key);
+    let mut repaired = Vec::new();
+    let mut unreadable = 0;
+    if repair && !checked.is_sound() {
+        let salvaged = salvage(&store_dir, &key).with_context(|| {
+            format!(
+                "the repair of {} failed, and the store is as it was",
+                store_dir.display()
+            )
+        })?;
+        unreadable = salvaged.unreadable;
+        for (chain, kept) in &salvaged.chains {
+            if kept.dropped == 0 {
+                continue;
+            }
+            tracing::warn!(pod = %chain.pod, author = %chain.author, kept_through = ?kept.kept_through, dropped = kept.dropped, "chain cut back");
+            repaired.push(RepairView {
+                pod: chain.pod.to_string(),
+                author: chain.author.to_string(),
+                kept_through: kept.kept_through,
+                dropped: kept.dropped,
+                problem: kept.problem.clone(),
+            });
+        }
+        checked = check(&store_dir, &key);
+    }
+    let faults = checked.report.faults.len();
     let view = VerifyReport {
         data_dir: dir.paths().root().display().to_string(),
-        chains: report.chains,
-        records: report.records,
-        sound: report.is_sound(),
-        faults: report.faults.iter().map(fault_view).collect(),
+        chains: checked.report.chains,
+        records: checked.report.records,
+        sound: checked.is_sound(),
+        damage: checked.damage.clone(),
+        faults: checked.report.faults.iter().map(fault_view).collect(),
         repaired,
+        unreadable_rows: unreadable,
     };
     output::emit(&view, ctx.json())?;
-    if faults > 0 && repair {
-        bail!("{faults} chains are still damaged after repair; move the store aside and let sync restore it");
+    if !checked.is_sound() && repair {
+        bail!(
+            "the store is still damaged after repair; move {} aside and let sync restore it",
+            store_dir.display()
+        );
     }
-    if faults > 0 {
-        bail!("{faults} chains are damaged; run `myco chain verify --repair` to cut them back to their last good record");
+    if !checked.is_sound() {
+        bail!("the store is damaged ({faults} chains); run `myco chain verify --repair` to keep every record that can be proven sound");
     }
     Ok(())
 }
 
-/// A full check of every chain; the store reads quarantined chains for it, so the fault is
-/// reported at the seq where the damage really is.
-fn check(store: &SledStore) -> anyhow::Result<IntegrityReport> {
-    store
-        .full_check()
-        .context("cannot read the store to check it")
+/// What a check found: damage to the file itself, and the chains' report.
+struct Checked {
+    damage: Option<String>,
+    report: IntegrityReport,
+}
+
+impl Checked {
+    fn is_sound(&self) -> bool {
+        self.damage.is_none() && self.report.is_sound()
+    }
+}
+
+/// SQLite's page check, then a full check of every chain (quarantined ones included, so the
+/// fault is reported at the seq where the damage really is). A store that does not even open
+/// is reported as damage, never as a failure of the command.
+fn check(store_dir: &std::path::Path, key: &StoreKey) -> Checked {
+    let store = match SqliteStore::open_unchecked(store_dir, key.clone()) {
+        Ok(store) => store,
+        Err(error) => {
+            return Checked {
+                damage: Some(error.to_string()),
+                report: IntegrityReport::default(),
+            }
+        }
+    };
+    let page_damage = match store.page_check(20) {
+        Ok(found) => found,
+        Err(error) => Some(error.to_string()),
+    };
+    match store.full_check() {
+        Ok(report) => Checked {
+            damage: page_damage,
+            report,
+        },
+        Err(error) => Checked {
+            damage: Some(page_damage.map_or(error.to_string(), |p| format!("{p}; {error}"))),
+            report: IntegrityReport::default(),
+        },
+    }
 }
 
 fn fault_view(fault: &ChainFault) -> FaultView {

@@ -25,6 +25,15 @@ pub(crate) fn existing(file: Option<&Path>, key_file: &Path) -> anyhow::Result<Z
     prompt(&format!("Passphrase for {}: ", key_file.display()))
 }
 
+/// The agent key of `keystore`, unlocked with the passphrase from wherever `ctx` says.
+pub(crate) fn unlock_agent(
+    ctx: &super::Context,
+    keystore: &crate::keystore::Keystore,
+) -> anyhow::Result<myco_dna::SigningKey> {
+    let passphrase = existing(ctx.global.passphrase_file.as_deref(), keystore.path())?;
+    Ok(keystore.unlock(passphrase.as_bytes())?)
+}
+
 /// A passphrase for a new key: never empty, and typed twice when prompted.
 pub(crate) fn new(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
     let passphrase = match non_interactive(file)? {

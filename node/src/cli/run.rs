@@ -10,6 +10,7 @@ use super::{passphrase, Context};
 use crate::daemon::config::{FileSettings, Overrides, Settings, CONFIG_FILE};
 use crate::daemon::{BootstrapOptions, DaemonOptions};
 use crate::datadir::{DataDir, DataPaths};
+use crate::store::StoreKey;
 
 /// The port a bootstrap peer listens on unless told otherwise: a well-known port, so that
 /// bootstrap addresses are easy to hand out.
@@ -102,17 +103,10 @@ pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
     let dir = DataDir::open(paths.clone())?;
     let keystore = paths.keystore();
     let settings = args.settings(&paths, 0)?;
-    // The store opens (sled's recovery, the tail check) while argon2 unlocks the key: the two
-    // are independent, and together they are most of the start-up time.
-    let (key, store) = std::thread::scope(|scope| {
-        let opening = scope.spawn(|| dir.open_store());
-        let key = passphrase::existing(ctx.global.passphrase_file.as_deref(), keystore.path())
-            .and_then(|passphrase| Ok(keystore.unlock(passphrase.as_bytes())?));
-        let store = opening
-            .join()
-            .map_err(|_| anyhow::anyhow!("opening the store panicked; run `myco chain verify`"))?;
-        anyhow::Ok((key?, store?))
-    })?;
+    let key = passphrase::unlock_agent(ctx, &keystore)?;
+    let store = dir
+        .open_store(&StoreKey::derive(&key))
+        .with_context(|| format!("cannot open the store in {}", paths.store_dir().display()))?;
     runtime()?
         .block_on(crate::daemon::run_daemon(DaemonOptions {
             data_dir: dir,

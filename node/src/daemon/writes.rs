@@ -24,6 +24,15 @@ pub enum Write {
         /// Its visibility.
         visibility: Visibility,
     },
+    /// Replace content the agent wrote earlier with a new version.
+    Edit {
+        /// The Create (or earlier Update) replaced.
+        original: ActionHash,
+        /// The new version, as the API gave it.
+        request: Box<crate::api::types::PublishRequest>,
+        /// Its visibility.
+        visibility: Visibility,
+    },
     /// Set the agent's profile.
     Profile {
         /// The profile.
@@ -84,20 +93,31 @@ pub enum WriteError {
     NoVotes(ActionHash),
 }
 
+/// The entry that writes `value`, and its reference.
+fn entry_of<T: serde::Serialize>(
+    zome: &str,
+    entry_type: &str,
+    visibility: Visibility,
+    value: &T,
+) -> (EntryRef, Entry) {
+    let entry = codec::encode(value);
+    let entry_ref = EntryRef {
+        zome: zome.into(),
+        entry_type: entry_type.into(),
+        entry_hash: entry.hash(),
+        visibility,
+    };
+    (entry_ref, entry)
+}
+
 fn create<T: serde::Serialize>(
     zome: &str,
     entry_type: &str,
     visibility: Visibility,
     value: &T,
 ) -> (ActionBody, Option<Entry>) {
-    let entry = codec::encode(value);
-    let body = ActionBody::Create(EntryRef {
-        zome: zome.into(),
-        entry_type: entry_type.into(),
-        entry_hash: entry.hash(),
-        visibility,
-    });
-    (body, Some(entry))
+    let (entry_ref, entry) = entry_of(zome, entry_type, visibility, value);
+    (ActionBody::Create(entry_ref), Some(entry))
 }
 
 impl Write {
@@ -119,6 +139,25 @@ impl Write {
                 visibility,
                 &content(dna, *request, visibility),
             ),
+            Write::Edit {
+                original,
+                request,
+                visibility,
+            } => {
+                let (entry_ref, entry) = entry_of(
+                    ZOME_CONTENT,
+                    CONTENT,
+                    visibility,
+                    &content(dna, *request, visibility),
+                );
+                (
+                    ActionBody::Update {
+                        original,
+                        entry: entry_ref,
+                    },
+                    Some(entry),
+                )
+            }
             Write::Profile {
                 profile,
                 visibility,

@@ -3,8 +3,17 @@
 use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility, Warrant};
 
 use super::{
-    full_check, ChainId, ChainRead, MemoryStore, SledStore, Store, StoreError, ValidRecord,
+    full_check, salvage, ChainId, ChainRead, MemoryStore, SledStore, SqliteStore, Store,
+    StoreError, StoreKey, ValidRecord,
 };
+
+fn store_key() -> StoreKey {
+    StoreKey::derive(&SigningKey::from_bytes(&[42; 32]))
+}
+
+fn open_sqlite(dir: &std::path::Path) -> SqliteStore {
+    SqliteStore::open(dir, store_key()).expect("open sqlite")
+}
 
 fn chain(seed: u8, len: usize) -> Vec<Record> {
     let mut author = ChainAuthor::new(SigningKey::from_bytes(&[seed; 32]), DnaHash([9; 32]));
@@ -37,6 +46,10 @@ fn each_store(test: impl Fn(&mut dyn FnMut() -> Box<dyn StoreUnderTest>)) {
         n += 1;
         let store = SledStore::open(&dir.path().join(format!("store-{n}"))).expect("open sled");
         Box::new(store)
+    });
+    test(&mut || {
+        n += 1;
+        Box::new(open_sqlite(&dir.path().join(format!("store-{n}"))))
     });
 }
 
@@ -206,7 +219,10 @@ fn warrants_are_kept_once_per_offender_and_pod() {
         store.keep_warrant(&fork).unwrap();
     }
     let reopened = SledStore::open(dir.path()).expect("reopen");
-    assert_eq!(reopened.warrants(&pod).unwrap(), vec![fork]);
+    assert_eq!(reopened.warrants(&pod).unwrap(), vec![fork.clone()]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    open_sqlite(dir.path()).keep_warrant(&fork).unwrap();
+    assert_eq!(open_sqlite(dir.path()).warrants(&pod).unwrap(), vec![fork]);
 }
 
 #[test]
@@ -321,4 +337,85 @@ fn full_check_names_the_exact_seq_of_unreadable_bytes_even_in_quarantine() {
         (report.faults[0].seq, report.faults[0].last_good),
         (37, Some(36))
     );
+}
+
+#[test]
+fn sqlite_store_reopens_with_everything_it_acknowledged_and_refuses_another_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = chain(8, 20);
+    open_sqlite(dir.path())
+        .append_batch(&vouched(&records))
+        .unwrap();
+    let store = open_sqlite(dir.path());
+    assert!(store.integrity_report().is_sound());
+    assert_eq!(
+        store.range(&ChainId::of(&records[0]), 0, 100).unwrap(),
+        records
+    );
+    drop(store);
+    let other = StoreKey::derive(&SigningKey::from_bytes(&[43; 32]));
+    assert!(matches!(
+        SqliteStore::open(dir.path(), other),
+        Err(StoreError::WrongKey)
+    ));
+}
+
+#[test]
+fn sqlite_store_quarantines_a_damaged_tail_and_salvage_keeps_the_sound_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = chain(9, 40);
+    let other = chain(12, 5);
+    {
+        let mut store = open_sqlite(dir.path());
+        store.append_batch(&vouched(&records)).unwrap();
+        store.append_batch(&vouched(&other)).unwrap();
+        assert!(store.purge_entry(&records[3].hash()).unwrap());
+        // Damage seq 37 behind the store's back: a tampered signature.
+        let mut damaged = records[37].clone();
+        damaged.entry = None;
+        damaged.signed.signature.0[3] ^= 0xff;
+        store.overwrite_raw_for_test(&records[37].hash(), &damaged.to_bytes());
+    }
+    let store = open_sqlite(dir.path());
+    let report = store.integrity_report().clone();
+    assert_eq!(report.faults.len(), 1, "{report:?}");
+    assert_eq!(
+        (report.faults[0].seq, report.faults[0].last_good),
+        (37, Some(36))
+    );
+    let id = ChainId::of(&records[0]);
+    assert!(matches!(
+        store.head(&id),
+        Err(StoreError::Quarantined { .. })
+    ));
+    drop(store);
+    let salvaged = salvage(dir.path(), &store_key()).unwrap();
+    assert_eq!((salvaged.kept, salvaged.dropped), (37 + 5, 3));
+    assert_eq!(salvaged.chains[&id].kept_through, Some(36));
+    let mut store = open_sqlite(dir.path());
+    assert!(store.integrity_report().is_sound());
+    assert!(full_check(&store).unwrap().is_sound());
+    assert_eq!(store.head(&id).unwrap().unwrap().seq, 36);
+    assert!(
+        store.was_purged(&records[3].hash()).unwrap(),
+        "purge marks survive a repair"
+    );
+    assert!(!store.fill_entry(&records[3]).unwrap());
+    // Sync then brings back what was cut.
+    store.append_batch(&vouched(&records[37..])).unwrap();
+    assert!(full_check(&store).unwrap().is_sound());
+}
+
+#[test]
+fn salvage_refuses_to_replace_a_store_sealed_under_another_key() {
+    let dir = tempfile::tempdir().unwrap();
+    open_sqlite(dir.path())
+        .append_batch(&vouched(&chain(3, 5)))
+        .unwrap();
+    let other = StoreKey::derive(&SigningKey::from_bytes(&[43; 32]));
+    assert!(matches!(
+        salvage(dir.path(), &other),
+        Err(StoreError::WrongKey)
+    ));
+    assert_eq!(open_sqlite(dir.path()).full_check().unwrap().records, 5);
 }

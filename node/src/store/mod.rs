@@ -6,20 +6,27 @@
 //! A batch is applied atomically and, on sled, flushed once (group commit) before
 //! [`Store::append_batch`] returns.
 
+mod files;
 mod integrity;
 mod keys;
 mod memory;
+mod migrate;
+mod sealing;
 mod sled_store;
+mod sqlite;
 mod valid;
 
 pub use integrity::{full_check, ChainFault, ChainRead, IntegrityReport};
 pub use memory::{FaultSwitch, MemoryStore};
+pub use migrate::{holds_sled_store, migrate_sled_store, Migration};
+pub use sealing::{StoreKey, UnsealError};
 pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
+pub use sqlite::{salvage, ChainSalvage, SalvageReport, SqliteStore};
 pub use valid::{Heads, ValidRecord};
 
 /// The store a daemon runs on.
-pub type DaemonStore = SledStore;
+pub type DaemonStore = SqliteStore;
 
 use std::collections::BTreeMap;
 
@@ -87,9 +94,47 @@ pub enum StoreError {
     /// The underlying database failed.
     #[error("storage engine error: {0}")]
     Engine(#[from] sled::Error),
+    /// SQLite failed in a way not named below.
+    #[error("storage engine error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The disk holding the store is full. Nothing of the failed write was stored; reads go
+    /// on, and writes succeed again once there is room.
+    #[error("the disk holding {} is full: free at least {} there, then retry (reads and sync go on meanwhile)", dir.display(), human_bytes(*needed_bytes))]
+    DiskFull {
+        /// The store's folder.
+        dir: std::path::PathBuf,
+        /// About how much room the write needed.
+        needed_bytes: u64,
+    },
+    /// The store's files are damaged below the level of records.
+    #[error("the store is damaged: {0}; run `myco chain verify --repair`, which keeps every record it can prove sound")]
+    Damaged(String),
+    /// A file or folder of the store could not be handled.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// To what.
+        path: std::path::PathBuf,
+        /// Why it failed.
+        source: std::io::Error,
+    },
+    /// The store was sealed under another agent's key.
+    #[error("the store was sealed under another agent's key: this data dir's agent.key is not the one that wrote it; put back the right agent.key, or move the store aside")]
+    WrongKey,
     /// An injected fault (memory store only).
     #[error("injected fault: {0}")]
     Injected(&'static str),
+}
+
+/// `bytes` in the unit a person reads best.
+pub fn human_bytes(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB {
+        format!("{} MiB", bytes.div_ceil(MIB))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024).max(1))
+    }
 }
 
 /// Storage of source chains.

@@ -1,4 +1,4 @@
-//! `chain-writer DIR SEED`: appends to one source chain in a sled store, forever, acknowledging
+//! `chain-writer DIR SEED`: appends to one source chain in a Myco store (SQLite), forever, acknowledging
 //! each batch once it is durable. It exists to be killed: the crash test sends it SIGKILL
 //! mid-write and then checks that every acknowledged record survived.
 //!
@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, Context};
 use myco_dna::{blake2b_256, ChainAuthor, Record, Timestamp, Visibility};
-use myco_node::store::{Heads, SledStore, Store, ValidRecord};
+use myco_node::store::{Heads, SqliteStore, Store, StoreKey, ValidRecord};
 use myco_tests::{crash_chain, filler_entry, signing_key_from_seed, DurableLine, CRASH_POD};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -34,7 +34,7 @@ const MAX_BATCH: usize = 64;
 const ENTRY_BYTES: usize = 300;
 
 const USAGE: &str = "usage: chain-writer DIR SEED\n\
-    Appends records to the chain of SEED's key in the sled store at DIR until killed, \
+    Appends records to the chain of SEED's key in the store at DIR until killed, \
     printing `durable <seq> <action-hash>` after each durable batch.\n\
     example: chain-writer /tmp/crash-store writer-1";
 
@@ -64,13 +64,13 @@ fn main() -> ExitCode {
 
 /// Resumes (or starts) the chain and appends until something fails.
 fn write_forever(dir: &Path, seed: &str) -> anyhow::Result<()> {
-    let mut store = SledStore::open(dir).with_context(|| {
+    let key = signing_key_from_seed(seed);
+    let mut store = SqliteStore::open(dir, StoreKey::derive(&key)).with_context(|| {
         format!(
             "could not open the store at {}; is another writer still running on it?",
             dir.display()
         )
     })?;
-    let key = signing_key_from_seed(seed);
     let chain = crash_chain(seed);
     let mut stdout = std::io::stdout().lock();
     // Each batch passes the system checks every node applies before it is appended.

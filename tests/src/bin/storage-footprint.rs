@@ -32,7 +32,8 @@ use anyhow::{bail, Context};
 use myco_dna::Record;
 use myco_node::api::types::{DeleteRequest, Written};
 use myco_node::datadir::{DataDir, DataPaths};
-use myco_node::store::{ChainId, SledStore, Store};
+use myco_node::devnet::DEVNET_PASSPHRASE;
+use myco_node::store::{ChainId, SqliteStore, Store, StoreKey};
 use myco_tests::bench::{bench_main, count_from_env, seed, stop, SoloPod, SEED_BATCH};
 
 const USAGE: &str = "\
@@ -120,7 +121,8 @@ fn run() -> anyhow::Result<serde_json::Value> {
     say("baseline: the same live records written afresh to an empty store…");
     let fresh_dir = solo.root().join("fresh-store");
     {
-        let mut fresh = SledStore::open(&fresh_dir).context("cannot open the baseline store")?;
+        let mut fresh = SqliteStore::open(&fresh_dir, store_key(&paths)?)
+            .context("cannot open the baseline store")?;
         let mut heads = myco_node::store::Heads::new();
         for batch in live.chunks(SEED_BATCH) {
             let batch = myco_node::store::ValidRecord::check_all(batch.to_vec(), &mut heads)
@@ -152,12 +154,21 @@ fn run() -> anyhow::Result<serde_json::Value> {
         "disk_allocated_bytes": disk.allocated,
         "ratio": ratio(disk.apparent),
         "ratio_allocated": ratio(disk.allocated),
-        "baseline": "the same live records appended afresh to an empty sled store, same run",
+        "baseline": "the same live records appended afresh to an empty store, same run",
         "fresh_disk_bytes": fresh.apparent,
         "fresh_ratio": ratio(fresh.apparent),
         "goal_ratio": GOAL_RATIO,
         "churn_seconds": (churn_seconds * 10.0).round() / 10.0,
     }))
+}
+
+/// The agent's store key (the devnet passphrase unlocks its agent key).
+fn store_key(paths: &DataPaths) -> anyhow::Result<StoreKey> {
+    let key = paths
+        .keystore()
+        .unlock(DEVNET_PASSPHRASE.as_bytes())
+        .context("cannot unlock the agent's key with the devnet passphrase")?;
+    Ok(StoreKey::derive(&key))
 }
 
 /// Every record of the agent's chain in the pod, as the store holds it now.
@@ -172,7 +183,9 @@ fn live_records(solo: &SoloPod, paths: &DataPaths) -> anyhow::Result<Vec<Record>
     };
     let data = DataDir::open(DataPaths::new(&solo.dir))
         .context("cannot lock the data dir; did the daemon stop?")?;
-    let store = data.open_store().context("cannot open the churned store")?;
+    let store = data
+        .open_store(&store_key(paths)?)
+        .context("cannot open the churned store")?;
     let mut records = Vec::new();
     loop {
         let next = store
