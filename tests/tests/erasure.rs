@@ -9,12 +9,25 @@
 
 use std::path::Path;
 
+use myco_dna::ActionHash;
 use myco_node::api::types::{DeleteRequest, PublishRequest, RecordView, Written};
+use myco_node::datadir::DataPaths;
+use myco_node::devnet::DEVNET_PASSPHRASE;
+use myco_node::store::{SqliteStore, Store, StoreKey};
 use myco_tests::bench::stop;
 use myco_tests::loopback::{holds, peers_in, publish, start_net, wait_until};
 
-/// Every place under `root` where one of `markers` occurs, as "file: marker".
+/// Every place under `root` where one of `markers` occurs in clear, as "file: marker".
 fn occurrences(root: &Path, markers: &[&str]) -> Vec<String> {
+    let markers: Vec<(String, Vec<u8>)> = markers
+        .iter()
+        .map(|m| (m.to_string(), m.as_bytes().to_vec()))
+        .collect();
+    byte_occurrences(root, &markers)
+}
+
+/// Every place under `root` where one of the named byte strings occurs, as "file: name".
+fn byte_occurrences(root: &Path, markers: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut found = Vec::new();
     let mut folders = vec![root.to_path_buf()];
     while let Some(folder) = folders.pop() {
@@ -30,18 +43,41 @@ fn occurrences(root: &Path, markers: &[&str]) -> Vec<String> {
                 folders.push(path);
             } else if meta.is_file() {
                 let bytes = std::fs::read(&path).unwrap_or_default();
-                for marker in markers {
-                    if bytes
-                        .windows(marker.len())
-                        .any(|window| window == marker.as_bytes())
-                    {
-                        found.push(format!("{}: {marker}", path.display()));
+                for (name, marker) in markers {
+                    if bytes.windows(marker.len()).any(|window| window == marker) {
+                        found.push(format!("{}: {name}", path.display()));
                     }
                 }
             }
         }
     }
     found
+}
+
+/// The middle 32 bytes of the sealed form of each of `hashes`' entries that the stopped
+/// node of data dir `dir` holds: what its disk holds of them.
+fn sealed_entries(dir: &Path, hashes: &[&String]) -> Vec<(String, Vec<u8>)> {
+    let agent = DataPaths::new(dir)
+        .keystore()
+        .unlock(DEVNET_PASSPHRASE.as_bytes())
+        .expect("unlock");
+    let key = StoreKey::derive(&agent);
+    let store = SqliteStore::open(&dir.join("store"), key.clone()).expect("open the store");
+    let mut out = Vec::new();
+    for text in hashes {
+        let hash: ActionHash = text.parse().expect("an action hash");
+        let Some(entry) = store.get(&hash).expect("read").and_then(|r| r.entry) else {
+            continue;
+        };
+        let sealed = key.seal(&hash, &entry);
+        let middle = sealed.len() / 2;
+        assert!(sealed.len() >= 64, "entries are long enough to mark");
+        out.push((
+            format!("sealed entry of {text} on {}", dir.display()),
+            sealed[middle - 16..middle + 16].to_vec(),
+        ));
+    }
+    out
 }
 
 fn entry_held(api: &myco_node::api::client::ApiClient, hash: &str) -> bool {
@@ -91,6 +127,27 @@ fn deleted_and_narrowed_stories_leave_no_bytes_on_any_disk_and_live_ones_are_sea
     });
     assert!(holds(author, &b) && holds(author, &e));
 
+    // What the removed entries look like sealed, on each node that holds them: read from the
+    // stores while the daemons are stopped, then the daemons start again on the same dirs.
+    for daemon in &mut net.daemons {
+        stop(daemon).expect("the daemon stops cleanly");
+    }
+    // The author keeps the version it narrowed (its own, sealed, and replaced); every other
+    // node purges it.
+    let mut sealed = sealed_entries(&net.dir(0), &[&a, &b]);
+    sealed.extend(sealed_entries(&net.dir(1), &[&a, &c]));
+    assert_eq!(
+        sealed.len(),
+        4,
+        "each node seals two of the entries to be removed"
+    );
+    net.daemons = (0..2).map(|n| net.start_daemon(n)).collect();
+    let author = &net.daemons[0].api;
+    let member = &net.daemons[1].api;
+    wait_until("the two daemons to meet again", || {
+        peers_in(author, &pod) == 1
+    });
+
     for target in [&a, &b] {
         let _: Written = author
             .post(
@@ -134,6 +191,11 @@ fn deleted_and_narrowed_stories_leave_no_bytes_on_any_disk_and_live_ones_are_sea
         "removed stories are still on disk while the daemons run"
     );
     assert_eq!(
+        byte_occurrences(&root, &sealed),
+        Vec::<String>::new(),
+        "the sealed form of removed stories is still on disk while the daemons run"
+    );
+    assert_eq!(
         occurrences(&root, &live),
         Vec::<String>::new(),
         "live Pod and Private stories are on disk in clear while the daemons run"
@@ -146,6 +208,11 @@ fn deleted_and_narrowed_stories_leave_no_bytes_on_any_disk_and_live_ones_are_sea
         occurrences(&root, &removed),
         Vec::<String>::new(),
         "removed stories are on disk after a clean stop"
+    );
+    assert_eq!(
+        byte_occurrences(&root, &sealed),
+        Vec::<String>::new(),
+        "the sealed form of removed stories is on disk after a clean stop"
     );
     assert_eq!(
         occurrences(&root, &live),
