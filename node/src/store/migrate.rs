@@ -198,3 +198,118 @@ fn erase(path: &Path) -> Result<(), StoreError> {
     }
     std::fs::remove_file(path).map_err(io("remove", path))
 }
+
+#[cfg(test)]
+mod tests {
+    use myco_dna::{ChainAuthor, DnaHash, Entry, SigningKey, Timestamp, Visibility, Warrant};
+
+    use super::*;
+    use crate::store::{full_check, ChainId};
+
+    fn key() -> StoreKey {
+        StoreKey::derive(&SigningKey::from_bytes(&[21; 32]))
+    }
+
+    fn contains(dir: &Path, needle: &[u8]) -> bool {
+        let mut folders = vec![dir.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for item in std::fs::read_dir(&folder).unwrap().flatten() {
+                let path = item.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if std::fs::read(&path)
+                    .unwrap()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn a_sled_store_moves_into_the_sealed_store_with_purges_and_warrants_and_leaves_nothing_in_clear(
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let signing = SigningKey::from_bytes(&[3; 32]);
+        let mut author = ChainAuthor::new(signing.clone(), DnaHash([4; 32]));
+        let mut records = vec![author.genesis(Timestamp(1), Vec::new())];
+        for i in 0..3000u32 {
+            let text = format!("MIGRATED-STORY-{i:05}");
+            records.push(author.create(
+                Timestamp(2 + u64::from(i)),
+                "content",
+                "story",
+                Visibility::Pod,
+                Entry(text.into_bytes()),
+            ));
+        }
+        let mut branch = ChainAuthor::resume(signing, &records[1].signed);
+        let other = branch.create(
+            Timestamp(99),
+            "content",
+            "story",
+            Visibility::Pod,
+            Entry(b"fork".to_vec()),
+        );
+        let warrant = Warrant::fork(records[2].signed.clone(), other.signed.clone());
+        {
+            let mut sled = SledStore::open(dir.path()).unwrap();
+            let valid = ValidRecord::check_all(records.clone(), &mut Default::default()).unwrap();
+            sled.append_batch(&valid).unwrap();
+            assert!(sled.purge_entry(&records[7].hash()).unwrap());
+            sled.keep_warrant(&warrant).unwrap();
+        }
+        assert!(contains(dir.path(), b"MIGRATED-STORY-00100"));
+
+        let moved = migrate_sled_store(dir.path(), &key()).unwrap().unwrap();
+        assert_eq!(
+            moved,
+            Migration {
+                chains: 1,
+                records: 3001,
+                left_for_sync: 0
+            }
+        );
+        assert!(!holds_sled_store(dir.path()));
+        assert!(!contains(dir.path(), b"MIGRATED-STORY-"), "no entry left in clear");
+        let store = SqliteStore::open(dir.path(), key()).unwrap();
+        assert!(full_check(&store).unwrap().is_sound());
+        let chain = ChainId::of(&records[0]);
+        assert_eq!(store.range(&chain, 0, 10_000).unwrap().len(), 3001);
+        assert_eq!(store.get(&records[100].hash()).unwrap().as_ref(), Some(&records[100]));
+        assert!(store.was_purged(&records[7].hash()).unwrap());
+        assert_eq!(store.get(&records[7].hash()).unwrap().unwrap().entry, None);
+        assert_eq!(store.warrants(&DnaHash([4; 32])).unwrap(), vec![warrant]);
+        drop(store);
+        assert_eq!(migrate_sled_store(dir.path(), &key()).unwrap(), None, "done once");
+    }
+
+    #[test]
+    fn an_interrupted_migration_starts_again_and_a_finished_one_only_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut author = ChainAuthor::new(SigningKey::from_bytes(&[5; 32]), DnaHash([4; 32]));
+        let genesis = author.genesis(Timestamp(1), Vec::new());
+        {
+            let mut sled = SledStore::open(dir.path()).unwrap();
+            sled.append(&ValidRecord::checked(None, genesis.clone()).unwrap())
+                .unwrap();
+        }
+        // A stop while the new store was being built leaves a half-built folder.
+        std::fs::create_dir(dir.path().join(MIGRATING_DIR)).unwrap();
+        std::fs::write(dir.path().join(MIGRATING_DIR).join(DB_FILE), b"half").unwrap();
+        assert_eq!(
+            migrate_sled_store(dir.path(), &key()).unwrap().map(|m| m.records),
+            Some(1)
+        );
+        // A stop after the move but before the clean-up leaves sled's files beside it.
+        std::fs::write(dir.path().join("conf"), b"old").unwrap();
+        std::fs::write(dir.path().join("db"), b"old").unwrap();
+        assert_eq!(migrate_sled_store(dir.path(), &key()).unwrap(), None);
+        assert!(!holds_sled_store(dir.path()));
+        let store = SqliteStore::open(dir.path(), key()).unwrap();
+        assert_eq!(store.get(&genesis.hash()).unwrap(), Some(genesis));
+    }
+}
