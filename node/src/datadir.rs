@@ -17,7 +17,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::keystore::Keystore;
-use crate::store::{migrate_sled_store, SqliteStore, StoreError, StoreKey};
+use crate::store::{holds_sled_store, migrate_sled_store, SqliteStore, StoreError, StoreKey};
 
 /// The key file's name inside the data dir.
 pub const KEY_FILE: &str = "agent.key";
@@ -171,7 +171,27 @@ impl DataDir {
     pub fn open_store(&self, key: &StoreKey) -> Result<SqliteStore, StoreError> {
         let dir = self.paths.store_dir();
         migrate_sled_store(&dir, key)?;
+        if let Some(loss) = self.store_lost() {
+            return Err(StoreError::Damaged(loss));
+        }
         SqliteStore::open(&dir, key.clone())
+    }
+
+    /// Why the store must have been lost, if it was: its file is missing or empty although
+    /// this node hosts pods. Opening it would quietly start an empty store, so it is reported
+    /// as damage instead; `myco chain verify --repair` starts the empty store on purpose.
+    pub fn store_lost(&self) -> Option<String> {
+        let hosts_pods =
+            std::fs::metadata(self.paths.root.join("pods.toml")).is_ok_and(|m| m.len() > 0);
+        let store_dir = self.paths.store_dir();
+        let file = store_dir.join(crate::store::DB_FILE);
+        let empty = std::fs::metadata(&file).map_or(true, |m| m.len() == 0);
+        (hosts_pods && empty && !holds_sled_store(&store_dir)).then(|| {
+            format!(
+                "the store file {} is missing or empty, yet this node hosts pods: its chains were lost",
+                file.display()
+            )
+        })
     }
 }
 

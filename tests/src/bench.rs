@@ -299,11 +299,20 @@ pub fn count_from_env(name: &str, default: usize) -> anyhow::Result<usize> {
 pub fn myco_binary() -> anyhow::Result<PathBuf> {
     let binary = match std::env::var_os("MYCO_BIN") {
         Some(path) => PathBuf::from(path),
-        None => std::env::current_exe()
-            .context("cannot find this executable's path; set MYCO_BIN to the myco binary")?
-            .parent()
-            .map(|dir| dir.join("myco"))
-            .ok_or_else(|| anyhow!("this executable has no parent dir; set MYCO_BIN"))?,
+        // Next to a bench binary (`target/<profile>/`), or one folder up from a test's
+        // (`target/<profile>/deps/`).
+        None => {
+            let exe = std::env::current_exe()
+                .context("cannot find this executable's path; set MYCO_BIN to the myco binary")?;
+            let dir = exe
+                .parent()
+                .ok_or_else(|| anyhow!("this executable has no parent dir; set MYCO_BIN"))?;
+            let dir = match dir.file_name() {
+                Some(name) if name == "deps" => dir.parent().unwrap_or(dir),
+                _ => dir,
+            };
+            dir.join("myco")
+        }
     };
     if !binary.is_file() {
         bail!(

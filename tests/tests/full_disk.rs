@@ -21,7 +21,13 @@ impl Mounted {
     fn tmpfs(path: &Path, size: &str) -> Result<Self, String> {
         std::fs::create_dir_all(path).map_err(|e| e.to_string())?;
         let output = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(path)
             .output()
             .map_err(|e| format!("cannot run mount: {e}"))?;
@@ -108,8 +114,14 @@ fn a_full_disk_answers_507_keeps_serving_loses_nothing_and_writes_again_once_fre
         }
         other => panic!("a full disk got {other:?}, not a 507"),
     }
-    assert!(!acknowledged.is_empty(), "some writes fit before the disk filled");
-    eprintln!("full_disk: {} writes acknowledged before the disk filled: {refusal}", acknowledged.len());
+    assert!(
+        !acknowledged.is_empty(),
+        "some writes fit before the disk filled"
+    );
+    eprintln!(
+        "full_disk: {} writes acknowledged before the disk filled: {refusal}",
+        acknowledged.len()
+    );
 
     // Still alive, still serving.
     let status: StatusView = api.get("/status").expect("the daemon still answers");

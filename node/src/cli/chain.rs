@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::{output, passphrase, Context};
 use crate::datadir::DataDir;
-use crate::store::{holds_sled_store, salvage, ChainFault, IntegrityReport, SqliteStore, StoreKey};
+use crate::store::{
+    holds_sled_store, salvage, ChainFault, IntegrityReport, SqliteStore, StoreError, StoreKey,
+};
 
 /// Shown after `myco chain --help`.
 pub(super) const EXAMPLES: &str = "\
@@ -68,8 +70,19 @@ struct VerifyReport {
     damage: Option<String>,
     faults: Vec<FaultView>,
     repaired: Vec<RepairView>,
+    /// What a repair found and fixed, if one ran.
+    repair: Option<RepairSummary>,
     /// Rows a repair could not read at all.
     unreadable_rows: u64,
+}
+
+/// What `--repair` started from and kept.
+#[derive(Serialize)]
+struct RepairSummary {
+    /// The damage found before the repair: to the file, or in how many chains.
+    found: String,
+    /// Records kept.
+    kept_records: u64,
 }
 
 impl fmt::Display for VerifyReport {
@@ -96,7 +109,14 @@ impl fmt::Display for VerifyReport {
         if let Some(damage) = &self.damage {
             writeln!(f, "DAMAGED store file: {damage}")?;
         }
-        if !self.repaired.is_empty() || self.unreadable_rows > 0 {
+        if let Some(repair) = &self.repair {
+            writeln!(
+                f,
+                "Repaired the store ({}): kept {} records that are proven sound.",
+                repair.found, repair.kept_records
+            )?;
+        }
+        if self.repair.is_some() {
             writeln!(
                 f,
                 "Dropped records are recovered from pod peers by sync when the node next runs."
@@ -140,9 +160,16 @@ pub(super) fn run(ctx: &Context, command: ChainCommand) -> anyhow::Result<()> {
             )
         })?;
     }
-    let mut checked = check(&store_dir, &key);
+    let mut checked = match dir.store_lost() {
+        Some(loss) => Checked {
+            damage: Some(loss),
+            report: IntegrityReport::default(),
+        },
+        None => check(&store_dir, &key),
+    };
     let mut repaired = Vec::new();
     let mut unreadable = 0;
+    let mut repair_summary = None;
     if repair && !checked.is_sound() {
         let salvaged = salvage(&store_dir, &key).with_context(|| {
             format!(
@@ -151,6 +178,13 @@ pub(super) fn run(ctx: &Context, command: ChainCommand) -> anyhow::Result<()> {
             )
         })?;
         unreadable = salvaged.unreadable;
+        repair_summary = Some(RepairSummary {
+            found: checked
+                .damage
+                .clone()
+                .unwrap_or_else(|| format!("{} damaged chains", checked.report.faults.len())),
+            kept_records: salvaged.kept,
+        });
         for (chain, kept) in &salvaged.chains {
             if kept.dropped == 0 {
                 continue;
@@ -175,6 +209,7 @@ pub(super) fn run(ctx: &Context, command: ChainCommand) -> anyhow::Result<()> {
         damage: checked.damage.clone(),
         faults: checked.report.faults.iter().map(fault_view).collect(),
         repaired,
+        repair: repair_summary,
         unreadable_rows: unreadable,
     };
     output::emit(&view, ctx.json())?;
@@ -210,14 +245,14 @@ fn check(store_dir: &std::path::Path, key: &StoreKey) -> Checked {
         Ok(store) => store,
         Err(error) => {
             return Checked {
-                damage: Some(error.to_string()),
+                damage: Some(damage_of(&error)),
                 report: IntegrityReport::default(),
             }
         }
     };
     let page_damage = match store.page_check(20) {
         Ok(found) => found,
-        Err(error) => Some(error.to_string()),
+        Err(error) => Some(damage_of(&error)),
     };
     match store.full_check() {
         Ok(report) => Checked {
@@ -225,9 +260,19 @@ fn check(store_dir: &std::path::Path, key: &StoreKey) -> Checked {
             report,
         },
         Err(error) => Checked {
-            damage: Some(page_damage.map_or(error.to_string(), |p| format!("{p}; {error}"))),
+            damage: Some(
+                page_damage.map_or(damage_of(&error), |p| format!("{p}; {}", damage_of(&error))),
+            ),
             report: IntegrityReport::default(),
         },
+    }
+}
+
+/// What a store error says is damaged, without the advice the command gives anyway.
+fn damage_of(error: &StoreError) -> String {
+    match error {
+        StoreError::Damaged(detail) => detail.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -274,17 +274,27 @@ mod tests {
             }
         );
         assert!(!holds_sled_store(dir.path()));
-        assert!(!contains(dir.path(), b"MIGRATED-STORY-"), "no entry left in clear");
+        assert!(
+            !contains(dir.path(), b"MIGRATED-STORY-"),
+            "no entry left in clear"
+        );
         let store = SqliteStore::open(dir.path(), key()).unwrap();
         assert!(full_check(&store).unwrap().is_sound());
         let chain = ChainId::of(&records[0]);
         assert_eq!(store.range(&chain, 0, 10_000).unwrap().len(), 3001);
-        assert_eq!(store.get(&records[100].hash()).unwrap().as_ref(), Some(&records[100]));
+        assert_eq!(
+            store.get(&records[100].hash()).unwrap().as_ref(),
+            Some(&records[100])
+        );
         assert!(store.was_purged(&records[7].hash()).unwrap());
         assert_eq!(store.get(&records[7].hash()).unwrap().unwrap().entry, None);
         assert_eq!(store.warrants(&DnaHash([4; 32])).unwrap(), vec![warrant]);
         drop(store);
-        assert_eq!(migrate_sled_store(dir.path(), &key()).unwrap(), None, "done once");
+        assert_eq!(
+            migrate_sled_store(dir.path(), &key()).unwrap(),
+            None,
+            "done once"
+        );
     }
 
     #[test]
@@ -301,7 +311,9 @@ mod tests {
         std::fs::create_dir(dir.path().join(MIGRATING_DIR)).unwrap();
         std::fs::write(dir.path().join(MIGRATING_DIR).join(DB_FILE), b"half").unwrap();
         assert_eq!(
-            migrate_sled_store(dir.path(), &key()).unwrap().map(|m| m.records),
+            migrate_sled_store(dir.path(), &key())
+                .unwrap()
+                .map(|m| m.records),
             Some(1)
         );
         // A stop after the move but before the clean-up leaves sled's files beside it.

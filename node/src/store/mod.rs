@@ -22,7 +22,7 @@ pub use migrate::{holds_sled_store, migrate_sled_store, Migration};
 pub use sealing::{StoreKey, UnsealError};
 pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
-pub use sqlite::{salvage, ChainSalvage, SalvageReport, SqliteStore};
+pub use sqlite::{salvage, ChainSalvage, SalvageReport, SqliteStore, DB_FILE};
 pub use valid::{Heads, ValidRecord};
 
 /// The store a daemon runs on.

@@ -175,10 +175,14 @@ impl SqliteStore {
             .collect::<Result<_, _>>()
             .map_err(sqlite_error)?;
         if lines.len() == 1 && lines[0] == "ok" {
-            Ok(None)
-        } else {
-            Ok(Some(lines.join("; ")))
+            return Ok(None);
         }
+        let found: Vec<&str> = lines
+            .iter()
+            .flat_map(|l| l.lines())
+            .filter(|l| !l.starts_with("***"))
+            .collect();
+        Ok(Some(found.join("; ")))
     }
 
     /// Checks every record of every chain, quarantined ones included.

@@ -66,9 +66,12 @@ struct ChainState {
 
 /// Rebuilds the store in `dir` from what of it is sound. See the module docs.
 pub fn salvage(dir: &Path, key: &StoreKey) -> Result<SalvageReport, StoreError> {
+    // A missing file is read as an empty one: nothing to keep, and a fresh store to start.
     let source = Connection::open_with_flags(
         dir.join(DB_FILE),
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(super::sqlite_error)?;
     refuse_other_keys(&source, key)?;
