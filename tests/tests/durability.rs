@@ -224,8 +224,7 @@ fn every_acknowledged_write_was_fsynced_first_and_so_was_the_new_log_files_folde
         let last_log_write = calls
             .iter()
             .filter(between)
-            .filter(|c| is_write(c) && c.path == wal)
-            .last()
+            .rfind(|c| is_write(c) && c.path == wal)
             .unwrap_or_else(|| panic!("story {n}: nothing written to the log before its answer"));
         assert!(
             calls
