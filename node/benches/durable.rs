@@ -1,7 +1,8 @@
 //! Durable local authoring (target P2): group-commit throughput and single-append latency of
-//! `SledStore`, against the raw fsync latency of the same disk.
+//! the daemon's store (`SqliteStore`, entries sealed, every commit `fsync`ed), and of
+//! `SledStore` for comparison, against the raw fsync latency of the same disk.
 //!
-//! All three figures come from one temp dir, in one run:
+//! All figures come from one temp dir, in one run, for each store:
 //!
 //! - group commit: [`TIMED_BATCHES`] batches of [`BATCH`] records, each stored with one
 //!   `append_batch`, which returns after one flush → records/s;
@@ -11,7 +12,7 @@
 //!   the same dir → p50 latency in µs: what one durable commit costs on this disk, the
 //!   yardstick for the single-append figures.
 //!
-//! Note what sled's flush is: on Linux, sled 0.34 makes a write stable with
+//! Note what sled's flush is (it is why the daemon no longer runs on sled): on Linux, sled 0.34 makes a write stable with
 //! `sync_file_range(WAIT_BEFORE | WRITE | WAIT_AFTER)`, not `fsync`. That waits for the data
 //! pages to reach the device, but flushes neither the device's write cache nor the file's
 //! metadata, so the `sync_data` baseline is the stricter of the two. A process crash loses
@@ -35,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use myco_dna::{ChainAuthor, DnaHash, Entry, SigningKey, Timestamp, Visibility};
-use myco_node::store::{SledStore, Store, ValidRecord};
+use myco_node::store::{SledStore, SqliteStore, Store, StoreKey, ValidRecord};
 
 /// Records per group commit.
 const BATCH: usize = 256;
@@ -102,26 +103,45 @@ fn main() -> anyhow::Result<()> {
     eprintln!("durable: measuring in {}", temp.path().display());
 
     let fsync = fsync_latencies(&temp.path().join("fsync-probe"), sizes.fsyncs)?;
-    let mut store = SledStore::open(&temp.path().join("store")).context("opening the store")?;
-    let group_rate = group_commit_rate(&mut store, &sizes)?;
-    let single = single_append_latencies(&mut store, &sizes)?;
+    let key = StoreKey::derive(&SigningKey::from_bytes(&[9; 32]));
+    let mut sqlite =
+        SqliteStore::open(&temp.path().join("sqlite"), key).context("opening the SQLite store")?;
+    let (sqlite_rate, sqlite_single) = measure(&mut sqlite, &sizes)?;
+    let mut sled = SledStore::open(&temp.path().join("sled")).context("opening the sled store")?;
+    let (sled_rate, sled_single) = measure(&mut sled, &sizes)?;
 
     if !benchmarking {
         eprintln!("durable: test mode (no --bench); no figures to report");
         return Ok(());
     }
+    let fsync_p50 = micros(percentile(&fsync, 0.50));
     let line = serde_json::json!({
         "bench": "durable",
-        "group_commit_records_per_s": group_rate.round(),
         "batch": BATCH,
-        "single_append_p50_us": micros(percentile(&single, 0.50)),
-        "single_append_p99_us": micros(percentile(&single, 0.99)),
-        "fsync_p50_us": micros(percentile(&fsync, 0.50)),
+        "group_commit_records_per_s": sqlite_rate.round(),
+        "single_append_p50_us": micros(percentile(&sqlite_single, 0.50)),
+        "single_append_p99_us": micros(percentile(&sqlite_single, 0.99)),
+        "single_append_p50_over_fsync_p50": ratio(micros(percentile(&sqlite_single, 0.50)), fsync_p50),
+        "sled_group_commit_records_per_s": sled_rate.round(),
+        "sled_single_append_p50_us": micros(percentile(&sled_single, 0.50)),
+        "sled_single_append_p99_us": micros(percentile(&sled_single, 0.99)),
+        "fsync_p50_us": fsync_p50,
         "fsync_p99_us": micros(percentile(&fsync, 0.99)),
         "baseline": "File::sync_data after a 420-byte write, same dir",
     });
     println!("{line}");
     Ok(())
+}
+
+/// Group-commit rate and single-append latencies of one store.
+fn measure(store: &mut impl Store, sizes: &Sizes) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let rate = group_commit_rate(store, sizes)?;
+    let single = single_append_latencies(store, sizes)?;
+    Ok((rate, single))
+}
+
+fn ratio(value: f64, baseline: f64) -> f64 {
+    (value / baseline.max(f64::MIN_POSITIVE) * 100.0).round() / 100.0
 }
 
 /// One signed chain of `count` records after Genesis, with Genesis first, checked as every
@@ -145,7 +165,7 @@ fn build_chain(key_seed: u8, count: usize) -> Vec<ValidRecord> {
 }
 
 /// Appends whole batches and returns records per second over the timed ones.
-fn group_commit_rate(store: &mut SledStore, sizes: &Sizes) -> anyhow::Result<f64> {
+fn group_commit_rate(store: &mut impl Store, sizes: &Sizes) -> anyhow::Result<f64> {
     let total = (sizes.warm_up_batches + sizes.timed_batches) * BATCH;
     // Genesis plus total - 1 Creates: exactly `total` records.
     let records = build_chain(1, total - 1);
@@ -162,7 +182,7 @@ fn group_commit_rate(store: &mut SledStore, sizes: &Sizes) -> anyhow::Result<f64
 }
 
 /// Appends one record at a time on a second chain, and returns each timed call's latency.
-fn single_append_latencies(store: &mut SledStore, sizes: &Sizes) -> anyhow::Result<Vec<Duration>> {
+fn single_append_latencies(store: &mut impl Store, sizes: &Sizes) -> anyhow::Result<Vec<Duration>> {
     let records = build_chain(2, sizes.warm_up_appends + sizes.single_appends - 1);
     let (warm_up, timed) = records.split_at(sizes.warm_up_appends);
     for record in warm_up {
