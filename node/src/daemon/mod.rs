@@ -29,6 +29,8 @@ mod events;
 mod link;
 mod lookup;
 pub mod metrics;
+#[cfg(test)]
+mod off_loop_tests;
 pub mod pods;
 mod profiles;
 mod redial;
