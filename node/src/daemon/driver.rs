@@ -1,4 +1,5 @@
-//! The daemon's select loop: swarm events, timers and API commands in; engine outputs out.
+//! The swarm loop: swarm events, timers and API commands in, engine outputs out. The engine
+//! itself runs on its own thread ([`super::engine_thread`]); this loop never waits for it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

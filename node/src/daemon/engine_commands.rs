@@ -30,12 +30,16 @@ impl<S: Store> EngineSide<S> {
                 create,
                 reply,
             } => match self.join_pod(manifest, membrane_proof, create) {
-                // The swarm loop subscribes to the pod's topic, then answers.
-                Ok((pod, summary)) => self.send(FromEngine::Joined {
-                    pod,
-                    summary,
-                    reply,
-                }),
+                // The swarm loop subscribes to the pod's topic, then answers; it knows the pod
+                // is hosted first, so the registry pointer it republishes lists it.
+                Ok((pod, summary)) => {
+                    self.tell_hosted();
+                    self.send(FromEngine::Joined {
+                        pod,
+                        summary,
+                        reply,
+                    })
+                }
                 Err(error) => {
                     let _ = reply.send(Err(error));
                 }

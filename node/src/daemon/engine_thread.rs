@@ -156,13 +156,18 @@ impl<S: Store> EngineSide<S> {
                     self.send(FromEngine::Profile { id, answer });
                 }
             }
-            let hosted = self.engine.pods().count();
-            if hosted != self.hosted {
-                self.hosted = hosted;
-                self.send(FromEngine::Hosted(
-                    self.engine.pods().map(|d| d.dna_hash()).collect(),
-                ));
-            }
+            self.tell_hosted();
+        }
+    }
+
+    /// Tells the swarm loop the hosted pods (for the registry pointer) if they changed.
+    pub(super) fn tell_hosted(&mut self) {
+        let hosted = self.engine.pods().count();
+        if hosted != self.hosted {
+            self.hosted = hosted;
+            self.send(FromEngine::Hosted(
+                self.engine.pods().map(|d| d.dna_hash()).collect(),
+            ));
         }
     }
 
