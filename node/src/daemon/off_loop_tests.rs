@@ -111,6 +111,11 @@ impl Gate {
         .expect("waited")
     }
 
+    /// Lets appends through, or holds them, from now on (none is waiting).
+    fn set(&self, open: bool) {
+        self.open.store(open, Ordering::SeqCst);
+    }
+
     /// Lets the stuck append, and every later one, through.
     fn open(&self) {
         self.open.store(true, Ordering::SeqCst);
@@ -158,6 +163,7 @@ struct Node {
     engine: std::thread::JoinHandle<()>,
     peer: libp2p::PeerId,
     key: SigningKey,
+    metrics: Arc<Metrics>,
     dir: tempfile::TempDir,
 }
 
@@ -195,7 +201,7 @@ fn start(store: GatedStore) -> Node {
             agent,
             hosted: Vec::new(),
             key: key.clone(),
-            metrics,
+            metrics: metrics.clone(),
             bootstrap: Vec::new(),
             data_dir: dir.path().to_path_buf(),
         },
@@ -212,6 +218,7 @@ fn start(store: GatedStore) -> Node {
         engine: thread.handle,
         peer,
         key,
+        metrics,
         dir,
     }
 }
@@ -252,8 +259,8 @@ impl Node {
     }
 }
 
-/// Dials `address` from a fresh swarm and returns once `peer` answered identify.
-async fn identify_answered(address: Multiaddr, peer: libp2p::PeerId) {
+/// A fresh swarm that dialled `address`.
+fn client(address: Multiaddr) -> libp2p::Swarm<net::Behaviour> {
     let key = libp2p::identity::Keypair::generate_ed25519();
     let local = key.public().to_peer_id();
     let mut client = net::build_swarm(
@@ -264,6 +271,16 @@ async fn identify_answered(address: Multiaddr, peer: libp2p::PeerId) {
     )
     .expect("client swarm");
     client.dial(address).expect("dial");
+    client
+}
+
+fn count(counter: &std::sync::atomic::AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// Dials `address` from a fresh swarm and returns once `peer` answered identify.
+async fn identify_answered(address: Multiaddr, peer: libp2p::PeerId) {
+    let mut client = client(address);
     tokio::time::timeout(PATIENCE, async {
         loop {
             if let SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
@@ -351,4 +368,138 @@ async fn an_engine_thread_that_panics_stops_the_daemon_with_an_error() {
     let error = joined.expect_err("the engine thread panicked").to_string();
     assert!(error.contains("the disk is gone"), "{error}");
     drop(node.stop);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gossip_that_finds_the_engine_stuck_is_ignored_and_verdicts_flow_once_it_is_free() {
+    let (store, gate) = gated_store(false);
+    gate.set(true);
+    let node = start(store);
+    let address = node.address().await;
+    let created = tokio::time::timeout(PATIENCE, node.create_pod().await)
+        .await
+        .expect("answered")
+        .expect("a reply")
+        .expect("the pod is created");
+    let pod: DnaHash = created.dna_hash.parse().expect("a pod id");
+
+    // A write gets the engine stuck in the store's flush.
+    gate.set(false);
+    let (reply, mut written) = oneshot::channel();
+    let request = crate::api::types::PublishRequest {
+        title: "a story".into(),
+        body: "told while the disk is slow".into(),
+        kind: None,
+        visibility: "pod".into(),
+        consent: None,
+        principles: None,
+        protocols: Vec::new(),
+        attribution: None,
+    };
+    node.commands
+        .send(Command::Author {
+            pod,
+            write: super::Write::Content {
+                request: Box::new(request),
+                visibility: myco_dna::Visibility::Pod,
+            },
+            reply,
+        })
+        .await
+        .expect("the driver takes commands");
+    let gate = gate.engine_stuck().await;
+
+    // A peer on the pod's topic floods it with gossip the engine cannot judge now.
+    let mut client = client(address);
+    let topic = net::topic(&pod);
+    client
+        .behaviour_mut()
+        .gossipsub
+        .as_mut()
+        .expect("gossip")
+        .subscribe(&topic)
+        .expect("subscribe");
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(
+                libp2p::gossipsub::Event::Subscribed { peer_id, .. },
+            )) = client.select_next_some().await
+            {
+                if peer_id == node.peer {
+                    return;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the daemon's subscription reaches the peer");
+    let mut sent: u32 = 0;
+    tokio::time::timeout(PATIENCE, async {
+        while count(&node.metrics.gossip_dropped_total) == 0 {
+            for _ in 0..64 {
+                let mut garbage = vec![0xde; 100];
+                garbage.extend(sent.to_be_bytes());
+                sent += 1;
+                let gossip = client.behaviour_mut().gossipsub.as_mut().expect("gossip");
+                let _ = gossip.publish(topic.clone(), garbage);
+            }
+            let drive = tokio::time::sleep(Duration::from_millis(20));
+            tokio::pin!(drive);
+            loop {
+                tokio::select! {
+                    _ = client.select_next_some() => {}
+                    () = &mut drive => break,
+                }
+            }
+        }
+    })
+    .await
+    .expect("past the engine's queue, gossip is dropped");
+    // The swarm loop took every message, and left no more for the engine than its queue holds:
+    // the rest were ignored at once.
+    let received = count(&node.metrics.gossip_received_total);
+    let dropped = count(&node.metrics.gossip_dropped_total);
+    assert!(
+        received - dropped <= (super::link::ENGINE_QUEUE - super::link::RESERVED) as u64,
+        "{received} received, {dropped} dropped"
+    );
+    assert!(
+        written.try_recv().is_err(),
+        "the write is still in the flush"
+    );
+
+    // Once the flush completes, the write is acknowledged, and the engine's verdicts on the
+    // gossip it queued reach gossipsub through the swarm loop.
+    gate.open();
+    let hash = tokio::time::timeout(PATIENCE, written)
+        .await
+        .expect("answered")
+        .expect("a reply");
+    assert!(hash.is_ok(), "the write is stored: {hash:?}");
+    tokio::time::timeout(PATIENCE, async {
+        while count(&node.metrics.gossip_rejected_total) == 0 {
+            let drive = tokio::time::sleep(Duration::from_millis(20));
+            tokio::pin!(drive);
+            loop {
+                tokio::select! {
+                    _ = client.select_next_some() => {}
+                    () = &mut drive => break,
+                }
+            }
+        }
+    })
+    .await
+    .expect("the engine's verdicts on the queued garbage come back");
+
+    let _ = node.stop.send(());
+    let ran = tokio::time::timeout(PATIENCE, node.ran)
+        .await
+        .expect("the swarm loop stops")
+        .expect("it did not panic");
+    assert!(ran.is_ok(), "a clean shutdown: {ran:?}");
+    let engine = node.engine;
+    let joined = tokio::task::spawn_blocking(move || engine_thread::join(engine))
+        .await
+        .expect("waited");
+    assert!(joined.is_ok(), "the engine thread ends cleanly: {joined:?}");
 }
