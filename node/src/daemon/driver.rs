@@ -1,35 +1,35 @@
-//! The daemon's select loop: swarm events, timers and API commands in; engine outputs out.
+//! The swarm loop: swarm events, timers and API commands in, engine outputs out. The engine
+//! itself runs on its own thread ([`super::engine_thread`]); this loop never waits for it.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use libp2p::futures::StreamExt;
 use libp2p::gossipsub::{MessageAcceptance, MessageId, TopicHash};
 use libp2p::kad::{self, Quorum, RecordKey};
-use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::request_response::{OutboundRequestId, ResponseChannel};
 use libp2p::{rendezvous, Multiaddr, PeerId, Swarm};
-use myco_dna::{DnaHash, SigningKey, Timestamp, Warrant};
+use myco_dna::{AgentKey, DnaHash, SigningKey, Timestamp};
 use tokio::sync::mpsc;
 
 use super::bans::{self, Bans};
+use super::engine_thread::EngineStopped;
+use super::link::{EngineLink, FromEngine, ToEngine};
 use super::lookup::Lookups;
 use super::metrics::Metrics;
-use super::pods::PodsList;
+use super::profiles::Profiles;
 use super::redial::Redials;
 use super::Command;
-use crate::engine::{Engine, Event, GossipVerdict, Input, Output, Timer};
+use crate::engine::{GossipVerdict, Input, Output, Timer};
 use crate::net::{self, Behaviour};
 use crate::registry::{pod_key, registry_key, Pointer, PointerTerms, POINTER_TTL_MICROS};
-use crate::store::{DaemonStore, Store};
 
-/// Sync requests from peers waiting for the engine's answer. The engine answers each at
-/// once, so more than this means something is wrong; extra requests are dropped.
+/// Sync requests from peers waiting for the engine's answer; extra requests are dropped (so
+/// are those that find the engine's queue full, see [`super::link`]).
 pub const MAX_INBOUND_REQUESTS: usize = 1024;
 /// Timers the engine may have pending: it keeps two kinds, so a handful is plenty.
 pub const MAX_TIMERS: usize = 64;
-/// Warrants kept for the transparency page.
-pub const MAX_WARRANTS: usize = 1024;
 /// How often pods are rediscovered (rendezvous and providers) while a pod has no peers.
 pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
 /// How often pods are rediscovered once they have peers.
@@ -44,12 +44,16 @@ pub fn now_micros() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
-/// Everything the daemon's loop owns.
+/// Everything the swarm loop owns: the swarm and what is network-side. The engine and its
+/// store live on their own thread ([`super::engine_thread`]), reached through [`EngineLink`].
 pub struct Driver {
-    pub(super) engine: Engine<DaemonStore>,
+    pub(super) link: EngineLink,
+    pub(super) from_engine: mpsc::Receiver<FromEngine>,
     pub(super) swarm: Swarm<Behaviour>,
     pub(super) key: SigningKey,
-    pub(super) pods: PodsList,
+    pub(super) agent: AgentKey,
+    /// The pods the engine hosts, as it last said, in order.
+    pub(super) hosted: Vec<DnaHash>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) bootstrap: Vec<(PeerId, Multiaddr)>,
     pub(super) listen: Vec<Multiaddr>,
@@ -57,12 +61,13 @@ pub struct Driver {
     pub(super) data_dir: std::path::PathBuf,
     pub(super) timers: BTreeSet<(u64, Timer)>,
     pub(super) next_inbound: u64,
-    pub(super) inbound:
-        HashMap<u64, (request_response::InboundRequestId, ResponseChannel<Vec<u8>>)>,
+    /// Peers' sync requests the engine has not handled yet.
+    pub(super) inbound: HashMap<u64, ResponseChannel<Vec<u8>>>,
     pub(super) outbound: HashMap<OutboundRequestId, u64>,
+    /// Profile requests the engine thread is answering from the store.
+    pub(super) profiles: Profiles,
     pub(super) topics: HashMap<TopicHash, DnaHash>,
     pub(super) pod_peers: HashMap<DnaHash, HashSet<PeerId>>,
-    pub(super) warrants: Vec<Warrant>,
     pub(super) lookups: Lookups,
     pub(super) next_publish: Instant,
     pub(super) next_discovery: Instant,
@@ -70,64 +75,69 @@ pub struct Driver {
     pub(super) bans: Bans,
 }
 
+/// What a driver starts with besides its swarm.
+pub struct DriverParts {
+    /// Where the swarm loop sends to the engine thread.
+    pub queue: mpsc::Sender<ToEngine>,
+    /// What the engine thread sends back.
+    pub outputs: mpsc::Receiver<FromEngine>,
+    /// The hosted agent.
+    pub agent: AgentKey,
+    /// The pods the engine hosts (resumed), in order.
+    pub hosted: Vec<DnaHash>,
+    /// The agent's key, for registry pointers.
+    pub key: SigningKey,
+    /// The node's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The bootstrap peers.
+    pub bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// The data dir, for the listen file.
+    pub data_dir: std::path::PathBuf,
+}
+
 impl Driver {
-    /// A driver over a started engine and a built swarm.
-    pub fn new(
-        engine: Engine<DaemonStore>,
-        swarm: Swarm<Behaviour>,
-        key: SigningKey,
-        pods: PodsList,
-        metrics: Arc<Metrics>,
-        bootstrap: Vec<(PeerId, Multiaddr)>,
-        data_dir: std::path::PathBuf,
-    ) -> Self {
+    /// A driver over a built swarm, talking to a started engine thread.
+    pub fn new(swarm: Swarm<Behaviour>, parts: DriverParts) -> Self {
         let now = Instant::now();
         let mut driver = Driver {
-            engine,
+            link: EngineLink::new(parts.queue, parts.metrics.clone()),
+            from_engine: parts.outputs,
             swarm,
-            key,
-            pods,
-            metrics,
-            bootstrap,
+            key: parts.key,
+            agent: parts.agent,
+            hosted: parts.hosted.clone(),
+            metrics: parts.metrics,
+            bootstrap: parts.bootstrap,
             listen: Vec::new(),
             started: now,
-            data_dir,
+            data_dir: parts.data_dir,
             timers: BTreeSet::new(),
             next_inbound: 0,
             inbound: HashMap::new(),
             outbound: HashMap::new(),
+            profiles: Profiles::default(),
             topics: HashMap::new(),
             pod_peers: HashMap::new(),
-            warrants: Vec::new(),
             lookups: Lookups::default(),
             next_publish: now + Duration::from_secs(1),
             next_discovery: now,
             redials: Redials::default(),
             bans: Bans::default(),
         };
-        let hosted: Vec<DnaHash> = driver.engine.pods().map(|d| d.dna_hash()).collect();
-        for pod in hosted {
+        for pod in parts.hosted {
             driver.subscribe(pod);
-            // The warrants kept from before a restart count on the transparency page too.
-            match driver.engine.store().warrants(&pod) {
-                Ok(kept) => {
-                    let room = MAX_WARRANTS.saturating_sub(driver.warrants.len());
-                    driver.warrants.extend(kept.into_iter().take(room));
-                }
-                Err(error) => tracing::error!(%pod, %error, "cannot read the kept warrants"),
-            }
         }
         // The first input arms the engine's timers.
         driver.feed(Input::Timer(Timer::Sweep));
         driver
     }
 
-    /// Runs until `shutdown` resolves.
+    /// Runs until `shutdown` resolves, or until the engine thread stops (an error).
     pub async fn run(
         mut self,
         mut commands: mpsc::Receiver<Command>,
         shutdown: impl std::future::Future<Output = ()>,
-    ) {
+    ) -> Result<(), EngineStopped> {
         tokio::pin!(shutdown);
         loop {
             let now = now_micros();
@@ -140,12 +150,47 @@ impl Driver {
             let wake = next_timer.min(Duration::from_secs(1));
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm(event),
+                message = self.from_engine.recv() => match message {
+                    Some(message) => self.on_engine(message),
+                    None => {
+                        return Err(EngineStopped("its channel closed before shutdown".into()))
+                    }
+                },
+                Some(permit) = self.link.room(), if self.link.has_backlog() => {
+                    self.link.pump(permit)
+                }
                 Some(command) = commands.recv() => self.on_command(command),
                 () = tokio::time::sleep(wake) => self.on_tick(),
                 () = &mut shutdown => break,
             }
         }
         tracing::info!("shutting down");
+        Ok(())
+    }
+
+    /// What the engine thread sent: outputs to carry out, and answers.
+    fn on_engine(&mut self, message: FromEngine) {
+        match message {
+            FromEngine::Outputs { outputs, served } => {
+                for output in outputs {
+                    self.carry_out(output);
+                }
+                if let Some(served) = served {
+                    // A request the engine ignored must not wait forever.
+                    self.inbound.remove(&served.request_id);
+                    if let Some(peer) = net::libp2p_peer(&served.peer) {
+                        self.trust_if_member(&peer, served.member);
+                    }
+                }
+            }
+            FromEngine::Hosted(pods) => self.hosted = pods,
+            FromEngine::Joined {
+                pod,
+                summary,
+                reply,
+            } => self.on_joined(pod, summary, reply),
+            FromEngine::Profile { id, answer } => self.on_profile_answer(id, answer),
+        }
     }
 
     pub(super) fn on_tick(&mut self) {
@@ -218,36 +263,22 @@ impl Driver {
         Metrics::set(&self.metrics.peers_lost, self.redials.lost() as u64);
     }
 
-    /// Hands the engine an input and carries out what it asks; returns its events.
-    pub(super) fn feed(&mut self, input: Input) -> Vec<Event> {
-        self.feed_at(now_micros(), input)
+    /// Hands the engine an input, as of now; its outputs come back through the link. False
+    /// if the engine is so far behind that it was dropped.
+    pub(super) fn feed(&mut self, input: Input) -> bool {
+        self.link.send(ToEngine::Input {
+            now: now_micros(),
+            input,
+        })
     }
 
-    /// [`Driver::feed`] at a given time (a local write built for that time).
-    pub(super) fn feed_at(&mut self, now: u64, input: Input) -> Vec<Event> {
-        let mut queue = VecDeque::from([input]);
-        let mut events = Vec::new();
-        let mut at = now;
-        while let Some(input) = queue.pop_front() {
-            let outputs = self.engine.handle(at, input);
-            at = now_micros().max(at);
-            for output in outputs {
-                self.carry_out(output, &mut queue, &mut events);
-            }
-        }
-        events
-    }
-
-    pub(super) fn carry_out(
-        &mut self,
-        output: Output,
-        queue: &mut VecDeque<Input>,
-        events: &mut Vec<Event>,
-    ) {
+    /// Carries out one of the engine's outputs on the swarm; what cannot be done goes back to
+    /// the engine as an input.
+    pub(super) fn carry_out(&mut self, output: Output) {
         match output {
             Output::Request { to, token, request } => {
                 let Some(peer) = net::libp2p_peer(&to) else {
-                    queue.push_back(Input::RequestFailed { peer: to, token });
+                    self.feed(Input::RequestFailed { peer: to, token });
                     return;
                 };
                 match self.swarm.behaviour_mut().sync.as_mut() {
@@ -255,7 +286,9 @@ impl Driver {
                         let id = sync.send_request(&peer, request.to_bytes());
                         self.outbound.insert(id, token);
                     }
-                    None => queue.push_back(Input::RequestFailed { peer: to, token }),
+                    None => {
+                        self.feed(Input::RequestFailed { peer: to, token });
+                    }
                 }
             }
             Output::Respond {
@@ -263,7 +296,7 @@ impl Driver {
                 response,
                 ..
             } => {
-                if let Some((_, channel)) = self.inbound.remove(&request_id) {
+                if let Some(channel) = self.inbound.remove(&request_id) {
                     if let Some(sync) = self.swarm.behaviour_mut().sync.as_mut() {
                         // Fails only if the peer has gone: nothing to do then.
                         let _ = sync.send_response(channel, response.to_bytes());
@@ -315,45 +348,8 @@ impl Driver {
                     self.ban(peer, &reason);
                 }
             }
-            Output::Event(event) => {
-                self.note_event(&event);
-                events.push(event);
-            }
-        }
-    }
-
-    pub(super) fn note_event(&mut self, event: &Event) {
-        let m = &self.metrics;
-        match event {
-            Event::Accepted { pod, hash, seq, .. } => {
-                Metrics::inc(&m.records_accepted_total);
-                tracing::debug!(%pod, %hash, seq, "record stored");
-            }
-            Event::Rejected { pod, hash, reason } => {
-                Metrics::inc(&m.records_rejected_total);
-                tracing::info!(%pod, %hash, reason, "record refused");
-            }
-            Event::AuthorRefused { pod, reason } => {
-                Metrics::inc(&m.local_writes_refused_total);
-                tracing::info!(%pod, %reason, "local write refused");
-            }
-            Event::Abandoned { pod, hash, reason } => {
-                tracing::info!(%pod, %hash, reason, "record abandoned")
-            }
-            Event::Warrant(warrant) => {
-                tracing::warn!(offender = %warrant.offender().key_hash(), "warrant issued");
-                if self.warrants.len() < MAX_WARRANTS {
-                    self.warrants.push((**warrant).clone());
-                }
-            }
-            Event::Purged { pod, hash } => tracing::info!(%pod, %hash, "entry purged"),
-            Event::EntryFilled { pod, hash } => {
-                tracing::info!(%pod, %hash, "entry received after approval")
-            }
-            Event::StoreFailed { detail } => {
-                Metrics::inc(&m.store_faults_total);
-                tracing::error!(detail, "store failed");
-            }
+            // Events are noted on the engine thread and never sent here.
+            Output::Event(_) => {}
         }
     }
 
@@ -410,21 +406,27 @@ impl Driver {
         tracing::info!(%pod, %peer, "peer joined the pod's topic");
         self.pod_peers.entry(pod).or_default().insert(peer);
         self.redials.want(peer);
-        self.feed(Input::PeerJoined {
+        let told = self.feed(Input::PeerJoined {
             peer: net::engine_peer(&peer),
             pod,
         });
+        if !told {
+            // The engine is far behind: the next tick's refresh tells it again.
+            if let Some(peers) = self.pod_peers.get_mut(&pod) {
+                peers.remove(&peer);
+            }
+        }
     }
 
     /// Publishes the agent's registry pointer, signed afresh.
     pub(super) fn publish_pointer(&mut self) {
         self.next_publish = Instant::now() + Duration::from_micros(POINTER_TTL_MICROS / 4);
-        let pods: Vec<DnaHash> = self.engine.pods().map(|d| d.dna_hash()).collect();
+        let pods = self.hosted.clone();
         if pods.is_empty() {
             return;
         }
         let now = now_micros();
-        let agent = *self.engine.agent();
+        let agent = self.agent;
         let pointer = Pointer::sign(
             &self.key,
             PointerTerms {

@@ -12,9 +12,11 @@ use libp2p::{identify, ping, rendezvous, Multiaddr, PeerId, Swarm};
 use myco_dna::{DnaHash, Timestamp};
 
 use super::driver::{now_micros, Driver, MAX_INBOUND_REQUESTS};
+use super::link::ToEngine;
 use super::lookup::pod::MAX_CANDIDATES_PER_POD;
-use super::lookup::Step;
+use super::lookup::{Ask, Step};
 use super::metrics::Metrics;
+use super::profiles::Asker;
 use crate::engine::Input;
 use crate::net::records::{check_found, check_provider, check_put};
 use crate::net::{self, Behaviour, BehaviourEvent};
@@ -222,11 +224,25 @@ impl Driver {
                 message,
             } => {
                 Metrics::inc(&self.metrics.gossip_received_total);
-                self.feed(Input::Gossip {
-                    from: net::engine_peer(&propagation_source),
-                    message_id: message_id.0,
-                    bytes: message.data,
+                let offered = self.link.offer(ToEngine::Input {
+                    now: now_micros(),
+                    input: Input::Gossip {
+                        from: net::engine_peer(&propagation_source),
+                        message_id: message_id.0.clone(),
+                        bytes: message.data,
+                    },
                 });
+                if !offered {
+                    // The engine is behind: no verdict from it, so no penalty for the sender.
+                    Metrics::inc(&self.metrics.gossip_dropped_total);
+                    if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+                        gossip.report_message_validation_result(
+                            &message_id,
+                            &propagation_source,
+                            gossipsub::MessageAcceptance::Ignore,
+                        );
+                    }
+                }
             }
             gossipsub::Event::Subscribed { peer_id, topic, .. } => {
                 self.stranger_subscription(&peer_id, &topic);
@@ -245,9 +261,7 @@ impl Driver {
         match event {
             request_response::Event::Message { peer, message, .. } => match message {
                 request_response::Message::Request {
-                    request_id,
-                    request,
-                    channel,
+                    request, channel, ..
                 } => {
                     Metrics::inc(&self.metrics.sync_requests_total);
                     self.stranger_requested(&peer);
@@ -257,15 +271,21 @@ impl Driver {
                     }
                     let id = self.next_inbound;
                     self.next_inbound += 1;
-                    self.inbound.insert(id, (request_id, channel));
-                    self.feed(Input::Request {
-                        from: net::engine_peer(&peer),
-                        request_id: id,
-                        bytes: request,
+                    let offered = self.link.offer(ToEngine::Input {
+                        now: now_micros(),
+                        input: Input::Request {
+                            from: net::engine_peer(&peer),
+                            request_id: id,
+                            bytes: request,
+                        },
                     });
-                    // The engine answers at once; a request it ignored must not wait forever.
-                    self.inbound.remove(&id);
-                    self.trust_if_member(&peer);
+                    if !offered {
+                        // The engine is behind: the peer sees the request fail, and asks again.
+                        Metrics::inc(&self.metrics.sync_requests_dropped_total);
+                        return;
+                    }
+                    // Answered (or let go) once the engine has handled it: see `on_engine`.
+                    self.inbound.insert(id, channel);
                 }
                 request_response::Message::Response {
                     request_id,
@@ -309,11 +329,8 @@ impl Driver {
                     request, channel, ..
                 } => {
                     self.stranger_requested(&peer);
-                    let answer = self.answer_profile(&request);
-                    if let Some(profile) = self.swarm.behaviour_mut().profile.as_mut() {
-                        // Fails only if the peer has gone: nothing to do then.
-                        let _ = profile.send_response(channel, answer);
-                    }
+                    // Dropping the channel, if the engine is behind, fails the peer's request.
+                    self.ask_store(Asker::Peer(channel), request);
                 }
                 request_response::Message::Response {
                     request_id,
@@ -443,10 +460,57 @@ impl Driver {
         sent
     }
 
-    /// This node's answer to a profile request, from its own store.
-    fn answer_profile(&self, request: &[u8]) -> Vec<u8> {
-        let hosted: HashSet<DnaHash> = self.topics.values().copied().collect();
-        net::profile::answer(self.engine.store(), |pod| hosted.contains(pod), request).to_bytes()
+    /// Asks the engine thread to answer a profile request from the store. If the engine is
+    /// too far behind, the asker is handed back unanswered.
+    fn ask_store(&mut self, asker: Asker, request: Vec<u8>) -> Option<Asker> {
+        if !self.profiles.has_room() {
+            Metrics::inc(&self.metrics.engine_inputs_dropped_total);
+            return Some(asker);
+        }
+        let local = matches!(asker, Asker::Lookup(_));
+        let id = self.profiles.wait(asker);
+        let message = ToEngine::Profile { id, request };
+        // A lookup's own ask is what the engine must hear; a peer's is an offer.
+        let queued = if local {
+            self.link.send(message)
+        } else {
+            self.link.offer(message)
+        };
+        if queued {
+            return None;
+        }
+        if !local {
+            Metrics::inc(&self.metrics.engine_inputs_dropped_total);
+        }
+        self.profiles.take(id)
+    }
+
+    /// The engine thread answered a profile request from the store.
+    pub(super) fn on_profile_answer(&mut self, id: u64, answer: Vec<u8>) {
+        match self.profiles.take(id) {
+            Some(Asker::Peer(channel)) => {
+                if let Some(profile) = self.swarm.behaviour_mut().profile.as_mut() {
+                    // Fails only if the peer has gone: nothing to do then.
+                    let _ = profile.send_response(channel, answer);
+                }
+            }
+            Some(Asker::Lookup(ask)) => {
+                let steps = self.lookups.answered_locally(ask, Some(&answer));
+                self.lookup_steps(steps);
+            }
+            None => {}
+        }
+    }
+
+    /// This node hosts the pod a lookup asks about: its own store answers, verified all the
+    /// same, once the engine thread has read it.
+    fn ask_self(&mut self, ask: Ask) -> Vec<Step> {
+        let request = ask.request.to_bytes();
+        match self.ask_store(Asker::Lookup(ask), request) {
+            None => Vec::new(),
+            Some(Asker::Lookup(ask)) => self.lookups.answered_locally(ask, None),
+            Some(Asker::Peer(_)) => Vec::new(),
+        }
     }
 
     /// Carries out the steps of lookups, and the steps they lead to.
@@ -469,9 +533,7 @@ impl Driver {
                 }
                 Step::Ask(ask) => {
                     if ask.peer == *self.swarm.local_peer_id() {
-                        // This node hosts the pod: its own store answers, verified all the same.
-                        let answer = self.answer_profile(&ask.request.to_bytes());
-                        self.lookups.answered_locally(ask, Some(&answer))
+                        self.ask_self(ask)
                     } else if let Some(profile) = self.swarm.behaviour_mut().profile.as_mut() {
                         let id = profile.send_request(&ask.peer, ask.request.to_bytes());
                         self.lookups.asked(ask, id);

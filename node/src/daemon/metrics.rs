@@ -45,8 +45,11 @@ metrics! {
     gossip_received_total: "counter", "Gossip messages received.";
     gossip_rejected_total: "counter", "Gossip messages rejected as invalid (the sender is penalised).";
     sync_requests_total: "counter", "Sync requests received.";
-    sync_requests_dropped_total: "counter", "Sync requests dropped because too many were waiting for an answer.";
+    gossip_dropped_total: "counter", "Gossip messages ignored unjudged because the engine was behind (no penalty; sync carries them).";
+    sync_requests_dropped_total: "counter", "Sync requests dropped because too many were waiting for an answer or the engine was behind.";
     sync_requests_failed_total: "counter", "Sync requests this node sent that failed.";
+    engine_backlog: "gauge", "Inputs the engine must hear waiting for room in its queue.";
+    engine_inputs_dropped_total: "counter", "Inputs dropped because the engine was far behind: profile requests, and what it must hear past the backlog.";
     records_accepted_total: "counter", "Records validated and stored.";
     records_rejected_total: "counter", "Records refused by validation.";
     local_writes_refused_total: "counter", "Local writes refused because the pod would reject them.";

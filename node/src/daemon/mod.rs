@@ -1,16 +1,18 @@
 //! # The daemon: the engine on a real network
 //!
 //! [`run_daemon`] hosts one agent: it opens the store, resumes the pods in the pods list,
-//! builds the libp2p swarm ([`crate::net`]) and the local API ([`crate::api`]), then runs one
-//! tokio select loop ([`driver`]) that feeds the engine what happens and carries out what it
-//! asks:
+//! builds the libp2p swarm ([`crate::net`]) and the local API ([`crate::api`]), then runs the
+//! engine and its store on their own thread ([`engine_thread`]) and the swarm in a tokio select
+//! loop ([`driver`]), so a store flush or a whole-pod read never stalls the network. The swarm
+//! loop feeds the engine what happens and carries out what it asks, over bounded channels
+//! ([`link`], which also says what is dropped when the engine falls behind):
 //!
 //! ```text
 //!   swarm events ──► gossip / sync request / sync response / peer joined or left ──┐
-//!   timers       ──► Timer::Sync, Timer::Sweep                                     ├─► Engine::handle
-//!   API commands ──► join pod, author (publish, vote, …), read state, lookup      ─┘        │
-//!                                                                                           ▼
-//!   swarm  ◄── send request / respond / publish / report gossip verdict ◄──────── Outputs
+//!   timers       ──► Timer::Sync, Timer::Sweep                                     ├─► link ─► myco-engine:
+//!   API commands ──► join pod, author (publish, vote, …), read state, lookup      ─┘          Engine::handle
+//!                                                                                               │
+//!   swarm  ◄── send request / respond / publish / report gossip verdict ◄──── link ◄──── Outputs
 //! ```
 //!
 //! It also keeps the agent's registry pointer published (republished before it expires),
@@ -22,11 +24,17 @@ mod bans;
 mod commands;
 pub mod config;
 mod driver;
+mod engine_commands;
+mod engine_thread;
 pub mod errors;
 mod events;
+mod link;
 mod lookup;
 pub mod metrics;
+#[cfg(test)]
+mod off_loop_tests;
 pub mod pods;
+mod profiles;
 mod redial;
 mod runtime;
 mod strangers;
@@ -46,7 +54,8 @@ use crate::api::types::{InvitationView, LookupView, PodSummary, RecordView, Stat
 pub use errors::{CommandError, FailureKind};
 pub use writes::Write;
 
-/// Most API commands waiting for the driver: the API answers 503 beyond this.
+/// Most API commands waiting for the swarm loop: the API answers 503 beyond this (and when
+/// the engine thread's queue is full).
 pub const MAX_QUEUED_COMMANDS: usize = 256;
 
 /// What the local API asks the driver for. Each carries a channel for the answer.

@@ -13,7 +13,8 @@ use myco_dna::SigningKey;
 use tokio::sync::mpsc;
 
 use super::config::Settings;
-use super::driver::Driver;
+use super::driver::{Driver, DriverParts};
+use super::engine_thread::{self, EngineStopped};
 use super::events::{on_identify, on_kad_inbound, on_ping};
 use super::metrics::Metrics;
 use super::pods::{PodsError, PodsList};
@@ -59,6 +60,9 @@ pub enum DaemonError {
     /// The local API could not start.
     #[error("cannot start the local API: {0}")]
     Api(String),
+    /// The engine thread could not start, or stopped on its own (a panic).
+    #[error("the engine thread stopped: {0}; the store holds every write acknowledged before, run `myco chain verify` to check it")]
+    Engine(String),
 }
 
 /// What `myco run` starts with.
@@ -218,13 +222,42 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         stranger_idle_secs = settings.strangers.idle.as_secs(),
         "daemon started"
     );
-    let driver = Driver::new(engine, swarm, key, pods, metrics, bootstrap, root.clone());
-    driver.run(receiver, shutdown_signal()).await;
+    let agent = *engine.agent();
+    let hosted: Vec<_> = engine.pods().map(|d| d.dna_hash()).collect();
+    let thread = engine_thread::spawn(engine, pods, metrics.clone())
+        .map_err(|e| DaemonError::Engine(format!("cannot start it: {e}")))?;
+    let parts = DriverParts {
+        queue: thread.queue,
+        outputs: thread.outputs,
+        agent,
+        hosted,
+        key,
+        metrics,
+        bootstrap,
+        data_dir: root.clone(),
+    };
+    let ran = Driver::new(swarm, parts)
+        .run(receiver, shutdown_signal())
+        .await;
+    // The swarm loop's ends are dropped: the engine thread works through what is queued,
+    // drops the store (which flushes) and ends.
+    let handle = thread.handle;
+    let joined = tokio::task::spawn_blocking(move || engine_thread::join(handle))
+        .await
+        .unwrap_or_else(|e| Err(EngineStopped(e.to_string())));
     let _ = fs::remove_file(root.join(crate::api::ADDR_FILE));
     let _ = fs::remove_file(root.join(LISTEN_FILE));
-    tracing::info!("stopped; every acknowledged write was flushed when it was made");
     drop(data_dir);
-    Ok(())
+    match (ran, joined) {
+        (_, Err(stopped)) | (Err(stopped), Ok(())) => {
+            tracing::error!(%stopped, "the daemon stops");
+            Err(DaemonError::Engine(stopped.0))
+        }
+        (Ok(()), Ok(())) => {
+            tracing::info!("stopped; every acknowledged write was flushed when it was made");
+            Ok(())
+        }
+    }
 }
 
 /// Runs a bootstrap peer until SIGINT or SIGTERM.

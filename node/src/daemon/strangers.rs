@@ -7,7 +7,7 @@ use libp2p::PeerId;
 
 use super::driver::Driver;
 use super::metrics::Metrics;
-use crate::net::{self, strangers};
+use crate::net::strangers;
 
 impl Driver {
     /// `peer` made a request (sync, profile or a registry PUT): a stranger doing so is busy.
@@ -17,10 +17,10 @@ impl Driver {
         }
     }
 
-    /// After the engine served `peer`: if it showed a member binding, its connections stop
-    /// counting as strangers.
-    pub(super) fn trust_if_member(&mut self, peer: &PeerId) {
-        if !self.engine.is_member_peer(&net::engine_peer(peer)) {
+    /// After the engine served `peer`: if it showed a member binding (`member`), its
+    /// connections stop counting as strangers.
+    pub(super) fn trust_if_member(&mut self, peer: &PeerId, member: bool) {
+        if !member {
             return;
         }
         let connected = self.swarm.is_connected(peer);

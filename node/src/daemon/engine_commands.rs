@@ -1,0 +1,229 @@
+//! API commands answered on the engine thread: whatever needs the engine or its store (status,
+//! pods, joining, writes, snapshots, records, invitations). The swarm loop sends each with
+//! what it knows of the network ([`NetView`]); joining a pod goes back to it to subscribe.
+
+use myco_dna::{ActionHash, DnaHash, KeyHash, Timestamp};
+use myco_zomes::governance::RoleProof;
+
+use super::engine_thread::EngineSide;
+use super::link::{FromEngine, NetView};
+use super::{Command, CommandError, PodSnapshot, Write};
+use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
+use crate::engine::{Electorate, Event, Input};
+use crate::store::{ChainId, Store};
+
+/// Microseconds in a day, for invitation lifetimes.
+const MICROS_PER_DAY: u64 = 24 * 3600 * 1_000_000;
+
+impl<S: Store> EngineSide<S> {
+    pub(super) fn on_command(&mut self, command: Command, view: NetView) {
+        match command {
+            Command::Status(reply) => {
+                let _ = reply.send(self.status(view));
+            }
+            Command::ListPods(reply) => {
+                let _ = reply.send(self.pod_summaries(&view));
+            }
+            Command::JoinPod {
+                manifest,
+                membrane_proof,
+                create,
+                reply,
+            } => match self.join_pod(manifest, membrane_proof, create) {
+                // The swarm loop subscribes to the pod's topic, then answers; it knows the pod
+                // is hosted first, so the registry pointer it republishes lists it.
+                Ok((pod, summary)) => {
+                    self.tell_hosted();
+                    self.send(FromEngine::Joined {
+                        pod,
+                        summary,
+                        reply,
+                    })
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                }
+            },
+            Command::Author { pod, write, reply } => {
+                let _ = reply.send(self.author(pod, write));
+            }
+            Command::PodRecords { pod, reply } => {
+                let _ = reply.send(self.snapshot(&pod));
+            }
+            Command::Record { hash, reply } => {
+                let record = self.engine.store().get(&hash).ok().flatten();
+                let _ = reply.send(RecordView {
+                    hash: hash.to_string(),
+                    stored: record.is_some(),
+                    entry: record.is_some_and(|r| r.entry.is_some()),
+                });
+            }
+            Command::Invite {
+                pod,
+                invitee,
+                days,
+                grant,
+                reply,
+            } => {
+                let _ = reply.send(self.invite(pod, invitee, days, grant));
+            }
+            // The swarm loop runs lookups; dropping the reply answers 503 should one get here.
+            Command::Lookup { .. } => {}
+        }
+    }
+
+    fn status(&self, view: NetView) -> StatusView {
+        let agent = self.engine.agent();
+        StatusView {
+            agent_key: agent.to_string(),
+            key_hash: agent.key_hash().to_string(),
+            pods: self.pod_summaries(&view),
+            peer_id: view.peer_id,
+            listen: view.listen,
+            peers: view.peers,
+            limbo: self.engine.limbo_len(),
+            uptime_secs: view.uptime_secs,
+        }
+    }
+
+    fn pod_summaries(&self, view: &NetView) -> Vec<PodSummary> {
+        self.engine
+            .pods()
+            .map(|dna| {
+                let pod = dna.dna_hash();
+                PodSummary {
+                    dna_hash: pod.to_string(),
+                    name: dna.name.clone(),
+                    peers: view.pod_peers.get(&pod).copied().unwrap_or(0),
+                    joined: self.joined(pod),
+                }
+            })
+            .collect()
+    }
+
+    /// True if this node's agent has its Genesis in `pod`.
+    fn joined(&self, pod: DnaHash) -> bool {
+        let chain = ChainId {
+            pod,
+            author: *self.engine.agent(),
+        };
+        matches!(self.engine.store().head(&chain), Ok(Some(_)))
+    }
+
+    fn join_pod(
+        &mut self,
+        manifest: String,
+        membrane_proof: Vec<u8>,
+        create: bool,
+    ) -> Result<(DnaHash, PodSummary), CommandError> {
+        let dna = myco_zomes::load_dna(&manifest)
+            .map_err(|e| CommandError::Invalid(format!("the DNA manifest is invalid: {e}")))?;
+        let pod = dna.dna_hash();
+        let me = self.engine.agent().key_hash();
+        if create && !dna.properties.founders.contains(&me) {
+            return Err(CommandError::Invalid(format!("this agent ({me}) is not among the DNA's founders: add its key hash to `founders` to create the pod, or use `myco pod join`")));
+        }
+        self.pods
+            .add(dna.clone(), manifest)
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        let events = self.feed(
+            self.now(),
+            Input::JoinPod {
+                dna: Box::new(dna.clone()),
+                membrane_proof,
+            },
+        );
+        if let Some(error) = events.iter().find_map(|e| match e {
+            Event::AuthorRefused { reason, .. } => Some(CommandError::Write(reason.clone())),
+            Event::StoreFailed { detail } => Some(CommandError::Store(format!(
+                "cannot join pod {pod}: {detail}"
+            ))),
+            _ => None,
+        }) {
+            return Err(error);
+        }
+        self.subscribed.insert(pod);
+        tracing::info!(%pod, name = %dna.name, "hosting pod");
+        let summary = PodSummary {
+            dna_hash: pod.to_string(),
+            name: dna.name,
+            peers: 0,
+            joined: self.joined(pod),
+        };
+        Ok((pod, summary))
+    }
+
+    fn invite(
+        &self,
+        pod: DnaHash,
+        invitee: KeyHash,
+        days: u32,
+        grant: Option<ActionHash>,
+    ) -> Result<InvitationView, CommandError> {
+        let now = self.now();
+        let expires = Timestamp(now.saturating_add(u64::from(days) * MICROS_PER_DAY));
+        let role = grant.map_or(RoleProof::Founder, RoleProof::Grant);
+        let proof = self
+            .engine
+            .invite(now, &pod, invitee, expires, role)
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        tracing::info!(%pod, %invitee, days, "signed an invitation");
+        Ok(InvitationView {
+            pod: pod.to_string(),
+            invitee: invitee.to_string(),
+            expires_micros: expires.0,
+            membrane_proof_hex: hex::encode(proof),
+        })
+    }
+
+    fn author(&mut self, pod: DnaHash, mut write: Write) -> Result<ActionHash, CommandError> {
+        if let Write::Propose { checkpoint, .. } = &mut write {
+            // The electorate is everyone this node can prove is a member: cite a checkpoint
+            // that lists them, writing one first if none does.
+            *checkpoint = match self.engine.electorate(&pod)? {
+                Electorate::Founders => None,
+                Electorate::Checkpoint(hash) => Some(hash),
+                Electorate::NewCheckpoint(draft) => {
+                    Some(self.author(pod, Write::Checkpoint(draft))?)
+                }
+            };
+        }
+        let Some(dna) = self.engine.pods().find(|d| d.dna_hash() == pod).cloned() else {
+            return Err(CommandError::NotHosted(pod));
+        };
+        let now = self.now();
+        let engine = &self.engine;
+        let (body, entry) = write
+            .build(now, &dna, || engine.pod_records(&pod).unwrap_or_default())
+            .map_err(|e| CommandError::Invalid(e.to_string()))?;
+        let me = *self.engine.agent();
+        let events = self.feed(now, Input::Author { pod, body, entry });
+        for event in events {
+            match event {
+                Event::Accepted { hash, author, .. } if author == me => return Ok(hash),
+                Event::AuthorRefused { reason, .. } => return Err(reason.into()),
+                _ => {}
+            }
+        }
+        Err(CommandError::NotStored)
+    }
+
+    fn snapshot(&self, pod: &DnaHash) -> Result<PodSnapshot, CommandError> {
+        let dna = self
+            .engine
+            .pods()
+            .find(|d| &d.dna_hash() == pod)
+            .cloned()
+            .ok_or(CommandError::NotHosted(*pod))?;
+        let records = self
+            .engine
+            .pod_records(pod)
+            .map_err(|e| CommandError::Store(e.to_string()))?;
+        Ok(PodSnapshot {
+            dna,
+            records,
+            warrants: self.warrants.clone(),
+            me: self.engine.agent().key_hash(),
+        })
+    }
+}
