@@ -127,6 +127,8 @@ impl DataPaths {
 #[derive(Debug)]
 pub struct DataDir {
     paths: DataPaths,
+    /// What opening made private.
+    tightened: Vec<PathBuf>,
     /// Held open for the lock; never read after locking.
     _lock: File,
 }
@@ -153,12 +155,42 @@ impl DataDir {
         }
         let lock = lock(&paths)?;
         tracing::debug!(data_dir = %paths.root.display(), "data dir locked");
-        if let Err(error) = make_private(&paths.root, 0) {
+        let mut tightened = Vec::new();
+        if let Err(error) = make_private(&paths.root, 0, &mut tightened) {
             // The node still runs (a filesystem without Unix modes refuses every chmod), but
             // the operator is told what is exposed.
             tracing::warn!(%error, "the data dir could not be made private; other local users may read it: fix its owner and mode (chmod -R go-rwx)");
         }
-        Ok(DataDir { paths, _lock: lock })
+        Ok(DataDir {
+            paths,
+            tightened,
+            _lock: lock,
+        })
+    }
+
+    /// What opening the dir found wrong and fixed, for `myco status`: files and folders that
+    /// other local users could read, made private.
+    pub fn warnings(&self) -> Vec<String> {
+        if self.tightened.is_empty() {
+            return Vec::new();
+        }
+        let shown: Vec<String> = self
+            .tightened
+            .iter()
+            .take(3)
+            .map(|p| p.display().to_string())
+            .collect();
+        let more = self.tightened.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        vec![format!(
+            "{} files and folders of the data dir were open to other local users and were made private (0700/0600) at start: {}{more}; check the umask of whatever made them",
+            self.tightened.len(),
+            shown.join(", ")
+        )]
     }
 
     /// The paths inside the dir.
@@ -203,7 +235,11 @@ const PRIVATE_DEPTH: usize = 4;
 /// folder 0700 and every file 0600, links left alone (never followed). A data dir made by
 /// `mkdir` (0755), or files written under a loose umask (0644), would otherwise let other
 /// local users read private entries.
-fn make_private(path: &Path, depth: usize) -> Result<(), DataDirError> {
+fn make_private(
+    path: &Path,
+    depth: usize,
+    tightened: &mut Vec<PathBuf>,
+) -> Result<(), DataDirError> {
     use std::os::unix::fs::PermissionsExt;
     let io = |action| {
         let path = path.to_path_buf();
@@ -226,11 +262,12 @@ fn make_private(path: &Path, depth: usize) -> Result<(), DataDirError> {
         tracing::info!(path = %path.display(), mode = format!("{mode:o}"), "made private to its owner");
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(wanted))
             .map_err(io("make private (chmod) in the data dir; check who owns"))?;
+        tightened.push(path.to_path_buf());
     }
     if meta.is_dir() && depth < PRIVATE_DEPTH {
         for entry in std::fs::read_dir(path).map_err(io("list"))? {
             let entry = entry.map_err(io("list"))?;
-            make_private(&entry.path(), depth + 1)?;
+            make_private(&entry.path(), depth + 1, tightened)?;
         }
     }
     Ok(())

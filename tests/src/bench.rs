@@ -352,3 +352,37 @@ pub fn bench_main(
         }
     }
 }
+
+/// Bytes in a directory's files: by length, and by blocks allocated.
+pub struct DiskUsage {
+    /// By file length.
+    pub apparent: u64,
+    /// By blocks allocated.
+    pub allocated: u64,
+}
+
+/// What the files under `dir` take.
+pub fn disk_usage(dir: &Path) -> anyhow::Result<DiskUsage> {
+    use std::os::unix::fs::MetadataExt;
+    let mut usage = DiskUsage {
+        apparent: 0,
+        allocated: 0,
+    };
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+        let meta = entry
+            .metadata()
+            .with_context(|| format!("cannot stat {}", entry.path().display()))?;
+        if meta.is_dir() {
+            let inner = disk_usage(&entry.path())?;
+            usage.apparent += inner.apparent;
+            usage.allocated += inner.allocated;
+        } else {
+            usage.apparent += meta.len();
+            usage.allocated += meta.blocks() * 512;
+        }
+    }
+    Ok(usage)
+}

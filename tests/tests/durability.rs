@@ -48,14 +48,9 @@ fn parse(trace: &str) -> Vec<Call> {
         };
         if let Some(resumed) = rest.strip_prefix("<... ") {
             let name = resumed.split(' ').next().unwrap_or("").to_string();
+            // A resumed line is printed when the call returns: its time is the end.
             if let Some((started, head)) = pending.remove(&(pid.to_string(), name.clone())) {
-                let duration = duration_of(rest).unwrap_or(0.0);
-                calls.push(call(
-                    started,
-                    time + duration,
-                    &name,
-                    &format!("{head}{rest}"),
-                ));
+                calls.push(call(started, time, &name, &format!("{head}{rest}")));
             }
             continue;
         }

@@ -36,6 +36,10 @@ pub struct StatusView {
     pub limbo: usize,
     /// Seconds since the daemon started.
     pub uptime_secs: u64,
+    /// What the daemon found wrong at start and fixed, or could not (a data dir open to other
+    /// users, say).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// One hosted pod.

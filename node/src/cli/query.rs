@@ -49,6 +49,9 @@ impl fmt::Display for Status {
                 pod.dna_hash, pod.name, pod.peers
             )?;
         }
+        for warning in &s.warnings {
+            writeln!(f, "WARNING:  {warning}")?;
+        }
         Ok(())
     }
 }

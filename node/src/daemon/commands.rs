@@ -51,6 +51,7 @@ impl Driver {
                 .map(|(pod, peers)| (*pod, peers.len()))
                 .collect(),
             uptime_secs: self.started.elapsed().as_secs(),
+            warnings: self.warnings.clone(),
         }
     }
 

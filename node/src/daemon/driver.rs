@@ -59,6 +59,7 @@ pub struct Driver {
     pub(super) listen: Vec<Multiaddr>,
     pub(super) started: Instant,
     pub(super) data_dir: std::path::PathBuf,
+    pub(super) warnings: Vec<String>,
     pub(super) timers: BTreeSet<(u64, Timer)>,
     pub(super) next_inbound: u64,
     /// Peers' sync requests the engine has not handled yet.
@@ -93,6 +94,8 @@ pub struct DriverParts {
     pub bootstrap: Vec<(PeerId, Multiaddr)>,
     /// The data dir, for the listen file.
     pub data_dir: std::path::PathBuf,
+    /// What opening the data dir found wrong, for `myco status`.
+    pub warnings: Vec<String>,
 }
 
 impl Driver {
@@ -111,6 +114,7 @@ impl Driver {
             listen: Vec::new(),
             started: now,
             data_dir: parts.data_dir,
+            warnings: parts.warnings,
             timers: BTreeSet::new(),
             next_inbound: 0,
             inbound: HashMap::new(),

@@ -83,6 +83,7 @@ impl<S: Store> EngineSide<S> {
             peers: view.peers,
             limbo: self.engine.limbo_len(),
             uptime_secs: view.uptime_secs,
+            warnings: view.warnings,
         }
     }
 

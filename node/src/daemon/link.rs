@@ -58,6 +58,8 @@ pub struct NetView {
     pub pod_peers: HashMap<DnaHash, usize>,
     /// Seconds since the daemon started.
     pub uptime_secs: u64,
+    /// What the daemon found wrong at start.
+    pub warnings: Vec<String>,
 }
 
 /// From the swarm loop to the engine thread.

@@ -204,6 +204,7 @@ fn start(store: GatedStore) -> Node {
             metrics: metrics.clone(),
             bootstrap: Vec::new(),
             data_dir: dir.path().to_path_buf(),
+            warnings: Vec::new(),
         },
     );
     let (commands, receiver) = mpsc::channel(super::MAX_QUEUED_COMMANDS);

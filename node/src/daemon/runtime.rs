@@ -235,6 +235,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         metrics,
         bootstrap,
         data_dir: root.clone(),
+        warnings: data_dir.warnings(),
     };
     let ran = Driver::new(swarm, parts)
         .run(receiver, shutdown_signal())

@@ -24,7 +24,6 @@
 //! cargo build --release -p myco-node && cargo run --release -p myco-tests --bin storage-footprint
 //! ```
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -34,7 +33,7 @@ use myco_node::api::types::{DeleteRequest, Written};
 use myco_node::datadir::{DataDir, DataPaths};
 use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_node::store::{ChainId, SqliteStore, Store, StoreKey};
-use myco_tests::bench::{bench_main, count_from_env, seed, stop, SoloPod, SEED_BATCH};
+use myco_tests::bench::{bench_main, count_from_env, disk_usage, seed, stop, SoloPod, SEED_BATCH};
 
 const USAGE: &str = "\
 storage-footprint: TARGETS.md P9, a daemon's store on disk after churn (stories written, then
@@ -197,35 +196,4 @@ fn live_records(solo: &SoloPod, paths: &DataPaths) -> anyhow::Result<Vec<Record>
         records.extend(next);
     }
     Ok(records)
-}
-
-/// Bytes in a directory's files: by length, and by blocks allocated.
-struct DiskUsage {
-    apparent: u64,
-    allocated: u64,
-}
-
-fn disk_usage(dir: &Path) -> anyhow::Result<DiskUsage> {
-    use std::os::unix::fs::MetadataExt;
-    let mut usage = DiskUsage {
-        apparent: 0,
-        allocated: 0,
-    };
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let meta = entry
-            .metadata()
-            .with_context(|| format!("cannot stat {}", entry.path().display()))?;
-        if meta.is_dir() {
-            let inner = disk_usage(&entry.path())?;
-            usage.apparent += inner.apparent;
-            usage.allocated += inner.allocated;
-        } else {
-            usage.apparent += meta.len();
-            usage.allocated += meta.blocks() * 512;
-        }
-    }
-    Ok(usage)
 }
