@@ -366,6 +366,19 @@ mod tests {
         assert_eq!(mode(&root.join("pods.toml")), 0o600);
         assert_eq!(mode(&root.join("store/db")), 0o600);
         assert_eq!(mode(&dir.paths().lock_file()), 0o600);
+        let warnings = dir.warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0]
+                .starts_with("5 files and folders of the data dir were open to other local users"),
+            "{warnings:?}"
+        );
+        drop(dir);
+        let again = DataDir::open(DataPaths::new(&root)).expect("reopen");
+        assert!(
+            again.warnings().is_empty(),
+            "nothing to tighten the second time"
+        );
     }
 
     #[test]
