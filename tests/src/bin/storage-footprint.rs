@@ -1,5 +1,5 @@
 //! `storage-footprint`: TARGETS.md P9, a daemon's store on disk after churn, against the live
-//! data it holds (goal ≤ 2.5×).
+//! data it holds (goal ≤ 2.0×, raised from 2.5× by issue #12).
 //!
 //! How it runs:
 //!
@@ -18,7 +18,7 @@
 //!
 //! Progress goes to stderr; the last stdout line is one JSON object: `records`, `deleted`,
 //! `live_bytes`, `disk_bytes`, `ratio` (disk over live), `fresh_disk_bytes`, `fresh_ratio`,
-//! `goal_ratio`.
+//! `goal_ratio`, and `rss_kib_after_churn`, the daemon's memory once its API writes are over.
 //!
 //! ```sh
 //! cargo build --release -p myco-node && cargo run --release -p myco-tests --bin storage-footprint
@@ -56,7 +56,7 @@ const DEFAULT_RECORDS: usize = 50_000;
 /// Default share of them deleted, in percent.
 const DEFAULT_DELETE_PERCENT: usize = 50;
 /// TARGETS.md P9's goal, for the report.
-const GOAL_RATIO: f64 = 2.5;
+const GOAL_RATIO: f64 = 2.0;
 /// Records read from the store at a time.
 const READ_BATCH: usize = 4096;
 
@@ -109,6 +109,10 @@ fn run() -> anyhow::Result<serde_json::Value> {
         }
     }
     let churn_seconds = started.elapsed().as_secs_f64();
+    // Memory once the writes are over and the daemon is idle: it must not keep what the
+    // writes passed through.
+    std::thread::sleep(Duration::from_secs(2));
+    let rss_kib_after_churn = daemon.process.rss_kib();
     stop(&mut daemon)?;
 
     let paths = DataPaths::new(&solo.dir);
@@ -158,6 +162,8 @@ fn run() -> anyhow::Result<serde_json::Value> {
         "fresh_ratio": ratio(fresh.apparent),
         "goal_ratio": GOAL_RATIO,
         "churn_seconds": (churn_seconds * 10.0).round() / 10.0,
+        "api_writes": deletes,
+        "rss_kib_after_churn": rss_kib_after_churn,
     }))
 }
 

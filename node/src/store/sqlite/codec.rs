@@ -60,3 +60,67 @@ pub fn decode_record(
     check_record_shape(&record).map_err(|e| corrupt(e.to_string()))?;
     Ok(record)
 }
+
+#[cfg(test)]
+mod tests {
+    use myco_dna::{ChainAuthor, Entry, SigningKey, Timestamp, Visibility};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn key() -> StoreKey {
+        StoreKey::derive(&SigningKey::from_bytes(&[1; 32]))
+    }
+
+    fn story() -> Record {
+        let mut author = ChainAuthor::new(SigningKey::from_bytes(&[2; 32]), DnaHash([3; 32]));
+        let _genesis = author.genesis(Timestamp(1), Vec::new());
+        author.create(
+            Timestamp(2),
+            "content",
+            "content",
+            Visibility::Pod,
+            Entry(b"a stored story".to_vec()),
+        )
+    }
+
+    #[test]
+    fn a_stored_row_decodes_back_to_its_record_and_a_moved_seal_does_not() {
+        let record = story();
+        let sealed = key().seal(&record.hash(), record.entry.as_ref().unwrap());
+        let action = record.without_entry().to_bytes();
+        assert_eq!(
+            decode_record(&key(), 1, &action, Some(&sealed)).unwrap(),
+            record
+        );
+        let other = Record {
+            signed: record.signed.clone(),
+            entry: Some(Entry(b"another".to_vec())),
+        };
+        let wrong = key().seal(&other.hash(), other.entry.as_ref().unwrap());
+        let mut foreign = wrong.clone();
+        foreign[3] ^= 1;
+        assert!(decode_record(&key(), 1, &action, Some(&foreign)).is_err());
+        // An action stored with its entry in clear is damage, not data.
+        assert!(decode_record(&key(), 1, &record.to_bytes(), None).is_err());
+    }
+
+    proptest! {
+        /// Whatever the disk holds, a row decodes or is refused with an error; never a panic.
+        #[test]
+        fn any_bytes_in_a_row_give_a_record_or_an_error(
+            action in proptest::collection::vec(any::<u8>(), 0..600),
+            entry in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),
+            flip in 0usize..600,
+        ) {
+            let _ = decode_record(&key(), 7, &action, entry.as_deref());
+            // And a real row with one byte flipped is refused.
+            let record = story();
+            let mut stored = record.without_entry().to_bytes();
+            let at = flip % stored.len();
+            stored[at] ^= 0x40;
+            let sealed = key().seal(&record.hash(), record.entry.as_ref().unwrap());
+            prop_assert!(decode_record(&key(), 7, &stored, Some(&sealed)).map_or(true, |r| r != record));
+        }
+    }
+}
