@@ -26,6 +26,8 @@ const PAGE: u64 = 4096;
 struct Damage {
     name: &'static str,
     apply: fn(&Path),
+    /// Whether every record is still on intact pages, so a repair must keep them all.
+    keeps_all: bool,
 }
 
 fn db(dir: &Path) -> PathBuf {
@@ -75,10 +77,12 @@ const DAMAGES: [Damage; 10] = [
     Damage {
         name: "the file's magic header flipped",
         apply: |dir| flip_at(&db(dir), 3),
+        keeps_all: true,
     },
     Damage {
         name: "the first page zeroed",
         apply: |dir| write_at(&db(dir), 0, &[0; PAGE as usize]),
+        keeps_all: true,
     },
     Damage {
         name: "truncated to half",
@@ -86,10 +90,12 @@ const DAMAGES: [Damage; 10] = [
             let path = db(dir);
             truncate(&path, len(&path) / 2 / PAGE * PAGE);
         },
+        keeps_all: false,
     },
     Damage {
         name: "truncated to nothing",
         apply: |dir| truncate(&db(dir), 0),
+        keeps_all: false,
     },
     Damage {
         name: "truncated mid-page",
@@ -97,6 +103,7 @@ const DAMAGES: [Damage; 10] = [
             let path = db(dir);
             truncate(&path, len(&path) - 1000);
         },
+        keeps_all: false,
     },
     Damage {
         name: "a page in the middle zeroed",
@@ -104,6 +111,7 @@ const DAMAGES: [Damage; 10] = [
             let path = db(dir);
             write_at(&path, len(&path) / 2 / PAGE * PAGE, &[0; PAGE as usize]);
         },
+        keeps_all: false,
     },
     Damage {
         name: "garbage over three pages in the middle",
@@ -112,6 +120,7 @@ const DAMAGES: [Damage; 10] = [
             let at = len(&path) / 3 / PAGE * PAGE;
             write_at(&path, at, &garbage(3 * PAGE as usize, 7));
         },
+        keeps_all: false,
     },
     Damage {
         name: "one byte flipped in every page of the last quarter",
@@ -124,6 +133,7 @@ const DAMAGES: [Damage; 10] = [
                 at += PAGE;
             }
         },
+        keeps_all: false,
     },
     Damage {
         name: "a garbage write-ahead log beside the file",
@@ -131,10 +141,12 @@ const DAMAGES: [Damage; 10] = [
             std::fs::write(dir.join("store/chains.db-wal"), garbage(64 * 1024, 3))
                 .expect("write a log");
         },
+        keeps_all: true,
     },
     Damage {
         name: "the file removed",
         apply: |dir| std::fs::remove_file(db(dir)).expect("remove"),
+        keeps_all: false,
     },
 ];
 
@@ -230,13 +242,22 @@ fn no_tool_panics_on_a_damaged_store_and_repair_leaves_one_that_verifies() {
         let (code, repaired, stderr) = myco(&solo.binary, &dir, &["chain", "verify", "--repair"]);
         assert!(!stderr.contains("panicked"), "{}", case(&stderr));
         assert_eq!(code, Some(0), "{}", case(&format!("{repaired} {stderr}")));
-        let (code, stdout, stderr) = myco(&solo.binary, &dir, &["chain", "verify"]);
+        let (code, stdout, stderr) = myco(&solo.binary, &dir, &["chain", "verify", "--json"]);
         assert_eq!(
             code,
             Some(0),
             "{}",
             case(&format!("after repair: {stdout} {stderr}"))
         );
+        let verified: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        if damage.keeps_all {
+            assert_eq!(
+                verified["records"].as_u64(),
+                Some(seeded.chain_len),
+                "{}",
+                case("every record was on intact pages, and the repair must keep them all")
+            );
+        }
         try_run(&solo, &dir, &hashes)
             .unwrap_or_else(|log| panic!("{}", case(&format!("no start after repair: {log}"))));
         eprintln!("{}", case(&format!("ok; repair said: {}", repaired.trim())));

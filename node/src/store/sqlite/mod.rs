@@ -16,6 +16,8 @@
 //! ```
 
 mod codec;
+mod pages;
+mod rebuild;
 mod salvage;
 mod schema;
 mod scrub;

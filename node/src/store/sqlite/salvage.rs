@@ -3,6 +3,10 @@
 //!
 //! - Rows are read by ranges of row ids. A range that SQLite cannot read (a damaged page) is
 //!   split in halves down to single rows, so one bad page costs only the rows on it.
+//! - When SQLite cannot reach every row (a damaged header, schema or interior page), the
+//!   file's pages are also read directly ([`super::pages`]), and every row found there is
+//!   offered too: rows may come in any order, and each chain still grows only from its
+//!   Genesis, one sound record at a time ([`super::rebuild`]).
 //! - A record is kept if it decodes, its seal opens, its hashes and signature hold, and it
 //!   follows the last kept record of its chain. A chain keeps its sound prefix: the store
 //!   never holds a gapped chain, so what follows a lost record must come back through sync.
@@ -15,19 +19,19 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use myco_dna::{SignedAction, Warrant};
+use myco_dna::Warrant;
 use rusqlite::{params, Connection, OpenFlags};
 
-use super::codec::{decode_record, warrant_aad};
+use super::codec::warrant_aad;
+use super::pages::Pages;
+use super::rebuild::Rebuild;
 use super::{scrub, SqliteStore, DB_FILE};
 use crate::store::files::io;
 use crate::store::sealing::StoreKey;
-use crate::store::{ChainId, Store, StoreError, ValidRecord};
+use crate::store::{ChainId, Store, StoreError};
 
 /// Row ids read per query.
 const CHUNK: i64 = 4096;
-/// Records appended to the new store per batch.
-const BATCH: usize = 1024;
 /// Name of the folder the new store is built in, inside the store dir.
 const SALVAGE_DIR: &str = "salvage";
 
@@ -36,8 +40,11 @@ const SALVAGE_DIR: &str = "salvage";
 pub struct SalvageReport {
     /// Records kept.
     pub kept: u64,
-    /// Rows that could not be read at all (damaged pages).
+    /// Rows SQLite could not read (damaged pages); the repair then also read the file's
+    /// pages directly, so some of them may be among the kept.
     pub unreadable: u64,
+    /// Whether the file's pages were read directly.
+    pub read_pages: bool,
     /// Records read but not kept: unsound, or after a lost record of their chain.
     pub dropped: u64,
     /// Every chain found, with the newest seq kept (`None`: nothing of it was kept) and how
@@ -58,12 +65,6 @@ pub struct ChainSalvage {
     pub problem: Option<String>,
 }
 
-struct ChainState {
-    prev: Option<SignedAction>,
-    broken: bool,
-    salvage: ChainSalvage,
-}
-
 /// Rebuilds the store in `dir` from what of it is sound. See the module docs.
 pub fn salvage(dir: &Path, key: &StoreKey) -> Result<SalvageReport, StoreError> {
     // A missing file is read as an empty one: nothing to keep, and a fresh store to start.
@@ -81,72 +82,43 @@ pub fn salvage(dir: &Path, key: &StoreKey) -> Result<SalvageReport, StoreError> 
     }
     let mut target = SqliteStore::open_unchecked(&target_dir, key.clone())?;
     let mut report = SalvageReport::default();
-    let mut chains: BTreeMap<ChainId, ChainState> = BTreeMap::new();
-    let mut pending: Vec<(ValidRecord, bool)> = Vec::new();
-    let last = last_row_id(&source);
-    let mut start = 1;
-    while start <= last {
-        let end = start.saturating_add(CHUNK - 1).min(last);
-        for row in read_rows(&source, start, end, &mut report.unreadable) {
-            let Row {
-                id,
-                action,
-                entry,
-                purged,
-            } = row;
-            let record = match decode_record(key, id, &action, entry.as_deref()) {
-                Ok(record) => record,
-                Err(_) => {
-                    report.unreadable += 1;
-                    continue;
-                }
-            };
-            let chain = ChainId::of(&record);
-            let state = chains.entry(chain).or_insert_with(|| ChainState {
-                prev: None,
-                broken: false,
-                salvage: ChainSalvage::default(),
-            });
-            let seq = record.action().seq;
-            let verdict = if state.broken {
-                Err(None)
-            } else {
-                ValidRecord::checked(state.prev.as_ref(), record).map_err(|e| Some(e.to_string()))
-            };
-            match verdict {
-                Ok(valid) => {
-                    state.prev = Some(valid.signed.clone());
-                    state.salvage.kept_through = Some(seq);
-                    pending.push((valid, purged));
-                    report.kept += 1;
-                }
-                Err(problem) => {
-                    state.broken = true;
-                    state.salvage.dropped += 1;
-                    if state.salvage.problem.is_none() {
-                        state.salvage.problem =
-                            Some(problem.unwrap_or_else(|| "follows a lost record".into()));
-                    }
-                    report.dropped += 1;
-                }
+    let (dropped, chains, undecodable) = {
+        let mut rebuild = Rebuild::new(key, &mut target);
+        let last = last_row_id(&source);
+        let mut start = 1;
+        while start <= last.unwrap_or(0) {
+            let end = start.saturating_add(CHUNK - 1).min(last.unwrap_or(0));
+            for row in read_rows(&source, start, end, &mut report.unreadable) {
+                rebuild.offer(row.id, &row.action, row.entry.as_deref(), row.purged)?;
             }
-            if pending.len() >= BATCH {
-                write(&mut target, &mut pending)?;
-            }
+            start = end + 1;
         }
-        start = end + 1;
-    }
-    write(&mut target, &mut pending)?;
-    if report.kept == 0 && (report.unreadable > 0 || report.dropped > 0) {
+        if last.is_none() || report.unreadable > 0 {
+            // SQLite cannot reach every row: read the file's pages directly as well.
+            report.read_pages = true;
+            let wal = dir.join(format!("{DB_FILE}-wal"));
+            Pages::open(&dir.join(DB_FILE), &wal).rows(|row| {
+                rebuild
+                    .offer(row.id, &row.action, row.entry.as_deref(), row.purged)
+                    .map(|_| ())
+            })?;
+        }
+        report.kept = rebuild.kept;
+        let undecodable = rebuild.undecodable;
+        let (dropped, chains) = rebuild.finish()?;
+        (dropped, chains, undecodable)
+    };
+    report.dropped = dropped;
+    report.chains = chains;
+    if report.kept == 0 && (undecodable > 0 || dropped > 0) {
         drop(target);
         let _ = std::fs::remove_dir_all(&target_dir);
         return Err(StoreError::Damaged(format!(
             "{} rows exist but none could be proven sound; the store was left as it is (was it sealed under another agent's key?); move it aside and let sync restore the chains",
-            report.unreadable + report.dropped
+            undecodable + dropped
         )));
     }
     report.warrants = copy_warrants(&source, key, &mut target);
-    report.chains = chains.into_iter().map(|(c, s)| (c, s.salvage)).collect();
     drop(target);
     drop(source);
     replace(dir, &target_dir)?;
@@ -167,21 +139,15 @@ fn refuse_other_keys(source: &Connection, key: &StoreKey) -> Result<(), StoreErr
     }
 }
 
-/// The highest row id to try. When SQLite cannot say, a bound from the file's size: no row
-/// is smaller than a few bytes.
-fn last_row_id(source: &Connection) -> i64 {
+/// The highest row id to try, or `None` when SQLite cannot say (the rows are then read from
+/// the pages alone).
+fn last_row_id(source: &Connection) -> Option<i64> {
     source
         .query_row("SELECT max(id) FROM records", [], |row| {
             row.get::<_, Option<i64>>(0)
         })
         .ok()
-        .flatten()
-        .unwrap_or_else(|| {
-            let pages: i64 = source
-                .query_row("PRAGMA page_count", [], |row| row.get(0))
-                .unwrap_or(0);
-            pages.saturating_mul(512)
-        })
+        .map(|max| max.unwrap_or(0))
 }
 
 struct Row {
@@ -220,20 +186,6 @@ fn read_rows(source: &Connection, start: i64, end: i64, unreadable: &mut u64) ->
             rows
         }
     }
-}
-
-fn write(
-    target: &mut SqliteStore,
-    pending: &mut Vec<(ValidRecord, bool)>,
-) -> Result<(), StoreError> {
-    let records: Vec<ValidRecord> = pending.iter().map(|(r, _)| r.clone()).collect();
-    target.append_batch(&records)?;
-    for (record, purged) in pending.drain(..) {
-        if purged {
-            target.purge_entry(&record.hash())?;
-        }
-    }
-    Ok(())
 }
 
 /// Copies the warrants that still open; returns how many.

@@ -72,6 +72,10 @@ CREATE TABLE IF NOT EXISTS warrants(
 /// Applies the settings every connection needs. `auto_vacuum` only takes on a new file,
 /// before its first table.
 pub fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // The page size a repair's page reader expects (`pages::PAGE_SIZE`); it only takes on a
+    // new file.
+    conn.pragma_update(None, "page_size", super::pages::PAGE_SIZE as i64)
+        .map_err(sqlite_error)?;
     conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")
         .map_err(sqlite_error)?;
     let mode: String = conn
