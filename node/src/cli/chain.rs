@@ -72,7 +72,7 @@ struct VerifyReport {
     repaired: Vec<RepairView>,
     /// What a repair found and fixed, if one ran.
     repair: Option<RepairSummary>,
-    /// Rows a repair could not read at all.
+    /// Rows a repair could not read through SQLite (it then read the file's pages directly).
     unreadable_rows: u64,
 }
 
@@ -102,7 +102,7 @@ impl fmt::Display for VerifyReport {
         if self.unreadable_rows > 0 {
             writeln!(
                 f,
-                "{} stored rows could not be read at all and were left out.",
+                "SQLite could not read {} stored rows; the repair read the file's pages directly too.",
                 self.unreadable_rows
             )?;
         }
