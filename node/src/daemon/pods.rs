@@ -1,5 +1,6 @@
 //! The pods list: `<data-dir>/pods.toml`, the DNA manifest of every pod the node hosts, so a
-//! restarted daemon resumes them. Written atomically (write, flush, rename).
+//! restarted daemon resumes them. Written atomically and durably (write, fsync, rename, fsync
+//! of the folder).
 
 use std::fs;
 use std::io::{self, Write};
@@ -151,7 +152,12 @@ impl PodsList {
         let mut out = fs::File::create(&tmp).map_err(io("create", &tmp))?;
         out.write_all(text.as_bytes()).map_err(io("write", &tmp))?;
         out.sync_all().map_err(io("flush", &tmp))?;
-        fs::rename(&tmp, &self.path).map_err(io("save", &self.path))
+        fs::rename(&tmp, &self.path).map_err(io("save", &self.path))?;
+        // The rename is durable only once the folder is.
+        let folder = self.path.parent().unwrap_or(Path::new("."));
+        fs::File::open(folder)
+            .and_then(|f| f.sync_all())
+            .map_err(io("sync the folder of", &self.path))
     }
 }
 
