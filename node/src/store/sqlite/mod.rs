@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use myco_dna::{ActionHash, AgentKey, DnaHash, Record, Warrant};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::files::io;
 use super::integrity::{quick_check, ChainRead, IntegrityReport};
 use super::keys::type_tag;
 use super::sealing::StoreKey;
@@ -91,12 +92,8 @@ impl SqliteStore {
 
     /// Opens the store without the open-time check: for a full check, or a repair.
     pub fn open_unchecked(dir: &Path, key: StoreKey) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            action: "create",
-            path: dir.to_path_buf(),
-            source,
-        })?;
         let path = dir.join(DB_FILE);
+        create_private(dir, &path)?;
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -422,6 +419,26 @@ impl SqliteStore {
         }
         Ok(())
     }
+}
+
+/// Makes the store's folder (0700) and an empty database file (0600) if they are missing,
+/// so neither is ever readable by other local users. SQLite gives its log and shared-memory
+/// files the database file's mode.
+fn create_private(dir: &Path, file: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io("create", dir))?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(file)
+        .map_err(io("create", file))?;
+    Ok(())
 }
 
 /// Refuses a row whose record is not the one its chain and seq columns say.
