@@ -368,3 +368,46 @@ fn bad_usage_exits_with_code_2() {
     assert_eq!(run(myco().args(["dna", "check"])).code, Some(2));
     assert_eq!(run(&mut myco()).code, Some(2));
 }
+
+#[test]
+fn an_error_under_json_is_one_json_object_on_stdout_with_the_exit_code() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let failed = in_dir(temp.path(), &["--json", "key", "show"]);
+    assert_eq!(failed.code, Some(1), "{}", failed.stderr);
+    let json = failed.json();
+    assert!(
+        json["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("run `myco init` first")),
+        "{json}"
+    );
+    assert!(json["causes"].is_array(), "{json}");
+    assert!(!failed.stderr.contains("error:"), "{}", failed.stderr);
+}
+
+#[test]
+fn no_running_daemon_names_its_cause_once() {
+    let (_temp, data) = initialised();
+    let failed = in_dir(&data, &["status"]);
+    failed.assert_failed_with("no running daemon");
+    assert_eq!(
+        failed.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        failed.stderr
+    );
+}
+
+#[test]
+fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let (_temp, data) = initialised();
+    let verify = run(myco()
+        .env("MYCO_PASSPHRASE", PASSPHRASE)
+        .env("RUST_LOG", "debug")
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["chain", "verify"]));
+    verify.assert_ok();
+    assert!(verify.stderr.contains("DEBUG"), "{}", verify.stderr);
+    assert!(!verify.stderr.contains('\u{1b}'), "{:?}", verify.stderr);
+}

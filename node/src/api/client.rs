@@ -42,7 +42,7 @@ pub enum ClientError {
         detail: String,
     },
     /// The daemon answered with an error.
-    #[error("{message} (HTTP {status})")]
+    #[error("{message}")]
     Refused {
         /// The HTTP status.
         status: u16,
@@ -161,5 +161,22 @@ impl ApiClient {
             .header("Content-Type", "application/json")
             .send(&bytes[..]);
         self.answer_json(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_reads_as_the_daemons_own_words() {
+        let refused = ClientError::Refused {
+            status: 422,
+            message: "the title is empty; give the story a title".into(),
+        };
+        assert_eq!(
+            refused.to_string(),
+            "the title is empty; give the story a title"
+        );
     }
 }

@@ -161,15 +161,49 @@ pub fn main_entry() -> ExitCode {
         }
     };
     init_logging(default_log_level(&cli.command));
+    let json = cli.global.json;
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
-            for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            report_error(&err, json);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints a failed command's error: its message, then each cause that adds something (a
+/// cause already quoted in the message above it is not printed twice). With `--json`, the
+/// same as one JSON object on stdout: `error`, `causes`, and `http_status` when the daemon
+/// refused.
+fn report_error(err: &anyhow::Error, json: bool) {
+    let mut causes: Vec<String> = Vec::new();
+    let mut above = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !above.contains(&text) {
+            causes.push(text.clone());
+        }
+        above = text;
+    }
+    if json {
+        #[cfg(feature = "net")]
+        let status = err.chain().find_map(|cause| match cause.downcast_ref() {
+            Some(crate::api::client::ClientError::Refused { status, .. }) => Some(*status),
+            _ => None,
+        });
+        #[cfg(not(feature = "net"))]
+        let status: Option<u16> = None;
+        let line = serde_json::json!({
+            "error": err.to_string(),
+            "causes": causes,
+            "http_status": status,
+        });
+        println!("{line}");
+        return;
+    }
+    eprintln!("error: {err}");
+    for cause in causes {
+        eprintln!("  caused by: {cause}");
     }
 }
 
@@ -223,9 +257,11 @@ fn default_log_level(command: &Command) -> &'static str {
 fn init_logging(default: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     // Fails only if a subscriber is already set, and then that one is used.
+    // Colours only for a person at a terminal: a log file or a pipe gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 
