@@ -95,8 +95,10 @@ impl fmt::Display for VerifyReport {
             let why = r.problem.as_deref().unwrap_or("unsound");
             writeln!(
                 f,
-                "Repaired chain of {} in pod {}: dropped {} records ({why}), {kept}.",
-                r.author, r.pod, r.dropped
+                "Repaired chain of {} in pod {}: dropped {} ({why}), {kept}.",
+                r.author,
+                r.pod,
+                output::count(r.dropped, "record")
             )?;
         }
         if self.unreadable_rows > 0 {
@@ -112,8 +114,9 @@ impl fmt::Display for VerifyReport {
         if let Some(repair) = &self.repair {
             writeln!(
                 f,
-                "Repaired the store ({}): kept {} records that are proven sound.",
-                repair.found, repair.kept_records
+                "Repaired the store ({}): kept {} that are proven sound.",
+                repair.found,
+                output::count(repair.kept_records, "record")
             )?;
         }
         if self.repair.is_some() {
@@ -140,8 +143,10 @@ impl fmt::Display for VerifyReport {
         };
         write!(
             f,
-            "Checked {} chains, {} records in {}: {verdict}.",
-            self.chains, self.records, self.data_dir
+            "Checked {}, {} in {}: {verdict}.",
+            output::count(self.chains as u64, "chain"),
+            output::count(self.records, "record"),
+            self.data_dir
         )
     }
 }

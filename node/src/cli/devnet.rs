@@ -41,8 +41,10 @@ impl fmt::Display for Shown {
         let r = &self.0;
         writeln!(
             f,
-            "Devnet: {} daemons in {} pods, {} records written.",
-            r.nodes, r.pods, r.records
+            "Devnet: {} in {}, {} written.",
+            output::count(r.nodes as u64, "daemon"),
+            output::count(r.pods as u64, "pod"),
+            output::count(r.records as u64, "record")
         )?;
         writeln!(
             f,

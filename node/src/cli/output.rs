@@ -20,3 +20,23 @@ pub(crate) fn emit<R: Serialize + Display>(report: &R, json: bool) -> anyhow::Re
         other => other.context("cannot write to stdout"),
     }
 }
+
+/// `count` and `noun`, in the plural unless there is one: "1 peer", "3 peers".
+pub(crate) fn count(count: impl Into<u64>, noun: &str) -> String {
+    let count = count.into();
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(super::count(1u64, "peer"), "1 peer");
+        assert_eq!(super::count(0u64, "peer"), "0 peers");
+        assert_eq!(super::count(2u64, "record"), "2 records");
+    }
+}

@@ -158,8 +158,10 @@ impl fmt::Display for PodReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}  {} ({} peers)",
-            self.0.dna_hash, self.0.name, self.0.peers
+            "{}  {} ({})",
+            self.0.dna_hash,
+            self.0.name,
+            output::count(self.0.peers as u64, "peer")
         )?;
         if !self.0.joined {
             write!(

@@ -45,8 +45,10 @@ impl fmt::Display for Status {
         for pod in &s.pods {
             writeln!(
                 f,
-                "pod:      {} {} ({} peers)",
-                pod.dna_hash, pod.name, pod.peers
+                "pod:      {} {} ({})",
+                pod.dna_hash,
+                pod.name,
+                output::count(pod.peers as u64, "peer")
             )?;
         }
         for warning in &s.warnings {
