@@ -411,3 +411,17 @@ fn logs_carry_no_colour_codes_when_stderr_is_not_a_terminal() {
     assert!(verify.stderr.contains("DEBUG"), "{}", verify.stderr);
     assert!(!verify.stderr.contains('\u{1b}'), "{:?}", verify.stderr);
 }
+
+#[test]
+fn bootstrap_help_lists_only_the_flags_a_bootstrap_peer_uses() {
+    let help = run(myco().args(["bootstrap", "--help"]));
+    help.assert_ok();
+    for flag in ["--listen", "--bootstrap", "--external", "--config"] {
+        assert!(help.stdout.contains(flag), "{flag}: {}", help.stdout);
+    }
+    for flag in ["--api-port", "--region"] {
+        assert!(!help.stdout.contains(flag), "{flag}: {}", help.stdout);
+    }
+    let run_help = run(myco().args(["run", "--help"]));
+    assert!(run_help.stdout.contains("--api-port") && run_help.stdout.contains("--region"));
+}

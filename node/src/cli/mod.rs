@@ -100,7 +100,7 @@ pub enum Command {
     /// Run a bootstrap peer: registry DHT server and rendezvous point, no agent data
     #[cfg(feature = "net")]
     #[command(after_help = run::BOOTSTRAP_EXAMPLES)]
-    Bootstrap(run::NetArgs),
+    Bootstrap(run::PeerArgs),
     /// Show the running daemon's status
     #[cfg(feature = "net")]
     #[command(after_help = query::STATUS_EXAMPLES)]

@@ -39,9 +39,9 @@ Examples:
 A bootstrap peer needs no agent key and holds no agent data: only registry pointers and pod
 rendezvous. Its address (with /p2p/<peer id>) is written to <data-dir>/listen.addrs.";
 
-/// Network and API settings shared by `run` and `bootstrap`.
+/// The network settings `run` and `bootstrap` share.
 #[derive(Clone, Debug, Args)]
-pub struct NetArgs {
+pub struct PeerArgs {
     /// A TOML settings file [default: <data-dir>/myco.toml, if present]
     #[arg(long, env = "MYCO_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -64,6 +64,14 @@ pub struct NetArgs {
         value_name = "ADDR"
     )]
     pub external: Vec<Multiaddr>,
+}
+
+/// `myco run`'s settings: the network's, the local API's and the node's region.
+#[derive(Clone, Debug, Args)]
+pub struct NetArgs {
+    /// Network settings.
+    #[command(flatten)]
+    pub peer: PeerArgs,
     /// The local API's port on 127.0.0.1 (0: any free port)
     #[arg(long, env = "MYCO_API_PORT", value_name = "PORT")]
     pub api_port: Option<u16>,
@@ -72,8 +80,15 @@ pub struct NetArgs {
     pub region: Option<String>,
 }
 
-impl NetArgs {
-    fn settings(&self, paths: &DataPaths, default_port: u16) -> anyhow::Result<Settings> {
+impl PeerArgs {
+    /// The settings file merged with these flags, and with a daemon's own (`None` for a
+    /// bootstrap peer, which has no API and declares no region).
+    fn settings(
+        &self,
+        paths: &DataPaths,
+        default_port: u16,
+        daemon: Option<&NetArgs>,
+    ) -> anyhow::Result<Settings> {
         let (file, required) = match &self.config {
             Some(path) => (path.clone(), true),
             None => (paths.root().join(CONFIG_FILE), false),
@@ -83,8 +98,8 @@ impl NetArgs {
             listen: self.listen.clone(),
             bootstrap: self.bootstrap.clone(),
             external: self.external.clone(),
-            api_port: self.api_port,
-            region: self.region.clone(),
+            api_port: daemon.and_then(|d| d.api_port),
+            region: daemon.and_then(|d| d.region.clone()),
         };
         Ok(Settings::merge(from_file, overrides, default_port)?)
     }
@@ -102,7 +117,7 @@ pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
     let paths = ctx.paths()?;
     let dir = DataDir::open(paths.clone())?;
     let keystore = paths.keystore();
-    let settings = args.settings(&paths, 0)?;
+    let settings = args.peer.settings(&paths, 0, Some(&args))?;
     let key = passphrase::unlock_agent(ctx, &keystore)?;
     let store = dir
         .open_store(&StoreKey::derive(&key))
@@ -117,10 +132,10 @@ pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
         .context("the daemon stopped with an error")
 }
 
-pub(super) fn bootstrap(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
+pub(super) fn bootstrap(ctx: &Context, args: PeerArgs) -> anyhow::Result<()> {
     let paths = ctx.paths()?;
     let dir = DataDir::create(paths.clone())?;
-    let settings = args.settings(&paths, BOOTSTRAP_PORT)?;
+    let settings = args.settings(&paths, BOOTSTRAP_PORT, None)?;
     runtime()?
         .block_on(crate::daemon::run_bootstrap(BootstrapOptions {
             data_dir: dir,
