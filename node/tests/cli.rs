@@ -425,3 +425,32 @@ fn bootstrap_help_lists_only_the_flags_a_bootstrap_peer_uses() {
     let run_help = run(myco().args(["run", "--help"]));
     assert!(run_help.stdout.contains("--api-port") && run_help.stdout.contains("--region"));
 }
+
+#[test]
+fn every_file_a_help_example_names_under_dna_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pages = [
+        vec!["--help"],
+        vec!["dna", "--help"],
+        vec!["dna", "check", "--help"],
+        vec!["pod", "--help"],
+        vec!["pod", "create", "--help"],
+        vec!["pod", "join", "--help"],
+    ];
+    let mut named = 0;
+    for args in pages {
+        let help = run(myco().args(&args));
+        help.assert_ok();
+        for word in help.stdout.split_whitespace() {
+            if word.starts_with("dna/") && word.ends_with(".toml") {
+                named += 1;
+                assert!(
+                    root.join(word).is_file(),
+                    "`myco {}` names {word}, which does not exist",
+                    args.join(" ")
+                );
+            }
+        }
+    }
+    assert!(named > 0, "the help examples name example manifests");
+}

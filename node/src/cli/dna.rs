@@ -18,7 +18,7 @@ const MAX_MANIFEST_FILE_BYTES: u64 = 1024 * 1024;
 /// Shown after `myco dna --help`.
 pub(super) const EXAMPLES: &str = "\
 Examples:
-  myco dna check dna/examples/river.toml";
+  myco dna check dna/examples/storytelling.toml";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:

@@ -16,7 +16,7 @@ use myco_zomes::membership::{encode_membrane_proof, MembraneProof};
 pub(super) const EXAMPLES: &str = "\
 Examples:
   myco pod create --dna dna/examples/territory-dk.toml
-  myco pod join --dna river.toml --proof-file invitation.hex
+  myco pod join --dna dna/examples/storytelling.toml --proof-file invitation.hex
   myco pod invite --pod dna_… --invitee kh_… --out invitation.hex
   myco pod list --json
   myco pod page dna_…                    a link to the pod's transparency page";
