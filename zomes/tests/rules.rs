@@ -501,7 +501,7 @@ fn a_steward_approval_that_does_not_reference_a_role_grant_is_refused() {
             &approval(RoleProof::Founder),
         )
         .1,
-        "not listed in the DNA's founders",
+        "is not a steward of this pod",
     );
     assert_refused(
         &pod.create(

@@ -85,7 +85,13 @@ impl<S: Store> Engine<S> {
             Judgement::Accept => {}
             Judgement::Wait(_) if may_wait => {}
             Judgement::Wait(waits) => {
-                let missing = waits.len();
+                let missing = waits
+                    .iter()
+                    .filter_map(|wait| match wait {
+                        super::limbo::Wait::Hash(hash) => Some(*hash),
+                        super::limbo::Wait::Seq(..) => None,
+                    })
+                    .collect();
                 return self.refuse_write(pod, WriteRefusal::NeedsRecords { missing });
             }
             Judgement::Duplicate => return,

@@ -242,10 +242,11 @@ pub enum WriteRefusal {
     /// The pod would refuse the record, for this reason: the same checks as a record from
     /// the network, size bounds included.
     Refused(super::Refusal),
-    /// The record cites records this node does not hold yet.
+    /// The record cites records this node does not hold.
     NeedsRecords {
-        /// How many are missing.
-        missing: usize,
+        /// The cited records it does not hold (by hash; a chain's own predecessor is not
+        /// listed).
+        missing: Vec<myco_dna::ActionHash>,
     },
     /// This node's store failed; nothing was stored.
     Store(String),
@@ -261,10 +262,17 @@ impl std::fmt::Display for WriteRefusal {
                 f.write_str("this agent has no Genesis in the pod; join it first")
             }
             WriteRefusal::Refused(refusal) => write!(f, "{refusal}"),
-            WriteRefusal::NeedsRecords { missing } => write!(
-                f,
-                "the write needs records this node does not hold yet ({missing} missing); sync and try again"
+            WriteRefusal::NeedsRecords { missing } if missing.is_empty() => f.write_str(
+                "the write needs records this node does not hold yet; wait for sync and retry",
             ),
+            WriteRefusal::NeedsRecords { missing } => {
+                let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "this node holds no record {}: check the hash (a typo?), or, if it was written on another node moments ago, wait for sync and retry",
+                    names.join(", ")
+                )
+            }
             WriteRefusal::Store(detail) => write!(
                 f,
                 "this node's store failed and nothing was stored ({detail}); check the disk, then retry"

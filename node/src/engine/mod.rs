@@ -53,6 +53,8 @@ mod verdict;
 mod view;
 
 #[cfg(test)]
+mod author_tests;
+#[cfg(test)]
 mod fault_tests;
 #[cfg(test)]
 mod sans_io_tests;

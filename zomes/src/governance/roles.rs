@@ -24,7 +24,7 @@ pub fn check_role(
             }
             if !dna.properties.founders.contains(holder) {
                 return Err(Verdict::invalid(format!(
-                    "{holder} claims to be a founder but is not listed in the DNA's founders"
+                    "{holder} is not a steward of this pod: only the DNA's founders are stewards without a grant; pass the GrantRole decision that made them one (--grant act_…)"
                 )));
             }
             Ok(())
