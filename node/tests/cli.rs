@@ -454,3 +454,29 @@ fn every_file_a_help_example_names_under_dna_exists() {
     }
     assert!(named > 0, "the help examples name example manifests");
 }
+
+#[test]
+fn a_proof_file_that_is_not_an_invitation_is_named_before_the_daemon_is_asked() {
+    let (temp, data) = initialised();
+    let garbage = temp.path().join("proof.txt");
+    fs::write(&garbage, "not an invitation at all").expect("write");
+    let dna = Path::new(env!("CARGO_MANIFEST_DIR")).join("../dna/examples/storytelling.toml");
+    let failed = in_dir(
+        &data,
+        &[
+            "pod",
+            "join",
+            "--dna",
+            dna.to_str().expect("utf-8"),
+            "--proof-file",
+            garbage.to_str().expect("utf-8"),
+        ],
+    );
+    failed.assert_failed_with("does not hold an invitation");
+    assert!(failed.stderr.contains("proof.txt"), "{}", failed.stderr);
+    assert!(
+        !failed.stderr.contains("no running daemon"),
+        "{}",
+        failed.stderr
+    );
+}

@@ -69,7 +69,7 @@ async fn host(
     create: bool,
 ) -> Result<Json<PodSummary>, ApiError> {
     let proof = hex::decode(request.membrane_proof_hex.trim())
-        .map_err(|e| ApiError::bad_request(format!("membrane_proof_hex is not hex: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("membrane_proof_hex is not hex ({e}): pass the invitation exactly as `myco pod invite` printed it")))?;
     let reply = state
         .ask(|reply| Command::JoinPod {
             manifest: request.manifest,

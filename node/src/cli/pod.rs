@@ -210,15 +210,28 @@ fn read_small(path: &PathBuf, what: &str) -> anyhow::Result<String> {
         .with_context(|| format!("cannot read the {what} {}", path.display()))
 }
 
+/// The invitation in `path`: the one line of hex `myco pod invite` prints.
+fn invitation_hex(path: &PathBuf) -> anyhow::Result<String> {
+    let text = read_small(path, "membrane proof")?.trim().to_string();
+    if let Err(error) = hex::decode(&text) {
+        anyhow::bail!(
+            "{} does not hold an invitation: an invitation is the one line of hex that `myco pod invite` prints (or writes with --out), and this file is not hex ({error})",
+            path.display()
+        );
+    }
+    Ok(text)
+}
+
 pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
-    let api = client(ctx)?;
+    // The daemon is asked only once the command's own files have been read and checked.
+    let api = || client(ctx);
     match command {
         PodCommand::Create { dna } => {
             let request = JoinRequest {
                 manifest: read_small(&dna, "DNA manifest")?,
                 membrane_proof_hex: String::new(),
             };
-            let pod: PodSummary = api.post("/pods", &request)?;
+            let pod: PodSummary = api()?.post("/pods", &request)?;
             output::emit(&PodReport(pod), ctx.json())
         }
         PodCommand::Join {
@@ -227,7 +240,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             admitted_by,
         } => {
             let proof = match (proof_file, admitted_by) {
-                (Some(path), _) => read_small(&path, "membrane proof")?.trim().to_string(),
+                (Some(path), _) => invitation_hex(&path)?,
                 (None, Some(decision)) => {
                     hex::encode(encode_membrane_proof(&MembraneProof::Admit { decision }))
                 }
@@ -237,7 +250,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
                 manifest: read_small(&dna, "DNA manifest")?,
                 membrane_proof_hex: proof,
             };
-            let pod: PodSummary = api.post("/pods/join", &request)?;
+            let pod: PodSummary = api()?.post("/pods/join", &request)?;
             output::emit(&PodReport(pod), ctx.json())
         }
         PodCommand::Invite {
@@ -253,7 +266,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
                 grant: grant.map(|g| g.to_string()),
             };
             let invitation: InvitationView =
-                api.post(&format!("/pods/{pod}/invitations"), &request)?;
+                api()?.post(&format!("/pods/{pod}/invitations"), &request)?;
             if let Some(path) = &out {
                 std::fs::write(path, format!("{}\n", invitation.membrane_proof_hex)).with_context(
                     || format!("cannot write the invitation to {}", path.display()),
@@ -269,18 +282,18 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             )
         }
         PodCommand::List => {
-            let pods: Vec<PodSummary> = api.get("/pods")?;
+            let pods: Vec<PodSummary> = api()?.get("/pods")?;
             output::emit(&PodList { pods }, ctx.json())
         }
         PodCommand::Page { pod } => {
-            let pods: Vec<PodSummary> = api.get("/pods")?;
+            let pods: Vec<PodSummary> = api()?.get("/pods")?;
             let pod = pod.to_string();
             if !pods.iter().any(|p| p.dna_hash == pod) {
                 anyhow::bail!(
                     "this node does not host pod {pod}; `myco pod list` shows the ones it does"
                 );
             }
-            let url = api.login_link(&format!("/pods/{pod}/page"));
+            let url = api()?.login_link(&format!("/pods/{pod}/page"));
             output::emit(&PageLink { pod, url }, ctx.json())
         }
     }
