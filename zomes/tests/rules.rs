@@ -739,3 +739,28 @@ fn an_update_that_drops_an_approval_protocol_tag_is_refused() {
         Verdict::Valid
     );
 }
+
+#[test]
+fn a_story_without_a_title_and_a_profile_without_a_username_are_refused() {
+    let mut pod = Pod::new(example("territory-dk.toml"));
+    pod.join(4, MembraneProof::None);
+    let untitled = story(&pod.dna, "   ", 4, None);
+    assert_refused(
+        &pod.create(4, "content", "content", Visibility::Pod, &untitled)
+            .1,
+        "the title is empty",
+    );
+    let nameless = Profile {
+        username: "".into(),
+        display_name: "Ane".into(),
+        bio: "".into(),
+        avatar: None,
+        profile_public: false,
+        contact: None,
+    };
+    assert_refused(
+        &pod.create(4, "membership", "profile", Visibility::Pod, &nameless)
+            .1,
+        "the username is empty",
+    );
+}

@@ -235,7 +235,7 @@ fn storytelling_circle_plays_its_story() {
     );
     assert_refused(
         &pod.join(7, MembraneProof::Invite(forged)).1,
-        "not listed in the DNA's founders",
+        "is not a steward of this pod",
     );
     let roster = ok(pod.checkpoint(1, None, &[1, 2, 5, 6], &[1, 2], vec![g5.hash(), g6.hash()]));
     // 3. Publish: a sacred story stays within the community; a seasonal one may be public.
@@ -292,7 +292,7 @@ fn storytelling_circle_plays_its_story() {
             &approval(RoleProof::Founder),
         )
         .1,
-        "not listed in the DNA's founders",
+        "is not a steward of this pod",
     );
     assert_refused(
         &pod.create(

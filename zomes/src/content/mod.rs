@@ -9,7 +9,7 @@ use myco_dna::{DnaManifest, KeyHash, Record, ValidationContext, Verdict, Visibil
 
 use crate::codec::{decode, decode_required, fetch, is_entry};
 use crate::governance::{check_role, Role};
-use crate::text::bounded;
+use crate::text::{bounded, required};
 use crate::ZOME_CONTENT;
 
 /// Longest title, kind or attribution, in bytes.
@@ -89,6 +89,7 @@ fn validate_content(
 ) -> Result<(), Verdict> {
     for (field, value) in [("title", &content.title), ("kind", &content.kind)] {
         bounded(field, value, MAX_SHORT_FIELD)?;
+        required(field, value)?;
     }
     bounded(
         "attribution",

@@ -11,7 +11,7 @@ use myco_dna::{DnaManifest, Record, ValidationContext, Verdict, Visibility, Zome
 
 use crate::codec::decode;
 use crate::governance::{check_role, decided_proposal, ProposalKind, Role};
-use crate::text::bounded;
+use crate::text::{bounded, required};
 use crate::ZOME_MEMBERSHIP;
 
 /// Longest profile text field, in bytes.
@@ -102,6 +102,7 @@ fn validate_profile(profile: &Profile, visibility: Visibility) -> Result<(), Ver
     ] {
         bounded(field, value, MAX_PROFILE_FIELD)?;
     }
+    required("username", &profile.username)?;
     let has_contact = profile.contact.as_ref().is_some_and(|c| !c.is_empty());
     if has_contact && visibility != Visibility::Private {
         return Err(Verdict::invalid(format!(
