@@ -88,6 +88,14 @@ pub enum WriteError {
     /// The pod's DNA has no voting rule for this proposal.
     #[error("{0}")]
     Rule(String),
+    /// The proposal is decided already.
+    #[error("proposal {proposal} is decided already (decision {decision}); there is nothing more to decide")]
+    Decided {
+        /// The proposal.
+        proposal: ActionHash,
+        /// The decision this node holds.
+        decision: ActionHash,
+    },
     /// No yes votes are held for the proposal.
     #[error("this node holds no yes votes on proposal {0}; wait for sync or vote first")]
     NoVotes(ActionHash),
@@ -193,7 +201,11 @@ impl Write {
                 &Vote { proposal, choice },
             ),
             Write::Decide { proposal } => {
-                let votes = yes_votes(&records(), &proposal);
+                let records = records();
+                if let Some(decision) = decision_on(&records, &proposal) {
+                    return Err(WriteError::Decided { proposal, decision });
+                }
+                let votes = yes_votes(&records, &proposal);
                 if votes.is_empty() {
                     return Err(WriteError::NoVotes(proposal));
                 }
@@ -230,6 +242,27 @@ impl Write {
             ),
         })
     }
+}
+
+/// The decision on `proposal` among `records`, if one is held.
+pub fn decision_on(records: &[Record], proposal: &ActionHash) -> Option<ActionHash> {
+    records
+        .iter()
+        .filter(|r| {
+            r.action()
+                .body
+                .entry_ref()
+                .is_some_and(|e| e.zome == ZOME_GOVERNANCE && e.entry_type == DECISION)
+        })
+        .find(|r| {
+            r.entry
+                .as_ref()
+                .and_then(|e| {
+                    myco_dna::encoding::from_canonical_cbor::<Decision>("decision", &e.0).ok()
+                })
+                .is_some_and(|d| d.proposal == *proposal)
+        })
+        .map(Record::hash)
 }
 
 /// The hashes of the yes votes on `proposal` among `records`, one per voter (the first by

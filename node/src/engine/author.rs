@@ -50,6 +50,18 @@ impl<S: Store> Engine<S> {
         if !self.pods.contains_key(&pod) {
             return self.refuse_write(pod, WriteRefusal::NotHosted(pod));
         }
+        if let ActionBody::Delete { target } = &body {
+            // Only a Delete purges an author's own entry, so a purge here means it was
+            // deleted already: a second Delete would be a record that changes nothing.
+            if self.store.was_purged(target).unwrap_or(false) {
+                return self.refuse_write(
+                    pod,
+                    WriteRefusal::Repeated(format!(
+                        "record {target} is deleted already; there is nothing more to delete"
+                    )),
+                );
+            }
+        }
         let chain = ChainId {
             pod,
             author: self.agent,

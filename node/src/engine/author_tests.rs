@@ -40,3 +40,59 @@ fn deleting_a_record_this_node_never_held_names_the_hash_and_says_what_to_check(
     assert!(text.contains(&unknown.to_string()), "{text}");
     assert!(text.contains("check the hash"), "{text}");
 }
+
+#[test]
+fn deleting_a_deleted_story_is_refused_as_a_repeat() {
+    let mut node = engine(1);
+    let story =
+        super::test_support::write_story(&mut node, T0 + 10, "words", myco_dna::Visibility::Pod);
+    super::test_support::write(
+        &mut node,
+        T0 + 20,
+        Write::Delete {
+            target: story.hash(),
+        },
+    );
+    let (body, entry) = Write::Delete {
+        target: story.hash(),
+    }
+    .build(T0 + 30, &dna(), Vec::new)
+    .expect("builds");
+    let outputs = node.handle(
+        T0 + 30,
+        Input::Author {
+            pod: dna().dna_hash(),
+            body,
+            entry,
+        },
+    );
+    let reason = refusal(&outputs).expect("the second delete is refused");
+    assert!(matches!(reason, WriteRefusal::Repeated(_)), "{reason:?}");
+    assert!(reason.to_string().contains("deleted already"), "{reason}");
+}
+
+#[test]
+fn deciding_a_decided_proposal_is_refused_as_a_repeat() {
+    use myco_zomes::governance::Decision;
+    let proposal = ActionHash::from_slice(&[0x11; 32]).expect("32 bytes");
+    let mut author = myco_dna::ChainAuthor::new(super::test_support::key(2), dna().dna_hash());
+    let _genesis = author.genesis(myco_dna::Timestamp(T0), Vec::new());
+    let decision = author.create(
+        myco_dna::Timestamp(T0 + 1),
+        myco_zomes::ZOME_GOVERNANCE,
+        "decision",
+        myco_dna::Visibility::Pod,
+        myco_dna::Entry(myco_dna::encoding::to_canonical_cbor(&Decision {
+            proposal,
+            votes: Vec::new(),
+        })),
+    );
+    let error = Write::Decide { proposal }
+        .build(T0 + 2, &dna(), || vec![decision.clone()])
+        .expect_err("a second decision is refused");
+    assert!(
+        error.to_string().contains("decided already")
+            && error.to_string().contains(&decision.hash().to_string()),
+        "{error}"
+    );
+}

@@ -250,6 +250,8 @@ pub enum WriteRefusal {
     },
     /// This node's store failed; nothing was stored.
     Store(String),
+    /// The write repeats one already made and would change nothing.
+    Repeated(String),
 }
 
 impl std::fmt::Display for WriteRefusal {
@@ -273,6 +275,7 @@ impl std::fmt::Display for WriteRefusal {
                     names.join(", ")
                 )
             }
+            WriteRefusal::Repeated(detail) => f.write_str(detail),
             WriteRefusal::Store(detail) => write!(
                 f,
                 "this node's store failed and nothing was stored ({detail}); check the disk, then retry"
