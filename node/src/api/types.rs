@@ -56,6 +56,10 @@ pub struct PodSummary {
     /// until a join with a valid proof.
     #[serde(default)]
     pub joined: bool,
+    /// Why this node gets none of the pod's Pod entries, if it does not (a region the pod
+    /// does not allow), and what to set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 /// `POST /pods` (create) and `POST /pods/join`.

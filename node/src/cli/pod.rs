@@ -169,6 +169,9 @@ impl fmt::Display for PodReport {
                 "  not joined: the pod refused this agent's Genesis; `myco pod join` again with a valid --proof-file or --admitted-by"
             )?;
         }
+        if let Some(warning) = &self.0.warning {
+            write!(f, "\n  WARNING: {warning}")?;
+        }
         Ok(())
     }
 }

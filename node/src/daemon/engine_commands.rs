@@ -7,6 +7,7 @@ use myco_zomes::governance::RoleProof;
 
 use super::engine_thread::EngineSide;
 use super::link::{FromEngine, NetView};
+use super::residency::residency_warning;
 use super::{Command, CommandError, PodSnapshot, Write};
 use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
 use crate::engine::{Electorate, Event, Input};
@@ -82,8 +83,17 @@ impl<S: Store> EngineSide<S> {
             listen: view.listen,
             peers: view.peers,
             limbo: self.engine.limbo_len(),
+            warnings: view
+                .warnings
+                .iter()
+                .cloned()
+                .chain(
+                    self.engine
+                        .pods()
+                        .filter_map(|dna| residency_warning(dna, self.engine.region())),
+                )
+                .collect(),
             uptime_secs: view.uptime_secs,
-            warnings: view.warnings,
         }
     }
 
@@ -97,6 +107,7 @@ impl<S: Store> EngineSide<S> {
                     name: dna.name.clone(),
                     peers: view.pod_peers.get(&pod).copied().unwrap_or(0),
                     joined: self.joined(pod),
+                    warning: residency_warning(dna, self.engine.region()),
                 }
             })
             .collect()
@@ -145,11 +156,16 @@ impl<S: Store> EngineSide<S> {
         }
         self.subscribed.insert(pod);
         tracing::info!(%pod, name = %dna.name, "hosting pod");
+        let warning = residency_warning(&dna, self.engine.region());
+        if let Some(warning) = &warning {
+            tracing::warn!("{warning}");
+        }
         let summary = PodSummary {
             dna_hash: pod.to_string(),
             name: dna.name,
             peers: 0,
             joined: self.joined(pod),
+            warning,
         };
         Ok((pod, summary))
     }

@@ -36,6 +36,7 @@ mod off_loop_tests;
 pub mod pods;
 mod profiles;
 mod redial;
+mod residency;
 mod runtime;
 mod strangers;
 pub mod writes;

@@ -224,6 +224,11 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
     );
     let agent = *engine.agent();
     let hosted: Vec<_> = engine.pods().map(|d| d.dna_hash()).collect();
+    for dna in engine.pods() {
+        if let Some(warning) = super::residency::residency_warning(dna, engine.region()) {
+            tracing::warn!("{warning}");
+        }
+    }
     let thread = engine_thread::spawn(engine, pods, metrics.clone())
         .map_err(|e| DaemonError::Engine(format!("cannot start it: {e}")))?;
     let parts = DriverParts {

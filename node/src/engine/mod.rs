@@ -61,7 +61,7 @@ mod sans_io_tests;
 #[cfg(test)]
 mod stranger_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use config::EngineConfig;
 pub use electorate::{Electorate, ElectorateError};
@@ -200,6 +200,12 @@ impl<S: Store> Engine<S> {
     }
 
     /// The pods this engine hosts.
+    /// The region this node declares to pods that restrict where data lives.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// The DNAs of the hosted pods.
     pub fn pods(&self) -> impl Iterator<Item = &myco_dna::DnaManifest> {
         self.pods.values().map(|v| &v.dna)
     }
