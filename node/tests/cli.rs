@@ -480,3 +480,29 @@ fn a_proof_file_that_is_not_an_invitation_is_named_before_the_daemon_is_asked() 
         failed.stderr
     );
 }
+
+#[test]
+fn bootstrap_with_json_prints_its_addresses_as_json_lines() {
+    use std::io::BufRead;
+    let temp = tempfile::tempdir().expect("temp dir");
+    let mut child = myco()
+        .arg("--data-dir")
+        .arg(temp.path())
+        .args(["--json", "bootstrap", "--listen", "/ip4/127.0.0.1/tcp/0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a bootstrap peer");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("a line");
+    let _ = child.kill();
+    let _ = child.wait();
+    let json: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let address = json["listening"].as_str().expect("listening");
+    assert!(
+        address.starts_with("/ip4/127.0.0.1/tcp/") && address.contains("/p2p/"),
+        "{address}"
+    );
+}

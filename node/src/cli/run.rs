@@ -26,6 +26,7 @@ Examples:
   myco run --bootstrap /ip4/192.0.2.7/tcp/4710/p2p/12D3KooW...
   MYCO_PASSPHRASE=... myco --data-dir ./alice run --api-port 4780
   RUST_LOG=myco_node=debug myco run                 see why, not only what
+  myco --json run                                   each address as a JSON line on stdout
 
 Settings come from <data-dir>/myco.toml (or --config), then MYCO_* variables and flags.
 Stop with Ctrl-C or SIGTERM: the daemon flushes and exits cleanly.";
@@ -37,7 +38,8 @@ Examples:
   myco --data-dir ./boot bootstrap --listen /ip4/0.0.0.0/tcp/4710 --json
 
 A bootstrap peer needs no agent key and holds no agent data: only registry pointers and pod
-rendezvous. Its address (with /p2p/<peer id>) is written to <data-dir>/listen.addrs.";
+rendezvous. Its address (with /p2p/<peer id>) is written to <data-dir>/listen.addrs, and with
+--json printed on stdout as {"listening": "..."}, one line per address.";
 
 /// The network settings `run` and `bootstrap` share.
 #[derive(Clone, Debug, Args)]
@@ -128,6 +130,7 @@ pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
             key,
             store,
             settings,
+            announce_json: ctx.json(),
         }))
         .context("the daemon stopped with an error")
 }
@@ -140,6 +143,7 @@ pub(super) fn bootstrap(ctx: &Context, args: PeerArgs) -> anyhow::Result<()> {
         .block_on(crate::daemon::run_bootstrap(BootstrapOptions {
             data_dir: dir,
             settings,
+            announce_json: ctx.json(),
         }))
         .context("the bootstrap peer stopped with an error")
 }

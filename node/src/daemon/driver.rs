@@ -60,6 +60,7 @@ pub struct Driver {
     pub(super) started: Instant,
     pub(super) data_dir: std::path::PathBuf,
     pub(super) warnings: Vec<String>,
+    pub(super) announce_json: bool,
     pub(super) timers: BTreeSet<(u64, Timer)>,
     pub(super) next_inbound: u64,
     /// Peers' sync requests the engine has not handled yet.
@@ -96,6 +97,8 @@ pub struct DriverParts {
     pub data_dir: std::path::PathBuf,
     /// What opening the data dir found wrong, for `myco status`.
     pub warnings: Vec<String>,
+    /// Print each new listen address as JSON on stdout.
+    pub announce_json: bool,
 }
 
 impl Driver {
@@ -115,6 +118,7 @@ impl Driver {
             started: now,
             data_dir: parts.data_dir,
             warnings: parts.warnings,
+            announce_json: parts.announce_json,
             timers: BTreeSet::new(),
             next_inbound: 0,
             inbound: HashMap::new(),

@@ -205,6 +205,7 @@ fn start(store: GatedStore) -> Node {
             bootstrap: Vec::new(),
             data_dir: dir.path().to_path_buf(),
             warnings: Vec::new(),
+            announce_json: false,
         },
     );
     let (commands, receiver) = mpsc::channel(super::MAX_QUEUED_COMMANDS);

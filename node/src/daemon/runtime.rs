@@ -75,6 +75,8 @@ pub struct DaemonOptions {
     pub store: DaemonStore,
     /// The settings.
     pub settings: Settings,
+    /// Print the addresses as they become known, one JSON object a line on stdout (`--json`).
+    pub announce_json: bool,
 }
 
 /// What `myco bootstrap` starts with.
@@ -83,6 +85,20 @@ pub struct BootstrapOptions {
     pub data_dir: DataDir,
     /// The settings.
     pub settings: Settings,
+    /// Print the addresses as they become known, one JSON object a line on stdout (`--json`).
+    pub announce_json: bool,
+}
+
+/// Prints an address the process now listens on, for scripts (`--json`): one JSON object a
+/// line on stdout, `{"listening": "<multiaddr with /p2p/>"}` or `{"api": "127.0.0.1:PORT"}`.
+pub(super) fn announce(enabled: bool, what: &str, address: &str) {
+    if enabled {
+        use std::io::Write;
+        let line = serde_json::json!({ what: address });
+        let mut stdout = std::io::stdout().lock();
+        // A closed stdout is the reader's choice; the daemon runs on.
+        let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+    }
 }
 
 fn bootstrap_peers(settings: &Settings) -> Result<Vec<(PeerId, Multiaddr)>, DaemonError> {
@@ -137,6 +153,9 @@ fn write_addresses(dir: &Path, addresses: &[Multiaddr]) {
 }
 
 pub(super) fn write_listen_file(driver: &Driver) {
+    if let Some(newest) = driver.listen.last() {
+        announce(driver.announce_json, "listening", &newest.to_string());
+    }
     write_addresses(&driver.data_dir, &driver.listen);
 }
 
@@ -170,6 +189,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         key,
         store,
         settings,
+        announce_json,
     } = options;
     let root: PathBuf = data_dir.paths().root().to_path_buf();
     let node_key = net::identity::load_or_create(&root)?;
@@ -214,6 +234,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
     )
     .await
     .map_err(|e| DaemonError::Api(e.to_string()))?;
+    announce(announce_json, "api", &api.to_string());
     tracing::info!(
         agent = %myco_dna::agent_key_of(&key).key_hash(),
         peer = %peer,
@@ -241,6 +262,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         bootstrap,
         data_dir: root.clone(),
         warnings: data_dir.warnings(),
+        announce_json,
     };
     let ran = Driver::new(swarm, parts)
         .run(receiver, shutdown_signal())
@@ -268,7 +290,11 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
 
 /// Runs a bootstrap peer until SIGINT or SIGTERM.
 pub async fn run_bootstrap(options: BootstrapOptions) -> Result<(), DaemonError> {
-    let BootstrapOptions { data_dir, settings } = options;
+    let BootstrapOptions {
+        data_dir,
+        settings,
+        announce_json,
+    } = options;
     let root = data_dir.paths().root().to_path_buf();
     let node_key = net::identity::load_or_create(&root)?;
     let peer = node_key.public().to_peer_id();
@@ -300,6 +326,7 @@ pub async fn run_bootstrap(options: BootstrapOptions) -> Result<(), DaemonError>
                     let full = address.clone().with_p2p(peer).unwrap_or_else(|a| a);
                     tracing::info!(address = %full, "listening");
                     swarm.add_external_address(address);
+                    announce(announce_json, "listening", &full.to_string());
                     addresses.push(full);
                     write_addresses(&root, &addresses);
                 }
