@@ -39,7 +39,7 @@ Examples:
 
 A bootstrap peer needs no agent key and holds no agent data: only registry pointers and pod
 rendezvous. Its address (with /p2p/<peer id>) is written to <data-dir>/listen.addrs, and with
---json printed on stdout as {"listening": "..."}, one line per address.";
+--json printed on stdout as {\"listening\": \"...\"}, one line per address.";
 
 /// The network settings `run` and `bootstrap` share.
 #[derive(Clone, Debug, Args)]
