@@ -51,6 +51,32 @@ fn devnet_of_two_pods_finds_members_across_pods_shows_only_public_profiles_and_l
     );
     assert_eq!(report["clean_shutdown"], true, "{report}");
     assert!(report["propagation_ms"]["p99"].as_f64().is_some());
+    // What happened, in words: each pod by name and how its members came in, and each
+    // refusal with its reason.
+    let happened: Vec<&str> = report["happened"]
+        .as_array()
+        .expect("happened")
+        .iter()
+        .filter_map(|line| line.as_str())
+        .collect();
+    assert!(
+        happened
+            .iter()
+            .any(|l| l.contains("«Territory DK» was founded by node0")),
+        "{happened:?}"
+    );
+    assert!(
+        happened
+            .iter()
+            .any(|l| l.contains("came in by a steward's invitation")),
+        "{happened:?}"
+    );
+    assert!(
+        happened
+            .iter()
+            .any(|l| l.contains("second vote") && l.contains("refused, as it should be: ")),
+        "{happened:?}"
+    );
 }
 
 #[test]

@@ -73,6 +73,12 @@ impl fmt::Display for Shown {
             r.refused_as_expected
         )?;
         writeln!(f, "  leaks: {}", r.leaks)?;
+        if !r.happened.is_empty() {
+            writeln!(f, "What happened:")?;
+            for line in &r.happened {
+                writeln!(f, "  - {line}")?;
+            }
+        }
         writeln!(f, "  idle RSS (largest daemon): {} KiB", r.idle_rss_kib_max)?;
         write!(
             f,
@@ -83,6 +89,12 @@ impl fmt::Display for Shown {
             } else {
                 "NOT clean"
             }
+        )?;
+        write!(
+            f,
+            "\nNext, your own pod: `myco init`; `myco key show` prints your key hash; put it in \
+             the `founders` of a copy of dna/examples/storytelling.toml; then `myco run`, and in \
+             another terminal `myco pod create --dna <your copy>`."
         )
     }
 }

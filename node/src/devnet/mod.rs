@@ -148,6 +148,9 @@ pub struct Report {
     /// Data seen where it must not be: purged entries still held, pod records at
     /// non-members, non-public profiles returned. Must be 0.
     pub leaks: usize,
+    /// What happened, in words: each pod by name and how its members came in, and each
+    /// refused action with the daemon's reason.
+    pub happened: Vec<String>,
     /// Resident memory of each daemon once started and idle, in KiB: the largest.
     pub idle_rss_kib_max: u64,
     /// Wall time of the whole run, in ms.

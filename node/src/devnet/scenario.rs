@@ -21,6 +21,42 @@ pub const MESH_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause between polls of the members' APIs.
 const POLL: Duration = Duration::from_millis(2);
 
+/// How a pod began, in words: its name, who founded it, and how the others came in.
+fn founding(manifest: &str, who: &[usize], founders: usize, admitted: usize) -> String {
+    let dna = myco_zomes::load_dna(manifest).ok();
+    let name = dna
+        .as_ref()
+        .map_or("a pod".to_string(), |d| format!("«{}»", d.name));
+    let how = match dna.map(|d| d.properties.admission) {
+        Some(myco_dna::manifest::Admission::Invite) => "by a steward's invitation",
+        Some(myco_dna::manifest::Admission::Vote) => "by a vote of the members",
+        _ => "freely (an open pod)",
+    };
+    let names = |range: &[usize]| {
+        range
+            .iter()
+            .map(|i| format!("node{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let (founded, joined) = who.split_at(founders.min(who.len()));
+    if joined.is_empty() {
+        format!("{name} was founded by {}", names(founded))
+    } else if admitted == 0 {
+        format!(
+            "{name} was founded by {}; {} joined {how}",
+            names(founded),
+            names(joined)
+        )
+    } else {
+        format!(
+            "{name} was founded by {}; {} came in {how}",
+            names(founded),
+            names(joined)
+        )
+    }
+}
+
 fn members_of(members: &[Member], pod: usize) -> Vec<usize> {
     (0..members.len())
         .filter(|i| members[*i].pod == pod)
@@ -152,6 +188,9 @@ pub fn play(
         let manifest = dna_with_founders(template, &founders, &format!("{run_seed}-{pod}"));
         let (pod_id, admitted) = admission::bring_in(members, &who, &manifest)?;
         report.admitted += admitted;
+        report
+            .happened
+            .push(founding(&manifest, &who, founders.len(), admitted));
         pod_ids.push(pod_id);
     }
     report.idle_rss_kib_max = members
@@ -175,15 +214,19 @@ pub fn play(
             visibility: Some("public".into()),
             ..profile("bad", false)
         };
-        if members[who[0]]
+        match members[who[0]]
             .daemon
             .api
             .post::<_, Written>(&format!("/pods/{id}/profile"), &bad)
-            .is_err()
         {
-            report.refused_as_expected += 1;
-        } else {
-            report.leaks += 1;
+            Err(refusal) => {
+                report.refused_as_expected += 1;
+                report.happened.push(format!(
+                    "node{}'s Public profile without profile_public was refused, as it should be: {refusal}",
+                    who[0]
+                ));
+            }
+            Ok(_) => report.leaks += 1,
         }
         // Stories.
         for (n, &i) in who.iter().enumerate() {
@@ -230,15 +273,19 @@ pub fn play(
             proposal: proposal.clone(),
             choice: "no".into(),
         };
-        if members[who[0]]
+        match members[who[0]]
             .daemon
             .api
             .post::<_, Written>(&format!("/pods/{id}/votes"), &again)
-            .is_err()
         {
-            report.refused_as_expected += 1;
-        } else {
-            report.leaks += 1;
+            Err(refusal) => {
+                report.refused_as_expected += 1;
+                report.happened.push(format!(
+                    "node{}'s second vote on one proposal was refused, as it should be: {refusal}",
+                    who[0]
+                ));
+            }
+            Ok(_) => report.leaks += 1,
         }
         write_and_measure(
             members,
