@@ -12,9 +12,9 @@ use myco_zomes::membership::Profile;
 use serde::Serialize;
 
 use super::types::{
-    ApproveRequest, DecideRequest, DeleteRequest, InvitationView, InviteRequest, JoinRequest,
-    LookupView, PodSummary, ProfileRequestBody, ProposeRequest, PublishRequest, RecordView,
-    StatusView, VoteRequest, Written, DEFAULT_INVITATION_DAYS, MAX_INVITATION_DAYS,
+    ApproveRequest, DecideRequest, DeleteRequest, Forgotten, InvitationView, InviteRequest,
+    JoinRequest, LookupView, PodSummary, ProfileRequestBody, ProposeRequest, PublishRequest,
+    RecordView, StatusView, VoteRequest, Written, DEFAULT_INVITATION_DAYS, MAX_INVITATION_DAYS,
 };
 use super::{ApiError, ApiJson, AppState};
 use crate::daemon::writes::{self, Write};
@@ -36,6 +36,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/pods/{pod}/approvals", post(approve))
         .route("/pods/{pod}/delete", post(delete))
         .route("/pods/{pod}/invitations", post(invite))
+        .route("/pods/{pod}/forget", post(forget))
         .route("/records/{hash}", get(record))
         .route("/lookup/{key}", get(lookup))
         .route("/metrics", get(metrics))
@@ -93,6 +94,21 @@ async fn join_pod(
     ApiJson(request): ApiJson<JoinRequest>,
 ) -> Result<Json<PodSummary>, ApiError> {
     host(&state, request, false).await
+}
+
+/// `POST /pods/{pod}/forget`: stops hosting a pod this agent never joined (a refused join).
+async fn forget(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+) -> Result<Json<Forgotten>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    state
+        .ask(|reply| Command::ForgetPod { pod, reply })
+        .await?
+        .map_err(ApiError::from)?;
+    Ok(Json(Forgotten {
+        forgotten: pod.to_string(),
+    }))
 }
 
 async fn write(state: &AppState, pod: DnaHash, write: Write) -> Result<Json<Written>, ApiError> {

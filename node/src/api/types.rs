@@ -72,6 +72,13 @@ pub struct JoinRequest {
     pub membrane_proof_hex: String,
 }
 
+/// `POST /pods/{pod}/forget`: the pod this node no longer hosts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Forgotten {
+    /// The pod.
+    pub forgotten: String,
+}
+
 /// The hash of a record this node wrote.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Written {

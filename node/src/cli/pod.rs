@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{output, Context};
 use crate::api::client::ApiClient;
-use crate::api::types::{InvitationView, InviteRequest, JoinRequest, PodSummary};
+use crate::api::types::{Forgotten, InvitationView, InviteRequest, JoinRequest, PodSummary};
 use myco_zomes::membership::{encode_membrane_proof, MembraneProof};
 
 /// Shown after `myco pod --help`.
@@ -94,6 +94,33 @@ pub enum PodCommand {
         /// The pod's id (`dna_…`, from `myco pod list`)
         pod: myco_dna::DnaHash,
     },
+    /// Stop hosting a pod whose join was refused (this agent is not a member)
+    #[command(after_help = FORGET_EXAMPLES)]
+    Forget {
+        /// The pod's id (`dna_…`, from `myco pod list`)
+        pod: myco_dna::DnaHash,
+    },
+}
+
+const FORGET_EXAMPLES: &str = "\
+Examples:
+  myco pod forget dna_…          after a refused `myco pod join`
+  myco pod forget dna_… --json
+
+A pod this agent is a member of is not forgotten: a member leaves it.";
+
+/// What `myco pod forget` prints.
+#[derive(Serialize)]
+struct ForgetReport(Forgotten);
+
+impl fmt::Display for ForgetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Pod {} forgotten: this node no longer hosts it.",
+            self.0.forgotten
+        )
+    }
 }
 
 const PAGE_EXAMPLES: &str = "\
@@ -283,6 +310,11 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
                 },
                 ctx.json(),
             )
+        }
+        PodCommand::Forget { pod } => {
+            let forgotten: Forgotten =
+                api()?.post(&format!("/pods/{pod}/forget"), &serde_json::json!({}))?;
+            output::emit(&ForgetReport(forgotten), ctx.json())
         }
         PodCommand::List => {
             let pods: Vec<PodSummary> = api()?.get("/pods")?;

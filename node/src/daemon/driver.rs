@@ -197,6 +197,10 @@ impl Driver {
                 summary,
                 reply,
             } => self.on_joined(pod, summary, reply),
+            FromEngine::Forgot { pod, reply } => {
+                self.unsubscribe(pod);
+                let _ = reply.send(Ok(()));
+            }
             FromEngine::Profile { id, answer } => self.on_profile_answer(id, answer),
         }
     }
@@ -362,6 +366,22 @@ impl Driver {
     }
 
     /// Subscribes to a pod's topic and announces the pod.
+    /// Leaves a forgotten pod's topic and stops providing its rendezvous key.
+    pub(super) fn unsubscribe(&mut self, pod: DnaHash) {
+        let topic = net::topic(&pod);
+        self.topics.remove(&topic.hash());
+        self.pod_peers.remove(&pod);
+        if let Some(gossip) = self.swarm.behaviour_mut().gossipsub.as_mut() {
+            gossip.unsubscribe(&topic);
+        }
+        self.swarm
+            .behaviour_mut()
+            .kad
+            .stop_providing(&RecordKey::new(&pod_key(&pod)));
+        Metrics::set(&self.metrics.pods_hosted, self.topics.len() as u64);
+        self.next_publish = Instant::now();
+    }
+
     pub(super) fn subscribe(&mut self, pod: DnaHash) {
         let topic = net::topic(&pod);
         self.topics.insert(topic.hash(), pod);

@@ -10,7 +10,7 @@ use super::link::{FromEngine, NetView};
 use super::residency::residency_warning;
 use super::{Command, CommandError, PodSnapshot, Write};
 use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
-use crate::engine::{Electorate, Event, Input};
+use crate::engine::{Electorate, Event, ForgetError, Input};
 use crate::store::{ChainId, Store};
 
 /// Microseconds in a day, for invitation lifetimes.
@@ -40,6 +40,15 @@ impl<S: Store> EngineSide<S> {
                         summary,
                         reply,
                     })
+                }
+                Err(error) => {
+                    let _ = reply.send(Err(error));
+                }
+            },
+            Command::ForgetPod { pod, reply } => match self.forget_pod(pod) {
+                Ok(()) => {
+                    self.tell_hosted();
+                    self.send(FromEngine::Forgot { pod, reply });
                 }
                 Err(error) => {
                     let _ = reply.send(Err(error));
@@ -168,6 +177,20 @@ impl<S: Store> EngineSide<S> {
             warning,
         };
         Ok((pod, summary))
+    }
+
+    fn forget_pod(&mut self, pod: DnaHash) -> Result<(), CommandError> {
+        self.engine.forget_pod(&pod).map_err(|error| match error {
+            ForgetError::NotHosted(pod) => CommandError::NotHosted(pod),
+            ForgetError::Store(detail) => CommandError::Store(detail),
+            member => CommandError::Invalid(member.to_string()),
+        })?;
+        self.subscribed.remove(&pod);
+        self.pods
+            .remove(&pod)
+            .map_err(|e| CommandError::Store(format!("the pod is forgotten, but {e}")))?;
+        tracing::info!(%pod, "pod forgotten");
+        Ok(())
     }
 
     fn invite(

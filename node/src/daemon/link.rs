@@ -104,6 +104,13 @@ pub enum FromEngine {
         /// Where to send it.
         reply: oneshot::Sender<Result<PodSummary, CommandError>>,
     },
+    /// A pod was forgotten: leave its topic, then answer.
+    Forgot {
+        /// The pod.
+        pod: DnaHash,
+        /// Where to send the answer.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// The answer to [`ToEngine::Profile`].
     Profile {
         /// The swarm loop's id for it.

@@ -75,6 +75,13 @@ pub enum Command {
         /// The answer: the pod, or why not.
         reply: oneshot::Sender<Result<PodSummary, CommandError>>,
     },
+    /// Stop hosting a pod this agent never joined (its join was refused).
+    ForgetPod {
+        /// The pod.
+        pod: DnaHash,
+        /// The answer: done, or why not.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
     /// The hosted pods.
     ListPods(oneshot::Sender<Vec<PodSummary>>),
     /// Write something as the agent.

@@ -113,6 +113,16 @@ impl PodsList {
         self.manifests.iter().any(|(dna, _)| &dna.dna_hash() == pod)
     }
 
+    /// Removes a pod (if listed) and saves the list durably.
+    pub fn remove(&mut self, pod: &DnaHash) -> Result<(), PodsError> {
+        let before = self.manifests.len();
+        self.manifests.retain(|(dna, _)| &dna.dna_hash() != pod);
+        if self.manifests.len() == before {
+            return Ok(());
+        }
+        self.save()
+    }
+
     /// Adds a pod (if new) and saves the list durably.
     pub fn add(&mut self, dna: DnaManifest, manifest: String) -> Result<(), PodsError> {
         if self.contains(&dna.dna_hash()) {

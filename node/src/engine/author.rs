@@ -11,9 +11,22 @@ use serde_bytes::ByteBuf;
 use super::io::{Event, WriteRefusal};
 use super::messages::{GossipMessage, SyncRequest};
 use super::verdict::{Judgement, Refusal};
-use super::view::PodView;
 use super::{Asked, Engine};
 use crate::store::{ChainId, Store};
+
+/// Why a pod cannot be forgotten.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ForgetError {
+    /// This node does not host it.
+    #[error("this node does not host pod {0}")]
+    NotHosted(DnaHash),
+    /// This agent is a member: its Genesis is in the pod.
+    #[error("this agent is a member of pod {0}: forgetting is for a pod that refused the join; a member leaves the pod instead")]
+    Member(DnaHash),
+    /// The store could not say.
+    #[error("this node's store failed ({0}); check the disk, then retry")]
+    Store(String),
+}
 
 impl<S: Store> Engine<S> {
     pub(crate) fn join_pod(&mut self, now: u64, dna: DnaManifest, membrane_proof: Vec<u8>) {
@@ -38,6 +51,33 @@ impl<S: Store> Engine<S> {
         // A Genesis may wait on records this node does not hold yet (the Admit decision or a
         // steward's grant): the pod's members judge it when it is pushed to them.
         self.commit_local(now, pod, record, true);
+    }
+
+    /// Stops hosting `pod`, which this agent never joined (the pod refused its Genesis): the
+    /// node no longer follows it, and nothing of it waits any more. A pod this agent is a
+    /// member of is not forgotten: a member leaves with a Leave record.
+    pub fn forget_pod(&mut self, pod: &DnaHash) -> Result<(), ForgetError> {
+        if !self.pods.contains_key(pod) {
+            return Err(ForgetError::NotHosted(*pod));
+        }
+        let chain = ChainId {
+            pod: *pod,
+            author: self.agent,
+        };
+        match self.store.head(&chain) {
+            Ok(None) => {}
+            Ok(Some(_)) => return Err(ForgetError::Member(*pod)),
+            Err(error) => return Err(ForgetError::Store(error.to_string())),
+        }
+        self.pods.remove(pod);
+        self.bindings.remove(pod);
+        self.wanted_entries.retain(|_, p| p != pod);
+        self.introduced.retain(|(_, p), _| p != pod);
+        self.store_retry.retain(|(p, _)| p != pod);
+        for queue in self.deferred.values_mut() {
+            queue.retain(|(p, _)| p != pod);
+        }
+        Ok(())
     }
 
     pub(crate) fn author(
@@ -133,7 +173,9 @@ impl<S: Store> Engine<S> {
     fn after_local(&mut self, now: u64, pod: DnaHash, record: &Record) {
         self.after_accept(pod, record);
         let action = record.action();
-        let view: &PodView = &self.pods[&pod];
+        let Some(view) = self.pods.get(&pod) else {
+            return;
+        };
         let message = match &action.body {
             ActionBody::Genesis { .. } => None,
             _ if view.entry_is_public(record) => {
@@ -156,7 +198,9 @@ impl<S: Store> Engine<S> {
             });
         }
         if matches!(action.body, ActionBody::Genesis { .. }) {
-            let view: &PodView = &self.pods[&pod];
+            let Some(view) = self.pods.get(&pod) else {
+                return;
+            };
             let peers: Vec<_> = view
                 .peers
                 .iter()

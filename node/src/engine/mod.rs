@@ -63,6 +63,7 @@ mod stranger_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use author::ForgetError;
 pub use config::EngineConfig;
 pub use electorate::{Electorate, ElectorateError};
 pub use invite::InviteError;

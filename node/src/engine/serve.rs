@@ -85,7 +85,12 @@ impl<S: Store> Engine<S> {
                 match self.check_binding(now, from, &pod, &binding) {
                     // Only a member's "not a member" invites the asker to push its Genesis:
                     // a node that is no member itself must not collect others' Geneses.
-                    Err(Denied::NotAMember) if self.pods[&pod].is_current_member(&self.agent) => {
+                    Err(Denied::NotAMember)
+                        if self
+                            .pods
+                            .get(&pod)
+                            .is_some_and(|v| v.is_current_member(&self.agent)) =>
+                    {
                         SyncResponse::NotAMember {
                             binding: self.binding(now, &pod),
                         }
@@ -113,7 +118,12 @@ impl<S: Store> Engine<S> {
                     Ok(reader) => reader,
                     Err(denied) => return refused(denied.to_string()),
                 };
-                let Some(agent) = self.pods[&pod].authors.get(&author).copied() else {
+                let Some(agent) = self
+                    .pods
+                    .get(&pod)
+                    .and_then(|v| v.authors.get(&author))
+                    .copied()
+                else {
                     return SyncResponse::Records {
                         pod,
                         records: Vec::new(),

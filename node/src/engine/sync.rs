@@ -426,7 +426,11 @@ impl<S: Store> Engine<S> {
         let Ok(Some(genesis)) = self.store.get_by_seq(&chain, 0) else {
             return;
         };
-        if !self.pods[&pod].may_receive_genesis(Some(member), &genesis) {
+        if !self
+            .pods
+            .get(&pod)
+            .is_some_and(|v| v.may_receive_genesis(Some(member), &genesis))
+        {
             tracing::debug!(?peer, member = %member.key_hash(), "not pushing our Genesis to a node whose agent this node cannot vouch for as a member");
             return;
         }
