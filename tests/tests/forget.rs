@@ -27,7 +27,10 @@ fn a_refused_join_is_forgotten_for_good_and_a_members_pod_is_not() {
     );
     assert!(joined.is_err(), "{joined:?}");
     let pods: Vec<PodSummary> = net.daemons[1].api.get("/pods").expect("pods");
-    assert!(pods.iter().any(|p| p.dna_hash == pod && !p.joined), "{pods:?}");
+    assert!(
+        pods.iter().any(|p| p.dna_hash == pod && !p.joined),
+        "{pods:?}"
+    );
 
     let forgotten: Forgotten = net.daemons[1]
         .api
@@ -41,7 +44,10 @@ fn a_refused_join_is_forgotten_for_good_and_a_members_pod_is_not() {
     stop(&mut net.daemons[1]).expect("stops");
     net.daemons[1] = net.start_daemon(1);
     let pods: Vec<PodSummary> = net.daemons[1].api.get("/pods").expect("pods");
-    assert!(pods.is_empty(), "a restart does not bring it back: {pods:?}");
+    assert!(
+        pods.is_empty(),
+        "a restart does not bring it back: {pods:?}"
+    );
 
     match net.daemons[0]
         .api
