@@ -80,6 +80,31 @@ fn sealed_entries(dir: &Path, hashes: &[&String]) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// No removed story under `root`, neither in clear nor sealed, and no live one in clear.
+fn assert_nothing_left(
+    root: &Path,
+    removed: &[&str],
+    sealed: &[(String, Vec<u8>)],
+    live: &[&str],
+    when: &str,
+) {
+    let found = occurrences(root, removed);
+    assert!(
+        found.is_empty(),
+        "removed stories are on disk {when}: {found:?}"
+    );
+    let found = byte_occurrences(root, sealed);
+    assert!(
+        found.is_empty(),
+        "the sealed form of removed stories is on disk {when}: {found:?}"
+    );
+    let found = occurrences(root, live);
+    assert!(
+        found.is_empty(),
+        "live Pod and Private stories are on disk in clear {when}: {found:?}"
+    );
+}
+
 fn entry_held(api: &myco_node::api::client::ApiClient, hash: &str) -> bool {
     api.get::<RecordView>(&format!("/records/{hash}"))
         .is_ok_and(|r| r.stored && r.entry)
@@ -185,40 +210,11 @@ fn deleted_and_narrowed_stories_leave_no_bytes_on_any_disk_and_live_ones_are_sea
         narrowed_new.as_str(),
     ];
     let root = net.root.path().to_path_buf();
-    assert_eq!(
-        occurrences(&root, &removed),
-        Vec::<String>::new(),
-        "removed stories are still on disk while the daemons run"
-    );
-    assert_eq!(
-        byte_occurrences(&root, &sealed),
-        Vec::<String>::new(),
-        "the sealed form of removed stories is still on disk while the daemons run"
-    );
-    assert_eq!(
-        occurrences(&root, &live),
-        Vec::<String>::new(),
-        "live Pod and Private stories are on disk in clear while the daemons run"
-    );
-
+    assert_nothing_left(&root, &removed, &sealed, &live, "while the daemons run");
     for daemon in &mut net.daemons {
         stop(daemon).expect("the daemon stops cleanly");
     }
-    assert_eq!(
-        occurrences(&root, &removed),
-        Vec::<String>::new(),
-        "removed stories are on disk after a clean stop"
-    );
-    assert_eq!(
-        byte_occurrences(&root, &sealed),
-        Vec::<String>::new(),
-        "the sealed form of removed stories is on disk after a clean stop"
-    );
-    assert_eq!(
-        occurrences(&root, &live),
-        Vec::<String>::new(),
-        "live Pod and Private stories are on disk in clear after a clean stop"
-    );
+    assert_nothing_left(&root, &removed, &sealed, &live, "after a clean stop");
     // The scan does read the store's raw pages: what is stored in clear by design (the
     // author's key, in the member's table of chains) is found.
     let store_file = net.dir(1).join("store/chains.db");

@@ -21,6 +21,27 @@ pub const MESH_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause between polls of the members' APIs.
 const POLL: Duration = Duration::from_millis(2);
 
+/// Tries a write the pod's rules forbid, as daemon `who`: its refusal, with the daemon's
+/// reason, goes in the report; were it accepted, that would be a leak.
+fn expect_refused<B: serde::Serialize>(
+    members: &[Member],
+    who: usize,
+    path: &str,
+    body: &B,
+    what: &str,
+    report: &mut Report,
+) {
+    match members[who].daemon.api.post::<_, Written>(path, body) {
+        Err(refusal) => {
+            report.refused_as_expected += 1;
+            report.happened.push(format!(
+                "node{who}'s {what} was refused, as it should be: {refusal}"
+            ));
+        }
+        Ok(_) => report.leaks += 1,
+    }
+}
+
 /// How a pod began, in words: its name, who founded it, and how the others came in.
 fn founding(manifest: &str, who: &[usize], founders: usize, admitted: usize) -> String {
     let dna = myco_zomes::load_dna(manifest).ok();
@@ -214,20 +235,14 @@ pub fn play(
             visibility: Some("public".into()),
             ..profile("bad", false)
         };
-        match members[who[0]]
-            .daemon
-            .api
-            .post::<_, Written>(&format!("/pods/{id}/profile"), &bad)
-        {
-            Err(refusal) => {
-                report.refused_as_expected += 1;
-                report.happened.push(format!(
-                    "node{}'s Public profile without profile_public was refused, as it should be: {refusal}",
-                    who[0]
-                ));
-            }
-            Ok(_) => report.leaks += 1,
-        }
+        expect_refused(
+            members,
+            who[0],
+            &format!("/pods/{id}/profile"),
+            &bad,
+            "Public profile without profile_public",
+            report,
+        );
         // Stories.
         for (n, &i) in who.iter().enumerate() {
             for s in 0..options.stories_per_node {
@@ -273,20 +288,14 @@ pub fn play(
             proposal: proposal.clone(),
             choice: "no".into(),
         };
-        match members[who[0]]
-            .daemon
-            .api
-            .post::<_, Written>(&format!("/pods/{id}/votes"), &again)
-        {
-            Err(refusal) => {
-                report.refused_as_expected += 1;
-                report.happened.push(format!(
-                    "node{}'s second vote on one proposal was refused, as it should be: {refusal}",
-                    who[0]
-                ));
-            }
-            Ok(_) => report.leaks += 1,
-        }
+        expect_refused(
+            members,
+            who[0],
+            &format!("/pods/{id}/votes"),
+            &again,
+            "second vote on one proposal",
+            report,
+        );
         write_and_measure(
             members,
             who[0],

@@ -7,6 +7,23 @@ use super::test_support::{dna, engine, T0};
 use super::Input;
 use crate::daemon::Write;
 
+/// What `node` answers when its agent writes `write` at `now`.
+fn author(
+    node: &mut super::Engine<crate::store::MemoryStore>,
+    now: u64,
+    write: Write,
+) -> Vec<Output> {
+    let (body, entry) = write.build(now, &dna(), Vec::new).expect("builds");
+    node.handle(
+        now,
+        Input::Author {
+            pod: dna().dna_hash(),
+            body,
+            entry,
+        },
+    )
+}
+
 fn refusal(outputs: &[Output]) -> Option<&WriteRefusal> {
     outputs.iter().find_map(|o| match o {
         Output::Event(Event::AuthorRefused { reason, .. }) => Some(reason),
@@ -18,17 +35,7 @@ fn refusal(outputs: &[Output]) -> Option<&WriteRefusal> {
 fn deleting_a_record_this_node_never_held_names_the_hash_and_says_what_to_check() {
     let mut node = engine(1);
     let unknown = ActionHash::from_slice(&[0xab; 32]).expect("32 bytes");
-    let (body, entry) = Write::Delete { target: unknown }
-        .build(T0 + 10, &dna(), Vec::new)
-        .expect("builds");
-    let outputs = node.handle(
-        T0 + 10,
-        Input::Author {
-            pod: dna().dna_hash(),
-            body,
-            entry,
-        },
-    );
+    let outputs = author(&mut node, T0 + 10, Write::Delete { target: unknown });
     let reason = refusal(&outputs).expect("the write is refused");
     assert_eq!(
         reason,
@@ -53,17 +60,11 @@ fn deleting_a_deleted_story_is_refused_as_a_repeat() {
             target: story.hash(),
         },
     );
-    let (body, entry) = Write::Delete {
-        target: story.hash(),
-    }
-    .build(T0 + 30, &dna(), Vec::new)
-    .expect("builds");
-    let outputs = node.handle(
+    let outputs = author(
+        &mut node,
         T0 + 30,
-        Input::Author {
-            pod: dna().dna_hash(),
-            body,
-            entry,
+        Write::Delete {
+            target: story.hash(),
         },
     );
     let reason = refusal(&outputs).expect("the second delete is refused");
