@@ -42,6 +42,7 @@ pub mod loopback;
 pub mod netns;
 #[cfg(unix)]
 pub mod probe;
+pub mod scan;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -16,6 +16,7 @@ use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_node::store::{SqliteStore, Store, StoreKey};
 use myco_tests::bench::stop;
 use myco_tests::loopback::{holds, peers_in, publish, start_net, wait_until};
+use myco_tests::scan;
 
 /// Every place under `root` where one of `markers` occurs in clear, as "file: marker".
 fn occurrences(root: &Path, markers: &[&str]) -> Vec<String> {
@@ -28,30 +29,11 @@ fn occurrences(root: &Path, markers: &[&str]) -> Vec<String> {
 
 /// Every place under `root` where one of the named byte strings occurs, as "file: name".
 fn byte_occurrences(root: &Path, markers: &[(String, Vec<u8>)]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut folders = vec![root.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let Ok(items) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for item in items.flatten() {
-            let path = item.path();
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.is_dir() {
-                folders.push(path);
-            } else if meta.is_file() {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                for (name, marker) in markers {
-                    if bytes.windows(marker.len()).any(|window| window == marker) {
-                        found.push(format!("{}: {name}", path.display()));
-                    }
-                }
-            }
-        }
-    }
-    found
+    let needles: Vec<&[u8]> = markers.iter().map(|(_, bytes)| bytes.as_slice()).collect();
+    scan::occurrences(root, &needles)
+        .into_iter()
+        .map(|(file, index)| format!("{}: {}", file.display(), markers[index].0))
+        .collect()
 }
 
 /// The middle 32 bytes of the sealed form of each of `hashes`' entries that the stopped

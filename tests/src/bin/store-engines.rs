@@ -28,6 +28,7 @@ use anyhow::Context;
 use myco_dna::{ChainAuthor, DnaHash, Entry, Record, SigningKey, Timestamp, Visibility};
 use myco_node::store::{ChainId, SledStore, SqliteStore, Store, StoreKey, ValidRecord};
 use myco_tests::bench::{bench_main, count_from_env, disk_usage};
+use myco_tests::scan;
 
 const USAGE: &str = "\
 store-engines: the SQLite store and sled on the same records in one run: what a purge leaves
@@ -74,40 +75,14 @@ fn stories(count: usize) -> Vec<ValidRecord> {
         .unwrap_or_else(|(at, e)| panic!("story {at} is invalid: {e}"))
 }
 
-/// Every file under `dir`, read whole.
-fn files(dir: &Path) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for item in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
-            let path = item.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                out.push(bytes);
-            }
-        }
-    }
-    out
-}
-
-/// How many of `needles` (all of one length) occur in any file under `dir`: one pass over the
-/// bytes, each window looked up in a set.
+/// How many of `needles` occur in any file under `dir`.
 fn found(dir: &Path, needles: &[Vec<u8>]) -> usize {
-    let Some(width) = needles.first().map(Vec::len) else {
-        return 0;
-    };
-    let wanted: HashSet<&[u8]> = needles.iter().map(Vec::as_slice).collect();
-    let mut seen: HashSet<&[u8]> = HashSet::new();
-    let haystacks = files(dir);
-    for bytes in &haystacks {
-        for window in bytes.windows(width) {
-            if let Some(needle) = wanted.get(window) {
-                seen.insert(needle);
-            }
-        }
-    }
-    seen.len()
+    let needles: Vec<&[u8]> = needles.iter().map(Vec::as_slice).collect();
+    let found: HashSet<usize> = scan::occurrences(dir, &needles)
+        .into_iter()
+        .map(|(_, index)| index)
+        .collect();
+    found.len()
 }
 
 struct Figures {

@@ -117,9 +117,6 @@ impl SqliteStore {
     fn prepare(&mut self) -> Result<(), StoreError> {
         schema::configure(&self.conn)?;
         schema::prepare(&self.conn, &self.key)?;
-        // The new file's and its log's directory entries are durable before any write is
-        // acknowledged.
-        scrub::sync_dir(&self.dir)?;
         let mut statement = self
             .conn
             .prepare("SELECT id, pod, author FROM chains")
@@ -146,7 +143,9 @@ impl SqliteStore {
             self.chain_ids.insert(chain, id);
         }
         drop(statement);
-        // A purge that a crash interrupted before its scrub is finished now.
+        // A purge that a crash interrupted before its scrub is finished now; the scrub also
+        // syncs the folder, so a new file's and its log's entries are durable before any
+        // write is acknowledged.
         self.scrub_pending = !scrub::scrub(&self.conn, &self.dir)?;
         Ok(())
     }
@@ -487,14 +486,16 @@ impl Store for SqliteStore {
         for record in records {
             self.check_served(&ChainId::of(record))?;
         }
-        let bytes: u64 = records
-            .iter()
-            .map(|r| r.to_bytes().len() as u64)
-            .sum::<u64>();
         self.write_batch(records).map_err(|error| match error {
+            // Sized only when the disk is full: encoding every record again would cost each
+            // append.
             StoreError::DiskFull { .. } => StoreError::DiskFull {
                 dir: self.dir.clone(),
-                needed_bytes: 2 * bytes + WRITE_MARGIN_BYTES,
+                needed_bytes: 2 * records
+                    .iter()
+                    .map(|r| r.to_bytes().len() as u64)
+                    .sum::<u64>()
+                    + WRITE_MARGIN_BYTES,
             },
             other => other,
         })?;

@@ -28,7 +28,7 @@ const FRAME_HEADER: usize = 24;
 /// Overflow pages followed for one row, at most: a record is at most `MAX_RECORD_BYTES`.
 const MAX_OVERFLOW_PAGES: usize = 64;
 
-/// One candidate row of the `records` table.
+/// One row of the `records` table, as SQLite reads it or as found on a page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawRow {
     /// Its row id.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use myco_dna::{Record, SignedAction};
 
 use super::codec::decode_record;
+use super::pages::RawRow;
 use super::salvage::ChainSalvage;
 use super::SqliteStore;
 use crate::store::sealing::StoreKey;
@@ -56,28 +57,22 @@ impl<'a> Rebuild<'a> {
         }
     }
 
-    /// Offers one stored row. Returns whether it decoded.
-    pub fn offer(
-        &mut self,
-        id: i64,
-        action: &[u8],
-        entry: Option<&[u8]>,
-        purged: bool,
-    ) -> Result<bool, StoreError> {
-        let Ok(record) = decode_record(self.key, id, action, entry) else {
+    /// Offers one stored row; one that does not decode is counted and left out.
+    pub fn offer(&mut self, row: &RawRow) -> Result<(), StoreError> {
+        let Ok(record) = decode_record(self.key, row.id, &row.action, row.entry.as_deref()) else {
             self.undecodable += 1;
-            return Ok(false);
+            return Ok(());
         };
+        let purged = row.purged;
         let id = ChainId::of(&record);
         let chain = self.chains.entry(id).or_default();
         let seq = record.action().seq;
         if seq < chain.next_seq() {
             // Kept already (a row read twice).
-            return Ok(true);
+            return Ok(());
         }
         chain.waiting.insert(seq, (record, purged));
-        self.extend(id)?;
-        Ok(true)
+        self.extend(id)
     }
 
     /// Keeps whatever of `chain`'s waiting records now follow its last kept one.

@@ -23,7 +23,7 @@ use myco_dna::Warrant;
 use rusqlite::{params, Connection, OpenFlags};
 
 use super::codec::warrant_aad;
-use super::pages::Pages;
+use super::pages::{Pages, RawRow};
 use super::rebuild::Rebuild;
 use super::{scrub, SqliteStore, DB_FILE};
 use crate::store::files::io;
@@ -89,7 +89,7 @@ pub fn salvage(dir: &Path, key: &StoreKey) -> Result<SalvageReport, StoreError> 
         while start <= last.unwrap_or(0) {
             let end = start.saturating_add(CHUNK - 1).min(last.unwrap_or(0));
             for row in read_rows(&source, start, end, &mut report.unreadable) {
-                rebuild.offer(row.id, &row.action, row.entry.as_deref(), row.purged)?;
+                rebuild.offer(&row)?;
             }
             start = end + 1;
         }
@@ -97,11 +97,7 @@ pub fn salvage(dir: &Path, key: &StoreKey) -> Result<SalvageReport, StoreError> 
             // SQLite cannot reach every row: read the file's pages directly as well.
             report.read_pages = true;
             let wal = dir.join(format!("{DB_FILE}-wal"));
-            Pages::open(&dir.join(DB_FILE), &wal).rows(|row| {
-                rebuild
-                    .offer(row.id, &row.action, row.entry.as_deref(), row.purged)
-                    .map(|_| ())
-            })?;
+            Pages::open(&dir.join(DB_FILE), &wal).rows(|row| rebuild.offer(&row))?;
         }
         report.kept = rebuild.kept;
         let undecodable = rebuild.undecodable;
@@ -150,21 +146,14 @@ fn last_row_id(source: &Connection) -> Option<i64> {
         .map(|max| max.unwrap_or(0))
 }
 
-struct Row {
-    id: i64,
-    action: Vec<u8>,
-    entry: Option<Vec<u8>>,
-    purged: bool,
-}
-
 /// The rows with ids in `start..=end` that can be read, splitting around damaged pages.
-fn read_rows(source: &Connection, start: i64, end: i64, unreadable: &mut u64) -> Vec<Row> {
-    let query = || -> rusqlite::Result<Vec<Row>> {
+fn read_rows(source: &Connection, start: i64, end: i64, unreadable: &mut u64) -> Vec<RawRow> {
+    let query = || -> rusqlite::Result<Vec<RawRow>> {
         let mut statement = source.prepare_cached(
             "SELECT id, action, entry, purged FROM records WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
         )?;
         let rows = statement.query_map(params![start, end], |row| {
-            Ok(Row {
+            Ok(RawRow {
                 id: row.get(0)?,
                 action: row.get(1)?,
                 entry: row.get(2)?,

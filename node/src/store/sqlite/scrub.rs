@@ -18,25 +18,27 @@ use crate::store::StoreError;
 const FREE_PAGES_KEPT: i64 = 256;
 
 /// Checkpoints the log into the database file and truncates it, then gives freed pages back
-/// when there are many. Returns `false` when a reader kept the checkpoint from finishing
-/// (the caller tries again later).
+/// when there are many, and syncs the store's folder (a truncated or new log is a change to
+/// it). Returns `false` when a reader kept the checkpoint from finishing (the caller tries
+/// again later).
 pub fn scrub(conn: &Connection, dir: &Path) -> Result<bool, StoreError> {
-    if !checkpoint(conn)? {
-        return Ok(false);
-    }
+    let done = checkpoint(conn)? && give_back_free_pages(conn)?;
+    sync_dir(dir)?;
+    Ok(done)
+}
+
+/// Hands freed pages back to the file system when there are more than a few hundred;
+/// returns whether the log could be emptied again afterwards.
+fn give_back_free_pages(conn: &Connection) -> Result<bool, StoreError> {
     let free: i64 = conn
         .query_row("PRAGMA freelist_count", [], |row| row.get(0))
         .map_err(sqlite_error)?;
-    if free > FREE_PAGES_KEPT {
-        conn.execute_batch("PRAGMA incremental_vacuum")
-            .map_err(sqlite_error)?;
-        if !checkpoint(conn)? {
-            return Ok(false);
-        }
+    if free <= FREE_PAGES_KEPT {
+        return Ok(true);
     }
-    // A truncated log is a metadata change: make it durable too.
-    sync_dir(dir)?;
-    Ok(true)
+    conn.execute_batch("PRAGMA incremental_vacuum")
+        .map_err(sqlite_error)?;
+    checkpoint(conn)
 }
 
 fn checkpoint(conn: &Connection) -> Result<bool, StoreError> {
