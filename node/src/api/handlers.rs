@@ -18,7 +18,7 @@ use super::types::{
 };
 use super::{ApiError, ApiJson, AppState};
 use crate::daemon::writes::{self, Write};
-use crate::daemon::{Command, PodSnapshot};
+use crate::daemon::Command;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -120,13 +120,6 @@ async fn write(state: &AppState, pod: DnaHash, write: Write) -> Result<Json<Writ
         pod: pod.to_string(),
         hash: hash.to_string(),
     }))
-}
-
-async fn snapshot(state: &AppState, pod: DnaHash) -> Result<PodSnapshot, ApiError> {
-    state
-        .ask(|reply| Command::PodRecords { pod, reply })
-        .await?
-        .map_err(ApiError::from)
 }
 
 async fn publish(
@@ -335,22 +328,29 @@ struct StateView {
     dashboard: myco_zomes::state::StorytellerDashboard,
 }
 
+/// Folds the pod's state on a reader of the store's own, off the engine's thread, so a page
+/// load never holds up a write.
 async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
     let pod: DnaHash = parse(pod, "pod id (dna_…)")?;
-    let snapshot = snapshot(state, pod).await?;
+    let dna = super::reads::dna_of(state, pod).await?;
     let now = Timestamp(crate::daemon::now_micros());
-    tokio::task::spawn_blocking(move || {
-        let folded =
-            myco_zomes::state::fold(&snapshot.dna, &snapshot.records, &snapshot.warrants, now);
-        StateView {
-            pod: pod.to_string(),
-            name: snapshot.dna.name.clone(),
-            dashboard: folded.storyteller(&snapshot.me),
-            state: folded,
-        }
-    })
-    .await
-    .map_err(|_| ApiError::unavailable())
+    let me = state.reads.me();
+    state
+        .reads
+        .with(move |reader| {
+            let records = reader
+                .pod_records(&pod)
+                .map_err(super::reads::store_error)?;
+            let warrants = reader.warrants(&pod).map_err(super::reads::store_error)?;
+            let folded = myco_zomes::state::fold(&dna, &records, &warrants, now);
+            Ok(StateView {
+                pod: pod.to_string(),
+                name: dna.name.clone(),
+                dashboard: folded.storyteller(&me),
+                state: folded,
+            })
+        })
+        .await
 }
 
 async fn pod_state(

@@ -17,6 +17,8 @@ mod pod;
 #[cfg(feature = "net")]
 mod query;
 #[cfg(feature = "net")]
+mod read;
+#[cfg(feature = "net")]
 mod run;
 #[cfg(feature = "net")]
 mod write;
@@ -137,6 +139,18 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(after_help = write::DELETE_EXAMPLES)]
     Delete(write::DeleteArgs),
+    /// List the stories of a pod you may see, newest first, a page at a time
+    #[cfg(feature = "net")]
+    #[command(after_help = read::FEED_EXAMPLES)]
+    Feed(read::FeedArgs),
+    /// Show one story: text, consent, revenue share, approval, versions, responses, receipts
+    #[cfg(feature = "net")]
+    #[command(after_help = read::SHOW_EXAMPLES)]
+    Show(read::ShowArgs),
+    /// Show a story's consent
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = read::CONSENT_EXAMPLES)]
+    Consent(read::ConsentCommand),
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -237,6 +251,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approve(args) => write::approve(&ctx, args),
         #[cfg(feature = "net")]
         Command::Delete(args) => write::delete(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Feed(args) => read::feed(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Show(args) => read::show(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Consent(command) => read::consent(&ctx, command),
         #[cfg(feature = "net")]
         Command::Lookup { key_hash } => query::lookup(&ctx, &key_hash),
         #[cfg(feature = "net")]

@@ -8,7 +8,7 @@ use myco_zomes::governance::RoleProof;
 use super::engine_thread::EngineSide;
 use super::link::{FromEngine, NetView};
 use super::residency::residency_warning;
-use super::{Command, CommandError, PodSnapshot, Write};
+use super::{Command, CommandError, Write};
 use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
 use crate::engine::{Electorate, Event, ForgetError, Input};
 use crate::store::{ChainId, Store};
@@ -57,8 +57,9 @@ impl<S: Store> EngineSide<S> {
             Command::Author { pod, write, reply } => {
                 let _ = reply.send(self.author(pod, write));
             }
-            Command::PodRecords { pod, reply } => {
-                let _ = reply.send(self.snapshot(&pod));
+            Command::Dna { pod, reply } => {
+                let dna = self.engine.pods().find(|d| d.dna_hash() == pod).cloned();
+                let _ = reply.send(dna);
             }
             Command::Record { hash, reply } => {
                 let record = self.engine.store().get(&hash).ok().flatten();
@@ -246,24 +247,5 @@ impl<S: Store> EngineSide<S> {
             }
         }
         Err(CommandError::NotStored)
-    }
-
-    fn snapshot(&self, pod: &DnaHash) -> Result<PodSnapshot, CommandError> {
-        let dna = self
-            .engine
-            .pods()
-            .find(|d| &d.dna_hash() == pod)
-            .cloned()
-            .ok_or(CommandError::NotHosted(*pod))?;
-        let records = self
-            .engine
-            .pod_records(pod)
-            .map_err(|e| CommandError::Store(e.to_string()))?;
-        Ok(PodSnapshot {
-            dna,
-            records,
-            warrants: self.warrants.clone(),
-            me: self.engine.agent().key_hash(),
-        })
     }
 }

@@ -46,6 +46,7 @@ mod limbo;
 mod messages;
 mod pending;
 mod purge;
+mod receipts;
 mod retry;
 mod serve;
 mod sync;
@@ -150,6 +151,8 @@ pub struct Engine<S: Store> {
     now: u64,
     timers_armed: bool,
     outputs: Vec<Output>,
+    /// Deletion receipts owed for purges made while handling the current input.
+    receipts_due: Vec<receipts::Due>,
 }
 
 impl<S: Store> Engine<S> {
@@ -187,6 +190,7 @@ impl<S: Store> Engine<S> {
             now: 0,
             timers_armed: false,
             outputs: Vec::new(),
+            receipts_due: Vec::new(),
         }
     }
 
@@ -320,6 +324,7 @@ impl<S: Store> Engine<S> {
             Input::Timer(Timer::Sync) => self.on_sync_timer(now),
             Input::Timer(Timer::Sweep) => self.on_sweep(now),
         }
+        self.write_receipts(now);
         std::mem::take(&mut self.outputs)
     }
 
