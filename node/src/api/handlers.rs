@@ -326,6 +326,51 @@ struct StateView {
     name: String,
     state: myco_zomes::state::PodState,
     dashboard: myco_zomes::state::StorytellerDashboard,
+    /// What the JSON answer leaves out of `state` to stay bounded (see [`bounded`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted: Option<Omitted>,
+}
+
+/// Most proposals, and most audit log entries, `GET /pods/{pod}/state` lists (the newest).
+const STATE_LIST_CAP: usize = 200;
+
+/// How much of each list `GET /pods/{pod}/state` left out.
+#[derive(Serialize)]
+struct Omitted {
+    /// Stories, all of them: `GET /pods/{pod}/feed` pages them.
+    content: usize,
+    /// Older proposals.
+    proposals: usize,
+    /// Older audit log entries.
+    audit_log: usize,
+}
+
+/// The state as the JSON answer gives it: the figures, the roster, value, the dashboard, and
+/// the newest [`STATE_LIST_CAP`] proposals and audit entries; stories are read through the
+/// feed. So the answer stays small whatever the pod holds.
+fn bounded(mut view: StateView) -> StateView {
+    let state = &mut view.state;
+    let content = std::mem::take(&mut state.content).len();
+    let proposals = state.proposals.len().saturating_sub(STATE_LIST_CAP);
+    if proposals > 0 {
+        let mut opened: Vec<(Timestamp, ActionHash)> = state
+            .proposals
+            .iter()
+            .map(|(hash, p)| (p.opened_at, *hash))
+            .collect();
+        opened.sort();
+        for (_, hash) in opened.into_iter().take(proposals) {
+            state.proposals.remove(&hash);
+        }
+    }
+    let audit_log = state.audit_log.len().saturating_sub(STATE_LIST_CAP);
+    state.audit_log.drain(..audit_log);
+    view.omitted = Some(Omitted {
+        content,
+        proposals,
+        audit_log,
+    });
+    view
 }
 
 /// Folds the pod's state on a reader of the store's own, off the engine's thread, so a page
@@ -337,7 +382,7 @@ async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
     let me = state.reads.me();
     state
         .reads
-        .with(move |reader| {
+        .with_fold(move |reader| {
             let records = reader
                 .pod_records(&pod)
                 .map_err(super::reads::store_error)?;
@@ -348,6 +393,7 @@ async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
                 name: dna.name.clone(),
                 dashboard: folded.storyteller(&me),
                 state: folded,
+                omitted: None,
             })
         })
         .await
@@ -358,7 +404,7 @@ async fn pod_state(
     Path(pod): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let view = fold(&state, &pod).await?;
-    Ok(Json(view))
+    Ok(Json(bounded(view)))
 }
 
 async fn pod_page(

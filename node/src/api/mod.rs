@@ -15,7 +15,7 @@
 //! | `GET /pods`, `POST /pods`, `POST /pods/join` | list, create (as a founder), join |
 //! | `POST /pods/{pod}/content`, `/profile`, `/proposals`, `/votes`, `/decisions`, `/approvals`, `/delete` | writes |
 //! | `POST /pods/{pod}/invitations` | sign a steward's invitation (no record is written) |
-//! | `GET /pods/{pod}/state` | the folded pod state and this agent's dashboard, as JSON |
+//! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed) |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
 //! | `GET /pods/{pod}/feed`, `GET /content/{hash}` | reads, from the store's indexes ([`reads`]) |
 //! | `GET /records/{hash}` | whether a record is stored here |

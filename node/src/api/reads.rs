@@ -48,6 +48,8 @@ pub struct ReadPool {
     key: StoreKey,
     me: KeyHash,
     idle: Mutex<Vec<SqliteReader>>,
+    /// One fold of a whole pod at a time: a fold holds the pod in memory.
+    folds: tokio::sync::Semaphore,
 }
 
 impl ReadPool {
@@ -58,7 +60,22 @@ impl ReadPool {
             key,
             me,
             idle: Mutex::new(Vec::new()),
+            folds: tokio::sync::Semaphore::new(1),
         }
+    }
+
+    /// Like [`ReadPool::with`], for a read that folds a whole pod: one at a time, so page
+    /// loads at once cost the memory of one pod, not of each.
+    pub(crate) async fn with_fold<T: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&SqliteReader) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _turn = self
+            .folds
+            .acquire()
+            .await
+            .map_err(|_| ApiError::unavailable())?;
+        self.with(read).await
     }
 
     /// The agent whose node this is.

@@ -234,8 +234,16 @@ impl<S: Store> EngineSide<S> {
         };
         let now = self.now();
         let engine = &self.engine;
+        let decided = match &write {
+            Write::Decide { proposal } => Some(*proposal),
+            _ => None,
+        };
         let (body, entry) = write
-            .build(now, &dna, || engine.pod_records(&pod).unwrap_or_default())
+            .build(now, &dna, || {
+                decided
+                    .map(|proposal| engine.records_on_proposal(&proposal))
+                    .unwrap_or_default()
+            })
             .map_err(|e| CommandError::Invalid(e.to_string()))?;
         let me = *self.engine.agent();
         let events = self.feed(now, Input::Author { pod, body, entry });

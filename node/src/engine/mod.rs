@@ -85,6 +85,9 @@ use crate::store::{ChainId, Store, StoreError};
 use limbo::Limbo;
 use view::PodView;
 
+/// Most votes on one proposal read to decide it.
+pub const MAX_VOTES_READ: usize = 100_000;
+
 /// What an outstanding request was for.
 #[derive(Clone, Debug)]
 pub(crate) enum Asked {
@@ -291,6 +294,33 @@ impl<S: Store> Engine<S> {
             }
         }
         Ok(out)
+    }
+
+    /// The decisions and votes on `proposal` this node holds, through the reference index
+    /// (at most [`MAX_VOTES_READ`] votes): what deciding it needs, without reading the pod.
+    pub fn records_on_proposal(&self, proposal: &ActionHash) -> Vec<Record> {
+        use crate::store::Relation;
+        let mut out = self
+            .store
+            .referring(proposal, Relation::Decision, None, 16)
+            .unwrap_or_default();
+        let mut after: Option<ActionHash> = None;
+        let mut votes = 0;
+        while votes < MAX_VOTES_READ {
+            let page = self
+                .store
+                .referring(proposal, Relation::Vote, after.as_ref(), 1024)
+                .unwrap_or_default();
+            let Some(last) = page.last() else { break };
+            after = Some(last.hash());
+            votes += page.len();
+            let full = page.len() == 1024;
+            out.extend(page);
+            if !full {
+                break;
+            }
+        }
+        out
     }
 
     /// Handles one input at time `now` (µs since the Unix epoch) and returns what to do.
