@@ -9,6 +9,8 @@ mod chain;
 mod devnet;
 mod dna;
 mod init;
+#[cfg(feature = "net")]
+mod inspect;
 mod key;
 mod output;
 mod passphrase;
@@ -151,6 +153,17 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(subcommand, after_help = read::CONSENT_EXAMPLES)]
     Consent(read::ConsentCommand),
+    /// Whether the daemon stores a record, and its entry
+    #[cfg(feature = "net")]
+    #[command(after_help = inspect::RECORD_EXAMPLES)]
+    Record {
+        /// The record (act_…)
+        hash: String,
+    },
+    /// Print the daemon's metrics
+    #[cfg(feature = "net")]
+    #[command(after_help = inspect::METRICS_EXAMPLES)]
+    Metrics,
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -257,6 +270,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Show(args) => read::show(&ctx, args),
         #[cfg(feature = "net")]
         Command::Consent(command) => read::consent(&ctx, command),
+        #[cfg(feature = "net")]
+        Command::Record { hash } => inspect::record(&ctx, &hash),
+        #[cfg(feature = "net")]
+        Command::Metrics => inspect::metrics(&ctx),
         #[cfg(feature = "net")]
         Command::Lookup { key_hash } => query::lookup(&ctx, &key_hash),
         #[cfg(feature = "net")]
