@@ -419,3 +419,26 @@ fn salvage_refuses_to_replace_a_store_sealed_under_another_key() {
     ));
     assert_eq!(open_sqlite(dir.path()).full_check().unwrap().records, 5);
 }
+
+#[test]
+fn a_store_whose_making_was_cut_short_is_made_again_and_a_made_one_is_kept() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        // As a crash between an older Myco's separate steps left it: tables, no meta rows.
+        let conn = rusqlite::Connection::open(dir.path().join(super::DB_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;",
+        )
+        .unwrap();
+    }
+    let mut store = open_sqlite(dir.path());
+    let records = chain(1, 3);
+    store.append_batch(&vouched(&records)).unwrap();
+    drop(store);
+    let store = open_sqlite(dir.path());
+    assert_eq!(
+        store.heads().unwrap().len(),
+        1,
+        "the made store keeps its records"
+    );
+}

@@ -53,7 +53,7 @@ CREATE INDEX IF NOT EXISTS versions_by_item ON versions(item, record);
 ";
 
 /// The `meta` row that says the indexes cover every record.
-const BUILT: &str = "read_index";
+pub const BUILT: &str = "read_index";
 
 /// The tag a target hash is filed under.
 pub fn target_tag(key: &StoreKey, target: &ActionHash) -> i64 {

@@ -69,6 +69,23 @@ CREATE TABLE IF NOT EXISTS warrants(
 ) WITHOUT ROWID;
 ";
 
+/// True for a store whose making was cut short by an older Myco, which made its tables and
+/// its `meta` rows in separate steps: tables, no format row, and no record. Such a store holds
+/// nothing, and is made again.
+fn is_unfinished(conn: &Connection) -> Result<bool, StoreError> {
+    let exists = |sql: &str| -> Result<bool, StoreError> {
+        conn.query_row(sql, [], |row| row.get(0))
+            .map_err(sqlite_error)
+    };
+    if exists("SELECT EXISTS(SELECT 1 FROM meta WHERE name = 'format')")? {
+        return Ok(false);
+    }
+    let has_records_table = exists(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'records')",
+    )?;
+    Ok(!has_records_table || !exists("SELECT EXISTS(SELECT 1 FROM records)")?)
+}
+
 /// Applies the settings every connection needs. `auto_vacuum` only takes on a new file,
 /// before its first table.
 pub fn configure(conn: &Connection) -> Result<(), StoreError> {
@@ -118,15 +135,21 @@ pub fn prepare(conn: &Connection, key: &StoreKey) -> Result<(), StoreError> {
             "the store file belongs to another program (application id {application_id:#x}); move it out of the data dir"
         )));
     }
-    if !has_tables {
-        conn.execute_batch(TABLES).map_err(sqlite_error)?;
-        conn.pragma_update(None, "application_id", APPLICATION_ID)
+    let fresh = !has_tables || is_unfinished(conn)?;
+    if fresh {
+        // One transaction: a crash while the store is made leaves it empty, or whole.
+        let tx = conn.unchecked_transaction().map_err(sqlite_error)?;
+        tx.execute_batch(TABLES).map_err(sqlite_error)?;
+        tx.execute_batch(super::index::TABLES)
             .map_err(sqlite_error)?;
-        conn.execute(
-            "INSERT INTO meta(name, value) VALUES ('format', ?1), ('key_check', ?2)",
-            rusqlite::params![STORE_FORMAT.to_be_bytes(), key.check_value()],
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(sqlite_error)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(name, value) VALUES ('format', ?1), ('key_check', ?2), (?3, x'01')",
+            rusqlite::params![STORE_FORMAT.to_be_bytes(), key.check_value(), super::index::BUILT],
         )
         .map_err(sqlite_error)?;
+        tx.commit().map_err(sqlite_error)?;
         return Ok(());
     }
     let value = |name: &str| -> Result<Option<Vec<u8>>, StoreError> {
