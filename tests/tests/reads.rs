@@ -141,6 +141,17 @@ fn another_member_reads_the_feed_in_pages_and_shows_a_story_with_its_versions() 
         "{error}"
     );
 
+    let bad: Result<FeedView, _> = net.daemons[1]
+        .api
+        .get(&format!("/pods/{pod}/feed?limit=many"));
+    match bad {
+        Err(myco_node::api::client::ClientError::Refused { status, message }) => {
+            assert_eq!(status, 400);
+            assert!(message.contains("bad query string"), "{message}");
+        }
+        other => panic!("a malformed query was not refused: {other:?}"),
+    }
+
     // The state answer leaves the stories to the feed.
     let state: serde_json::Value = net.daemons[1]
         .api

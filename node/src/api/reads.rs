@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use myco_dna::{
@@ -24,7 +24,7 @@ use super::views::{
     ApprovalView, ApprovedView, CommentView, FeedItemView, FeedView, ReactionsView, ReceiptView,
     ReceiptsView, ShareView, StoryView, VersionView,
 };
-use super::{ApiError, AppState};
+use super::{ApiError, ApiQuery, AppState};
 use crate::daemon::Command;
 use crate::store::{FeedQuery, Relation, SqliteReader, StoreError, StoreKey, MAX_FEED_PAGE};
 
@@ -181,7 +181,7 @@ pub struct FeedParams {
 async fn feed(
     State(state): State<AppState>,
     UrlPath(pod): UrlPath<String>,
-    Query(params): Query<FeedParams>,
+    ApiQuery(params): ApiQuery<FeedParams>,
 ) -> Result<Json<FeedView>, ApiError> {
     let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
     let limit = params.limit.unwrap_or(DEFAULT_FEED_PAGE);
@@ -269,7 +269,7 @@ pub struct StoryParams {
 async fn story(
     State(state): State<AppState>,
     UrlPath(hash): UrlPath<String>,
-    Query(params): Query<StoryParams>,
+    ApiQuery(params): ApiQuery<StoryParams>,
 ) -> Result<Json<StoryView>, ApiError> {
     let hash: ActionHash = parse(&hash, "record hash (act_…)")?;
     let after = params
