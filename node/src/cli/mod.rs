@@ -6,10 +6,14 @@
 
 mod chain;
 #[cfg(feature = "net")]
+mod community;
+#[cfg(feature = "net")]
 mod devnet;
 mod dna;
 mod init;
 mod key;
+#[cfg(feature = "net")]
+mod membership;
 mod output;
 mod passphrase;
 #[cfg(feature = "net")]
@@ -38,7 +42,10 @@ Examples:
   myco dna check pod.toml                 check a DNA manifest and print its pod id
   myco run                                start the daemon (then use the commands below)
   myco pod create --dna pod.toml          create a pod as one of its founders
-  myco publish --pod dna_... --title Hi   publish content
+  myco publish --pod dna_... --title Hi --consent community_sharing
+                                          publish content (you state consent and principles)
+  myco edit act_... --pod dna_... --body \"...\"   a new version of your story
+  myco value statement --pod dna_...      what each member earned and was paid
   myco lookup kh_...                      find a person's pods and public profile
   myco devnet --pods 2 --nodes 3          run a local test network and report on it";
 
@@ -137,6 +144,22 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(after_help = write::DELETE_EXAMPLES)]
     Delete(write::DeleteArgs),
+    /// Edit your content: a new version; what you leave out stays as it is
+    #[cfg(feature = "net")]
+    #[command(after_help = community::EDIT_EXAMPLES)]
+    Edit(community::EditArgs),
+    /// React to content
+    #[cfg(feature = "net")]
+    #[command(after_help = community::REACT_EXAMPLES)]
+    React(community::ReactArgs),
+    /// Comment on content
+    #[cfg(feature = "net")]
+    #[command(after_help = community::COMMENT_EXAMPLES)]
+    Comment(community::CommentArgs),
+    /// Record value, distribute it, and show who earned and was paid what
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = community::VALUE_EXAMPLES)]
+    Value(community::ValueCommand),
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -237,6 +260,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approve(args) => write::approve(&ctx, args),
         #[cfg(feature = "net")]
         Command::Delete(args) => write::delete(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Edit(args) => community::edit(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::React(args) => community::react(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Comment(args) => community::comment(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Value(command) => community::value(&ctx, command),
         #[cfg(feature = "net")]
         Command::Lookup { key_hash } => query::lookup(&ctx, &key_hash),
         #[cfg(feature = "net")]
