@@ -1,0 +1,582 @@
+//! A storyteller's writes through the CLI, against real daemons: publishing affirms every
+//! principle and consent (nothing is filled in), only the author edits, comments and
+//! reactions follow the content's visibility, value is recorded and distributed with the
+//! exact payouts and the statement balances, policy changes only tighten, members show
+//! their roles, and a member who left writes nothing more.
+//!
+//! The pods are founded on `dna/examples/storytelling.toml` (its four required principles,
+//! a 70% creator-share floor, the `contribution` benefit model), with every daemon a founder.
+
+use std::path::Path;
+use std::process::Command;
+
+use myco_node::devnet::{dna_with_founders, TEMPLATES};
+use myco_tests::loopback::{found_pod, holds, start_net, wait_until, Net, STORYTELLING_PRINCIPLES};
+use myco_tests::myco_binary;
+use serde_json::Value;
+
+/// What one `myco --json …` run printed: its exit code and its one JSON object.
+struct Run {
+    code: Option<i32>,
+    json: Value,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Value {
+        assert_eq!(self.code, Some(0), "{}\n{}", self.json, self.stderr);
+        self.json
+    }
+
+    /// The error message and its causes, for a run that must have failed.
+    fn refused(self) -> String {
+        assert_eq!(self.code, Some(1), "{}\n{}", self.json, self.stderr);
+        let mut text = self.json["error"].as_str().unwrap_or_default().to_string();
+        for cause in self.json["causes"].as_array().into_iter().flatten() {
+            text.push_str(" / ");
+            text.push_str(cause.as_str().unwrap_or_default());
+        }
+        text
+    }
+}
+
+/// Runs `myco --json --data-dir DIR ARGS` against the daemon of `dir`.
+fn myco(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(myco_binary())
+        .env_remove("MYCO_PASSPHRASE")
+        .env_remove("RUST_LOG")
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run myco");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    Run {
+        code: output.status.code(),
+        json: serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {stdout}")),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `nodes` daemons, all founders of one storytelling pod; returns the net and the pod id.
+fn storytelling_pod(nodes: usize, tag: &str) -> (Net, String) {
+    let net = start_net(nodes);
+    let founders: Vec<_> = net.daemons.iter().map(|d| d.key_hash).collect();
+    let manifest = dna_with_founders(TEMPLATES[1].1, &founders, tag);
+    let mut pod = String::new();
+    for daemon in &net.daemons {
+        pod = found_pod(&daemon.api, &manifest);
+    }
+    (net, pod)
+}
+
+/// `--principle P` for each of the storytelling pod's required principles.
+fn affirming() -> Vec<&'static str> {
+    STORYTELLING_PRINCIPLES
+        .iter()
+        .flat_map(|p| ["--principle", p])
+        .collect()
+}
+
+/// Publishes a story on daemon `n` with every principle, and community sharing unless it is
+/// private; returns its hash.
+fn publish(
+    net: &Net,
+    n: usize,
+    pod: &str,
+    title: &str,
+    visibility: &str,
+    extra: &[&str],
+) -> String {
+    let mut args = vec![
+        "publish",
+        "--pod",
+        pod,
+        "--title",
+        title,
+        "--body",
+        "told by the river",
+        "--visibility",
+        visibility,
+    ];
+    if visibility != "private" {
+        args.extend(["--consent", "community_sharing"]);
+    }
+    args.extend(affirming());
+    args.extend(extra);
+    let json = myco(&net.dir(n), &args).ok();
+    json["hash"].as_str().expect("hash").to_string()
+}
+
+fn hash_of(json: &Value) -> String {
+    json["hash"].as_str().expect("a hash").to_string()
+}
+
+#[test]
+fn publish_without_a_required_principle_or_the_consent_its_visibility_needs_is_refused_naming_it() {
+    let (net, pod) = storytelling_pod(1, "affirm");
+    let dir = net.dir(0);
+    let base = ["publish", "--pod", &pod, "--title", "River song"];
+
+    // No principle at all: the first one the pod requires is named, with the flag to pass.
+    let mut args = base.to_vec();
+    args.extend(["--consent", "community_sharing"]);
+    let error = myco(&dir, &args).refused();
+    assert!(
+        error.contains("`collective-benefit`") && error.contains("--principle collective-benefit"),
+        "{error}"
+    );
+
+    // Three of four: the missing one is named.
+    let mut args = base.to_vec();
+    args.extend(["--consent", "community_sharing"]);
+    for p in &STORYTELLING_PRINCIPLES[..3] {
+        args.extend(["--principle", p]);
+    }
+    let error = myco(&dir, &args).refused();
+    assert!(error.contains("`ethics`"), "{error}");
+
+    // Every principle, but no consent: Pod visibility needs community_sharing.
+    let mut args = base.to_vec();
+    args.extend(affirming());
+    let error = myco(&dir, &args).refused();
+    assert!(error.contains("--consent community_sharing"), "{error}");
+    // Public needs public_sharing, even with community sharing given.
+    let mut args = base.to_vec();
+    args.extend(affirming());
+    args.extend(["--consent", "community_sharing", "--visibility", "public"]);
+    let error = myco(&dir, &args).refused();
+    assert!(error.contains("--consent public_sharing"), "{error}");
+    // A consent name that is not a flag is named before the daemon is asked.
+    let mut args = base.to_vec();
+    args.extend(["--consent", "sharing"]);
+    let error = myco(&dir, &args).refused();
+    assert!(error.contains("`sharing` is not a consent flag"), "{error}");
+
+    // The API refuses a body without consent or principles: nothing is assumed.
+    let bare = serde_json::json!({"title": "t", "visibility": "pod"});
+    let answer: Result<Value, _> = net.daemons[0]
+        .api
+        .post(&format!("/pods/{pod}/content"), &bare);
+    let error = format!(
+        "{:?}",
+        answer.expect_err("a publish without consent is refused")
+    );
+    assert!(error.contains("consent"), "{error}");
+
+    // Stated in full, it is written.
+    let mut args = base.to_vec();
+    args.extend(affirming());
+    args.extend(["--consent", "community_sharing", "--attribution", "Ana"]);
+    let json = myco(&dir, &args).ok();
+    assert!(hash_of(&json).starts_with("act_"), "{json}");
+}
+
+#[test]
+fn only_the_author_edits_and_responses_follow_the_contents_visibility() {
+    let (net, pod) = storytelling_pod(2, "edit");
+    let (a, b) = (net.dir(0), net.dir(1));
+    let story = publish(&net, 0, &pod, "River", "pod", &[]);
+
+    // The author edits: a new version, whose hash the answer names.
+    let edited = myco(
+        &a,
+        &[
+            "edit",
+            &story,
+            "--pod",
+            &pod,
+            "--body",
+            "the river, told again",
+        ],
+    )
+    .ok();
+    let version = hash_of(&edited);
+    assert_ne!(version, story, "{edited}");
+    assert_eq!(
+        edited["replaces"].as_str(),
+        Some(story.as_str()),
+        "{edited}"
+    );
+    // A second edit, naming the first version, replaces the latest one.
+    let again = myco(&a, &["edit", &story, "--pod", &pod, "--title", "River (2)"]).ok();
+    assert_ne!(hash_of(&again), version);
+    // The kept principles still hold: had the edit dropped them, it would be refused.
+    let error = myco(
+        &a,
+        &["edit", &story, "--pod", &pod, "--principle", "ethics"],
+    )
+    .refused();
+    assert!(error.contains("`collective-benefit`"), "{error}");
+
+    // Another member cannot edit it, and the error names the author.
+    wait_until("the member to hold the story", || {
+        holds(&net.daemons[1].api, &story)
+    });
+    let error = myco(&b, &["edit", &story, "--pod", &pod, "--body", "mine now"]).refused();
+    assert!(
+        error.contains(&format!("only the author of {story}"))
+            && error.contains(&net.daemons[0].key_hash.to_string()),
+        "{error}"
+    );
+
+    // A comment and a reaction on Pod content are Pod: the other member gets their entries.
+    let comment = hash_of(
+        &myco(
+            &a,
+            &[
+                "comment",
+                &story,
+                "--pod",
+                &pod,
+                "--body",
+                "My grandmother told it",
+            ],
+        )
+        .ok(),
+    );
+    let reaction = hash_of(&myco(&a, &["react", &story, "--pod", &pod, "--kind", "heart"]).ok());
+    for hash in [&comment, &reaction] {
+        wait_until("the member to hold the response's entry", || {
+            net.daemons[1]
+                .api
+                .get::<myco_node::api::types::RecordView>(&format!("/records/{hash}"))
+                .is_ok_and(|r| r.entry)
+        });
+    }
+    // Narrowed to Private, a comment's entry stays with its author.
+    let private = hash_of(
+        &myco(
+            &a,
+            &[
+                "comment",
+                &story,
+                "--pod",
+                &pod,
+                "--body",
+                "just for me",
+                "--visibility",
+                "private",
+            ],
+        )
+        .ok(),
+    );
+    // A wider one than the content is refused.
+    let error = myco(
+        &a,
+        &[
+            "react",
+            &story,
+            "--pod",
+            &pod,
+            "--kind",
+            "wow",
+            "--visibility",
+            "public",
+        ],
+    )
+    .refused();
+    assert!(error.contains("cannot be wider"), "{error}");
+    // On Private content, a comment is Private without being told.
+    let hidden = publish(&net, 0, &pod, "Hidden", "private", &[]);
+    let on_hidden =
+        hash_of(&myco(&a, &["comment", &hidden, "--pod", &pod, "--body", "a note"]).ok());
+    // By now the member holds the Pod responses written after the private ones' turn came;
+    // the private ones' entries never reach it.
+    let later = hash_of(&myco(&a, &["react", &story, "--pod", &pod, "--kind", "thanks"]).ok());
+    wait_until("the member to hold the later reaction", || {
+        holds(&net.daemons[1].api, &later)
+    });
+    for hash in [&private, &on_hidden] {
+        let view: myco_node::api::types::RecordView = net.daemons[1]
+            .api
+            .get(&format!("/records/{hash}"))
+            .expect("record view");
+        assert!(
+            !view.entry,
+            "a private response reached another member: {hash}"
+        );
+    }
+}
+
+#[test]
+fn value_on_a_75_percent_creator_share_is_paid_exactly_and_the_statement_balances() {
+    let (net, pod) = storytelling_pod(2, "value");
+    let (a, b) = (net.dir(0), net.dir(1));
+    let (ka, kb) = (
+        net.daemons[0].key_hash.to_string(),
+        net.daemons[1].key_hash.to_string(),
+    );
+    let co_author = format!("{kb}=2500");
+    let story = publish(
+        &net,
+        0,
+        &pod,
+        "Shared song",
+        "pod",
+        &["--share", "me=7500", "--share", &co_author],
+    );
+
+    // A share below the pod's 70% floor is refused by the zome, with the floor named.
+    let low = format!("{kb}=4000");
+    let mut args = vec![
+        "publish",
+        "--pod",
+        &pod,
+        "--title",
+        "Unfair",
+        "--consent",
+        "community_sharing",
+        "--share",
+        "me=6000",
+        "--share",
+        &low,
+    ];
+    args.extend(affirming());
+    let error = myco(&a, &args).refused();
+    assert!(error.contains("7000"), "{error}");
+
+    // Only the creator (or a treasurer) records value.
+    wait_until("the member to hold the story", || {
+        holds(&net.daemons[1].api, &story)
+    });
+    let error = myco(
+        &b,
+        &[
+            "value",
+            "record",
+            "--pod",
+            &pod,
+            "--content",
+            &story,
+            "--amount",
+            "1001",
+            "--currency",
+            "EUR",
+        ],
+    )
+    .refused();
+    assert!(error.contains("only the content's creator"), "{error}");
+
+    let event = hash_of(
+        &myco(
+            &a,
+            &[
+                "value",
+                "record",
+                "--pod",
+                &pod,
+                "--content",
+                &story,
+                "--amount",
+                "1001",
+                "--currency",
+                "EUR",
+            ],
+        )
+        .ok(),
+    );
+    // The statement before the payout: earned, not paid.
+    let before = myco(&a, &["value", "statement", "--pod", &pod]).ok();
+    assert_eq!(
+        before["undistributed"],
+        serde_json::json!([event]),
+        "{before}"
+    );
+
+    // 1001 at 75/25: 750.75 and 250.25; the unit left over goes to the larger remainder.
+    let paid = myco(
+        &a,
+        &["value", "distribute", "--pod", &pod, "--event", &event],
+    )
+    .ok();
+    let mut expected = vec![
+        serde_json::json!({"recipient": ka, "amount": 751}),
+        serde_json::json!({"recipient": kb, "amount": 250}),
+    ];
+    expected.sort_by_key(|p| p["recipient"].as_str().map(String::from));
+    assert_eq!(paid["payouts"], Value::Array(expected), "{paid}");
+    assert_eq!(paid["currency"], "EUR");
+    // The member's node validates the distribution by the same split: it stores it.
+    let distribution = hash_of(&paid);
+    wait_until("the member to accept the distribution", || {
+        holds(&net.daemons[1].api, &distribution)
+    });
+    // A value event is paid once.
+    let error = myco(
+        &a,
+        &["value", "distribute", "--pod", &pod, "--event", &event],
+    )
+    .refused();
+    assert!(error.contains("paid out already"), "{error}");
+
+    // The statement balances, on both nodes; --member shows one line.
+    for dir in [&a, &b] {
+        let statement = myco(dir, &["value", "statement", "--pod", &pod]).ok();
+        assert_eq!(statement["events"], 1, "{statement}");
+        assert_eq!(statement["distributions"], 1, "{statement}");
+        for (key, amount) in [(&ka, 751), (&kb, 250)] {
+            let line = statement["members"]
+                .as_array()
+                .and_then(|m| m.iter().find(|l| l["member"] == key.as_str()))
+                .unwrap_or_else(|| panic!("no line for {key}: {statement}"));
+            assert_eq!(line["currencies"]["EUR"]["earned"], amount, "{statement}");
+            assert_eq!(line["currencies"]["EUR"]["paid"], amount, "{statement}");
+        }
+    }
+    let one = myco(&b, &["value", "statement", "--pod", &pod, "--member", &kb]).ok();
+    assert_eq!(one["members"].as_array().map(Vec::len), Some(1), "{one}");
+
+    // A community share goes by the DNA's benefit model (contribution: one weight per
+    // story each member wrote); the member's node agrees with the split.
+    let communal = publish(
+        &net,
+        0,
+        &pod,
+        "Communal song",
+        "pod",
+        &["--share", "me=7500", "--share", "community=2500"],
+    );
+    wait_until("the member to hold the communal story", || {
+        holds(&net.daemons[1].api, &communal)
+    });
+    let event = hash_of(
+        &myco(
+            &a,
+            &[
+                "value",
+                "record",
+                "--pod",
+                &pod,
+                "--content",
+                &communal,
+                "--amount",
+                "1000",
+                "--currency",
+                "NOK",
+            ],
+        )
+        .ok(),
+    );
+    let paid = myco(
+        &a,
+        &["value", "distribute", "--pod", &pod, "--event", &event],
+    )
+    .ok();
+    // Only the creator has written stories: the whole amount is theirs.
+    assert_eq!(
+        paid["payouts"],
+        serde_json::json!([{"recipient": ka, "amount": 1000}]),
+        "{paid}"
+    );
+    let distribution = hash_of(&paid);
+    wait_until("the member to accept the communal distribution", || {
+        holds(&net.daemons[1].api, &distribution)
+    });
+}
+
+#[test]
+fn policy_only_tightens_members_show_their_roles_and_a_member_who_left_writes_nothing() {
+    let (net, pod) = storytelling_pod(2, "policy");
+    let (a, b) = (net.dir(0), net.dir(1));
+
+    // Loosening the 70% floor is refused with the zome's reason; raising it is proposed.
+    let error = myco(
+        &a,
+        &[
+            "propose",
+            "--pod",
+            &pod,
+            "--kind",
+            "change_policy",
+            "--min-creator-share-bp",
+            "5000",
+        ],
+    )
+    .refused();
+    assert!(error.contains("7000"), "{error}");
+    let error = myco(&a, &["propose", "--pod", &pod, "--kind", "change_policy"]).refused();
+    assert!(error.contains("--min-creator-share-bp"), "{error}");
+    let proposal = myco(
+        &a,
+        &[
+            "propose",
+            "--pod",
+            &pod,
+            "--kind",
+            "change_policy",
+            "--min-creator-share-bp",
+            "8000",
+            "--add-principle",
+            "reciprocity",
+            "--text",
+            "creators keep 80%",
+        ],
+    )
+    .ok();
+    assert!(hash_of(&proposal).starts_with("act_"), "{proposal}");
+
+    // Members: both founders, stewards by founding; usernames where a profile is held.
+    myco(&a, &["profile", "set", "--pod", &pod, "--username", "ana"]).ok();
+    let members = myco(&a, &["pod", "members", "--pod", &pod]).ok();
+    let list = members["members"].as_array().expect("members");
+    assert_eq!(list.len(), 2, "{members}");
+    for member in list {
+        assert_eq!(
+            member["roles"],
+            serde_json::json!([{"role": "steward", "granted_by": "founder"}]),
+            "{members}"
+        );
+    }
+    let ana = list
+        .iter()
+        .find(|m| m["key_hash"] == net.daemons[0].key_hash.to_string())
+        .expect("the first founder");
+    assert_eq!(ana["username"], "ana", "{members}");
+    // Status shows this agent's own roles per pod.
+    let status = myco(&a, &["status"]).ok();
+    let mine = status["pods"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["dna_hash"] == pod.as_str()))
+        .expect("the pod in status");
+    assert_eq!(mine["roles"][0]["role"], "steward", "{status}");
+
+    // The second member leaves: the answer says it writes nothing more, and a write is refused.
+    let left = myco(&b, &["pod", "leave", "--pod", &pod]).ok();
+    assert!(
+        left["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("writes nothing more")),
+        "{left}"
+    );
+    let mut args = vec![
+        "publish",
+        "--pod",
+        &pod,
+        "--title",
+        "After",
+        "--consent",
+        "community_sharing",
+    ];
+    args.extend(affirming());
+    let error = myco(&b, &args).refused();
+    assert!(
+        error.contains("left pod") && error.contains("writes nothing more"),
+        "{error}"
+    );
+    let error = myco(&b, &["pod", "leave", "--pod", &pod]).refused();
+    assert!(error.contains("left pod"), "{error}");
+    // Once the first founder holds the Leave, the member is no longer listed.
+    let leave = hash_of(&left);
+    wait_until("the founder to hold the Leave", || {
+        holds(&net.daemons[0].api, &leave)
+    });
+    let members = myco(&a, &["pod", "members", "--pod", &pod]).ok();
+    assert_eq!(
+        members["members"].as_array().map(Vec::len),
+        Some(1),
+        "{members}"
+    );
+}
