@@ -433,8 +433,8 @@ pub struct MemberView {
 pub struct MembersView {
     /// The pod.
     pub pod: String,
-    /// Members this node knows of (a Genesis it holds, with no Leave or Remove after),
-    /// sorted by key hash.
+    /// Members this node knows of (the founders, and each Genesis it holds), less those
+    /// whose Leave or Remove decision it holds; sorted by key hash.
     pub members: Vec<MemberView>,
 }
 

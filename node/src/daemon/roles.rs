@@ -1,6 +1,6 @@
 //! Members and their roles on the engine thread, each role with the decision that granted it.
 //!
-//! Founders are stewards from the start; any other role comes from a passed GrantRole decision
+//! Founders are members and stewards from the start; any other role comes from a passed GrantRole decision
 //! and is lost by a RevokeRole. A member is gone after their Leave or a Remove decision. Only
 //! each chain's typed index is read (Leave, Profile, Decision), and each decision's proposal
 //! by hash: never a fold of every record of the pod.
@@ -44,7 +44,8 @@ impl<S: Store> EngineSide<S> {
             .find(|d| d.dna_hash() == pod)
             .cloned()
             .ok_or(CommandError::NotHosted(pod))?;
-        let mut members: BTreeSet<KeyHash> = BTreeSet::new();
+        // Founders are members from the start, before this node holds their Genesis.
+        let mut members: BTreeSet<KeyHash> = dna.properties.founders.iter().copied().collect();
         let mut gone: BTreeSet<KeyHash> = BTreeSet::new();
         let mut usernames: BTreeMap<KeyHash, String> = BTreeMap::new();
         // The canonical decision per proposal is the lowest hash.
