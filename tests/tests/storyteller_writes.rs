@@ -580,3 +580,114 @@ fn policy_only_tightens_members_show_their_roles_and_a_member_who_left_writes_no
         "{members}"
     );
 }
+
+#[test]
+fn a_treasurer_records_and_distributes_value_showing_the_decision_that_granted_the_role() {
+    let (net, pod) = storytelling_pod(2, "treasurer");
+    let (a, b) = (net.dir(0), net.dir(1));
+    let kb = net.daemons[1].key_hash.to_string();
+    let story = publish(&net, 0, &pod, "Harbour", "pod", &[]);
+
+    // The founders make the second one treasurer.
+    let proposal = hash_of(
+        &myco(
+            &a,
+            &[
+                "propose",
+                "--pod",
+                &pod,
+                "--kind",
+                "grant_role",
+                "--member",
+                &kb,
+                "--role",
+                "treasurer",
+            ],
+        )
+        .ok(),
+    );
+    myco(
+        &a,
+        &[
+            "vote",
+            "--pod",
+            &pod,
+            "--proposal",
+            &proposal,
+            "--choice",
+            "yes",
+        ],
+    )
+    .ok();
+    let decision = hash_of(&myco(&a, &["decide", "--pod", &pod, "--proposal", &proposal]).ok());
+    for hash in [&story, &decision] {
+        wait_until("the treasurer to hold the story and the decision", || {
+            holds(&net.daemons[1].api, hash)
+        });
+    }
+
+    // Members and status name the decision that granted the role.
+    let members = myco(&a, &["pod", "members", "--pod", &pod]).ok();
+    let treasurer = members["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["key_hash"] == kb.as_str()))
+        .unwrap_or_else(|| panic!("no line for {kb}: {members}"));
+    assert!(
+        treasurer["roles"].as_array().is_some_and(
+            |r| r.contains(&serde_json::json!({"role": "treasurer", "granted_by": decision}))
+        ),
+        "{members}"
+    );
+    let status = myco(&b, &["status"]).ok();
+    let roles = status["pods"][0]["roles"].to_string();
+    assert!(
+        roles.contains("treasurer") && roles.contains(&decision),
+        "{status}"
+    );
+
+    // The treasurer records value on someone else's story, showing the grant, and pays it out.
+    let event = hash_of(
+        &myco(
+            &b,
+            &[
+                "value",
+                "record",
+                "--pod",
+                &pod,
+                "--content",
+                &story,
+                "--amount",
+                "300",
+                "--currency",
+                "DKK",
+                "--grant",
+                &decision,
+            ],
+        )
+        .ok(),
+    );
+    let paid = myco(
+        &b,
+        &[
+            "value",
+            "distribute",
+            "--pod",
+            &pod,
+            "--event",
+            &event,
+            "--grant",
+            &decision,
+        ],
+    )
+    .ok();
+    let creator = net.daemons[0].key_hash.to_string();
+    assert_eq!(
+        paid["payouts"],
+        serde_json::json!([{"recipient": creator, "amount": 300}]),
+        "{paid}"
+    );
+    let distribution = hash_of(&paid);
+    wait_until("the creator to accept the treasurer's distribution", || {
+        holds(&net.daemons[0].api, &distribution)
+    });
+}
