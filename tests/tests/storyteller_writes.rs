@@ -691,3 +691,65 @@ fn a_treasurer_records_and_distributes_value_showing_the_decision_that_granted_t
         holds(&net.daemons[0].api, &distribution)
     });
 }
+
+#[test]
+fn under_the_equal_benefit_model_the_community_part_is_shared_by_every_member() {
+    // A territory pod (`equal` benefit model) with both daemons as founders.
+    let net = start_net(2);
+    let pod = net.create_pod("equal");
+    let a = net.dir(0);
+    let (ka, kb) = (
+        net.daemons[0].key_hash.to_string(),
+        net.daemons[1].key_hash.to_string(),
+    );
+    let story = publish(
+        &net,
+        0,
+        &pod,
+        "Fjord",
+        "pod",
+        &["--share", "me=7500", "--share", "community=2500"],
+    );
+    let event = hash_of(
+        &myco(
+            &a,
+            &[
+                "value",
+                "record",
+                "--pod",
+                &pod,
+                "--content",
+                &story,
+                "--amount",
+                "1001",
+                "--currency",
+                "EUR",
+            ],
+        )
+        .ok(),
+    );
+    // 1001 at 75/25: 751 to the creator, 250 to the community; 250 shared by the two
+    // founders is 125 each.
+    let paid = myco(
+        &a,
+        &["value", "distribute", "--pod", &pod, "--event", &event],
+    )
+    .ok();
+    let mut expected = vec![
+        serde_json::json!({"recipient": ka, "amount": 876}),
+        serde_json::json!({"recipient": kb, "amount": 125}),
+    ];
+    expected.sort_by_key(|p| p["recipient"].as_str().map(String::from));
+    assert_eq!(paid["payouts"], Value::Array(expected), "{paid}");
+    let distribution = hash_of(&paid);
+    wait_until("the other founder to accept the distribution", || {
+        holds(&net.daemons[1].api, &distribution)
+    });
+    let statement = myco(&net.dir(1), &["value", "statement", "--pod", &pod]).ok();
+    for line in statement["members"].as_array().expect("members") {
+        assert_eq!(
+            line["currencies"]["EUR"]["earned"], line["currencies"]["EUR"]["paid"],
+            "{statement}"
+        );
+    }
+}

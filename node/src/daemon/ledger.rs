@@ -82,13 +82,13 @@ impl<S: Store> EngineSide<S> {
         Ok((event, content, content_record.action().author.key_hash()))
     }
 
-    /// The pod's members now, and the checkpoint that lists them (`None`: the founders). With
-    /// `write`, a checkpoint is written first when none this node holds lists them.
+    /// The pod's members now, and the checkpoint that lists them (`None`: the founders),
+    /// written first when none this node holds lists them: what a distribution under the
+    /// `equal` model cites. It is the electorate a new proposal would cite, found the same way.
     fn current_roster(
         &mut self,
         pod: DnaHash,
         dna: &DnaManifest,
-        write: bool,
     ) -> Result<(Option<ActionHash>, Vec<KeyHash>), CommandError> {
         Ok(match self.engine.electorate(&pod)? {
             Electorate::Founders => (None, founders(dna)),
@@ -99,11 +99,7 @@ impl<S: Store> EngineSide<S> {
             }
             Electorate::NewCheckpoint(draft) => {
                 let members = draft.members.clone();
-                if write {
-                    (Some(self.author(pod, Write::Checkpoint(draft))?), members)
-                } else {
-                    (None, members)
-                }
+                (Some(self.author(pod, Write::Checkpoint(draft))?), members)
             }
         })
     }
@@ -165,7 +161,7 @@ impl<S: Store> EngineSide<S> {
         } else {
             match dna.properties.benefit_model {
                 BenefitModel::Equal => {
-                    let (at, members) = self.current_roster(pod, dna, true)?;
+                    let (at, members) = self.current_roster(pod, dna)?;
                     checkpoint = at;
                     members.into_iter().map(|k| (k, 1)).collect()
                 }
@@ -193,7 +189,7 @@ impl<S: Store> EngineSide<S> {
     /// What each member of `pod` earned (their computed share of each value event) and was
     /// paid (the payouts to them), per currency; only `member`'s line when given.
     pub(super) fn statement(
-        &mut self,
+        &self,
         pod: DnaHash,
         member: Option<KeyHash>,
     ) -> Result<StatementView, CommandError> {
@@ -245,10 +241,15 @@ impl<S: Store> EngineSide<S> {
                                 let contributions = self.contributions(pod)?;
                                 self.contribution_weights(&contributions)?
                             }
-                            _ => {
-                                let (_, members) = self.current_roster(pod, &dna, false)?;
-                                members.into_iter().map(|k| (k, 1)).collect()
-                            }
+                            // Until it is paid out, the members this node knows of now
+                            // (read from the typed indexes, not the whole pod).
+                            _ => self
+                                .members(pod)?
+                                .members
+                                .iter()
+                                .filter_map(|m| m.key_hash.parse::<KeyHash>().ok())
+                                .map(|k| (k, 1))
+                                .collect(),
                         });
                     }
                     split.share_community(current.as_deref().unwrap_or_default())
