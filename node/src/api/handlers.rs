@@ -19,7 +19,7 @@ use super::types::{
 };
 use super::{ApiError, ApiJson, AppState};
 use crate::daemon::writes::{self, Write};
-use crate::daemon::{Command, PodSnapshot};
+use crate::daemon::Command;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -126,13 +126,6 @@ pub(super) async fn write(
         pod: pod.to_string(),
         hash: hash.to_string(),
     }))
-}
-
-async fn snapshot(state: &AppState, pod: DnaHash) -> Result<PodSnapshot, ApiError> {
-    state
-        .ask(|reply| Command::PodRecords { pod, reply })
-        .await?
-        .map_err(ApiError::from)
 }
 
 async fn publish(
@@ -352,24 +345,77 @@ struct StateView {
     name: String,
     state: myco_zomes::state::PodState,
     dashboard: myco_zomes::state::StorytellerDashboard,
+    /// What the JSON answer leaves out of `state` to stay bounded (see [`bounded`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    omitted: Option<Omitted>,
 }
 
+/// Most proposals, and most audit log entries, `GET /pods/{pod}/state` lists (the newest).
+const STATE_LIST_CAP: usize = 200;
+
+/// How much of each list `GET /pods/{pod}/state` left out.
+#[derive(Serialize)]
+struct Omitted {
+    /// Stories, all of them: `GET /pods/{pod}/feed` pages them.
+    content: usize,
+    /// Older proposals.
+    proposals: usize,
+    /// Older audit log entries.
+    audit_log: usize,
+}
+
+/// The state as the JSON answer gives it: the figures, the roster, value, the dashboard, and
+/// the newest [`STATE_LIST_CAP`] proposals and audit entries; stories are read through the
+/// feed. So the answer stays small whatever the pod holds.
+fn bounded(mut view: StateView) -> StateView {
+    let state = &mut view.state;
+    let content = std::mem::take(&mut state.content).len();
+    let proposals = state.proposals.len().saturating_sub(STATE_LIST_CAP);
+    if proposals > 0 {
+        let mut opened: Vec<(Timestamp, ActionHash)> = state
+            .proposals
+            .iter()
+            .map(|(hash, p)| (p.opened_at, *hash))
+            .collect();
+        opened.sort();
+        for (_, hash) in opened.into_iter().take(proposals) {
+            state.proposals.remove(&hash);
+        }
+    }
+    let audit_log = state.audit_log.len().saturating_sub(STATE_LIST_CAP);
+    state.audit_log.drain(..audit_log);
+    view.omitted = Some(Omitted {
+        content,
+        proposals,
+        audit_log,
+    });
+    view
+}
+
+/// Folds the pod's state on a reader of the store's own, off the engine's thread, so a page
+/// load never holds up a write.
 async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
     let pod: DnaHash = parse(pod, "pod id (dna_…)")?;
-    let snapshot = snapshot(state, pod).await?;
+    let dna = super::reads::dna_of(state, pod).await?;
     let now = Timestamp(crate::daemon::now_micros());
-    tokio::task::spawn_blocking(move || {
-        let folded =
-            myco_zomes::state::fold(&snapshot.dna, &snapshot.records, &snapshot.warrants, now);
-        StateView {
-            pod: pod.to_string(),
-            name: snapshot.dna.name.clone(),
-            dashboard: folded.storyteller(&snapshot.me),
-            state: folded,
-        }
-    })
-    .await
-    .map_err(|_| ApiError::unavailable())
+    let me = state.reads.me();
+    state
+        .reads
+        .with_fold(move |reader| {
+            let records = reader
+                .pod_records(&pod)
+                .map_err(super::reads::store_error)?;
+            let warrants = reader.warrants(&pod).map_err(super::reads::store_error)?;
+            let folded = myco_zomes::state::fold(&dna, &records, &warrants, now);
+            Ok(StateView {
+                pod: pod.to_string(),
+                name: dna.name.clone(),
+                dashboard: folded.storyteller(&me),
+                state: folded,
+                omitted: None,
+            })
+        })
+        .await
 }
 
 async fn pod_state(
@@ -377,7 +423,7 @@ async fn pod_state(
     Path(pod): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let view = fold(&state, &pod).await?;
-    Ok(Json(view))
+    Ok(Json(bounded(view)))
 }
 
 async fn pod_page(

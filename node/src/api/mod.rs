@@ -21,8 +21,9 @@
 //! | `POST /pods/{pod}/leave` | leave the pod: this node writes nothing more in it |
 //! | `GET /pods/{pod}/members` | members, usernames, roles and the decision that granted each |
 //! | `POST /pods/{pod}/invitations` | sign a steward's invitation (no record is written) |
-//! | `GET /pods/{pod}/state` | the folded pod state and this agent's dashboard, as JSON |
+//! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed) |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
+//! | `GET /pods/{pod}/feed`, `GET /content/{hash}` | reads, from the store's indexes ([`reads`]) |
 //! | `GET /records/{hash}` | whether a record is stored here |
 //! | `GET /lookup/{key_hash}` | registry lookup and public profile |
 //! | `GET /metrics` | Prometheus metrics |
@@ -33,8 +34,10 @@ mod community;
 mod handlers;
 mod listener;
 mod page;
+pub mod reads;
 pub mod session;
 pub mod types;
+pub mod views;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -81,6 +84,7 @@ pub(crate) struct AppState {
     commands: mpsc::Sender<Command>,
     token: Arc<String>,
     metrics: Arc<Metrics>,
+    reads: Arc<reads::ReadPool>,
 }
 
 /// An API error: a status and a message for a person.
@@ -206,13 +210,16 @@ pub fn router(
     token: String,
     commands: mpsc::Sender<Command>,
     metrics: Arc<Metrics>,
+    reads: Arc<reads::ReadPool>,
 ) -> axum::Router {
     let state = AppState {
         commands,
         token: Arc::new(token),
         metrics,
+        reads,
     };
     handlers::routes()
+        .merge(reads::routes())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Signing in checks the token itself: it is the one path without the middleware.
         .route(session::LOGIN_PATH, axum::routing::get(session::login))
@@ -229,6 +236,7 @@ pub async fn serve(
     limits: ApiLimits,
     commands: mpsc::Sender<Command>,
     metrics: Arc<Metrics>,
+    reads: Arc<reads::ReadPool>,
 ) -> Result<SocketAddr, ServeError> {
     let token = new_token();
     crate::daemon::write_private(&data_dir.join(TOKEN_FILE), &token).map_err(|source| {
@@ -253,7 +261,7 @@ pub async fn serve(
             source,
         },
     )?;
-    let app = router(token, commands, metrics.clone());
+    let app = router(token, commands, metrics.clone(), reads);
     tokio::spawn(listener::serve_bounded(listener, app, limits, metrics));
     Ok(address)
 }

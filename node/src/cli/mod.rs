@@ -11,6 +11,8 @@ mod community;
 mod devnet;
 mod dna;
 mod init;
+#[cfg(feature = "net")]
+mod inspect;
 mod key;
 #[cfg(feature = "net")]
 mod membership;
@@ -20,6 +22,8 @@ mod passphrase;
 mod pod;
 #[cfg(feature = "net")]
 mod query;
+#[cfg(feature = "net")]
+mod read;
 #[cfg(feature = "net")]
 mod run;
 #[cfg(feature = "net")]
@@ -144,6 +148,29 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(after_help = write::DELETE_EXAMPLES)]
     Delete(write::DeleteArgs),
+    /// List the stories of a pod you may see, newest first, a page at a time
+    #[cfg(feature = "net")]
+    #[command(after_help = read::FEED_EXAMPLES)]
+    Feed(read::FeedArgs),
+    /// Show one story: text, consent, revenue share, approval, versions, responses, receipts
+    #[cfg(feature = "net")]
+    #[command(after_help = read::SHOW_EXAMPLES)]
+    Show(read::ShowArgs),
+    /// Show a story's consent
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = read::CONSENT_EXAMPLES)]
+    Consent(read::ConsentCommand),
+    /// Whether the daemon stores a record, and its entry
+    #[cfg(feature = "net")]
+    #[command(after_help = inspect::RECORD_EXAMPLES)]
+    Record {
+        /// The record (act_…)
+        hash: String,
+    },
+    /// Print the daemon's metrics
+    #[cfg(feature = "net")]
+    #[command(after_help = inspect::METRICS_EXAMPLES)]
+    Metrics,
     /// Edit your content: a new version; what you leave out stays as it is
     #[cfg(feature = "net")]
     #[command(after_help = community::EDIT_EXAMPLES)]
@@ -260,6 +287,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approve(args) => write::approve(&ctx, args),
         #[cfg(feature = "net")]
         Command::Delete(args) => write::delete(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Feed(args) => read::feed(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Show(args) => read::show(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Consent(command) => read::consent(&ctx, command),
+        #[cfg(feature = "net")]
+        Command::Record { hash } => inspect::record(&ctx, &hash),
+        #[cfg(feature = "net")]
+        Command::Metrics => inspect::metrics(&ctx),
         #[cfg(feature = "net")]
         Command::Edit(args) => community::edit(&ctx, args),
         #[cfg(feature = "net")]

@@ -8,7 +8,7 @@ use myco_zomes::governance::RoleProof;
 use super::engine_thread::EngineSide;
 use super::link::{FromEngine, NetView};
 use super::residency::residency_warning;
-use super::{Command, CommandError, PodSnapshot, Write};
+use super::{Command, CommandError, Write};
 use crate::api::types::{
     Distributed, InvitationView, PayoutView, PodSummary, RecordView, StatusView,
 };
@@ -59,8 +59,9 @@ impl<S: Store> EngineSide<S> {
             Command::Author { pod, write, reply } => {
                 let _ = reply.send(self.author(pod, write));
             }
-            Command::PodRecords { pod, reply } => {
-                let _ = reply.send(self.snapshot(&pod));
+            Command::Dna { pod, reply } => {
+                let dna = self.engine.pods().find(|d| d.dna_hash() == pod).cloned();
+                let _ = reply.send(dna);
             }
             Command::Record { hash, reply } => {
                 let record = self.engine.store().get(&hash).ok().flatten();
@@ -256,8 +257,16 @@ impl<S: Store> EngineSide<S> {
         let write = self.prepare(pod, &dna, write)?;
         let now = self.now();
         let engine = &self.engine;
+        let decided = match &write {
+            Write::Decide { proposal } => Some(*proposal),
+            _ => None,
+        };
         let (body, entry) = write
-            .build(now, &dna, || engine.pod_records(&pod).unwrap_or_default())
+            .build(now, &dna, || {
+                decided
+                    .map(|proposal| engine.records_on_proposal(&proposal))
+                    .unwrap_or_default()
+            })
             .map_err(|e| CommandError::Invalid(e.to_string()))?;
         let me = *self.engine.agent();
         let events = self.feed(now, Input::Author { pod, body, entry });
@@ -310,25 +319,6 @@ impl<S: Store> EngineSide<S> {
             event: event.to_string(),
             currency,
             payouts,
-        })
-    }
-
-    fn snapshot(&self, pod: &DnaHash) -> Result<PodSnapshot, CommandError> {
-        let dna = self
-            .engine
-            .pods()
-            .find(|d| &d.dna_hash() == pod)
-            .cloned()
-            .ok_or(CommandError::NotHosted(*pod))?;
-        let records = self
-            .engine
-            .pod_records(pod)
-            .map_err(|e| CommandError::Store(e.to_string()))?;
-        Ok(PodSnapshot {
-            dna,
-            records,
-            warrants: self.warrants.clone(),
-            me: self.engine.agent().key_hash(),
         })
     }
 }

@@ -44,7 +44,7 @@ mod runtime;
 mod strangers;
 pub mod writes;
 
-use myco_dna::{ActionHash, DnaHash, DnaManifest, KeyHash, Record, Warrant};
+use myco_dna::{ActionHash, DnaHash, DnaManifest, KeyHash};
 use tokio::sync::oneshot;
 
 pub use driver::now_micros;
@@ -99,12 +99,12 @@ pub enum Command {
         /// The answer: the record's hash, or why it was refused.
         reply: oneshot::Sender<Result<ActionHash, CommandError>>,
     },
-    /// Everything the node holds of a pod, to fold its state.
-    PodRecords {
+    /// The DNA of a hosted pod (`None` if it is not hosted).
+    Dna {
         /// The pod.
         pod: DnaHash,
         /// The answer.
-        reply: oneshot::Sender<Result<PodSnapshot, CommandError>>,
+        reply: oneshot::Sender<Option<DnaManifest>>,
     },
     /// Whether a record is stored.
     Record {
@@ -160,17 +160,4 @@ pub enum Command {
         /// The answer.
         reply: oneshot::Sender<LookupView>,
     },
-}
-
-/// A pod's records as this node holds them, for folding.
-#[derive(Debug)]
-pub struct PodSnapshot {
-    /// The pod's DNA.
-    pub dna: DnaManifest,
-    /// Its records.
-    pub records: Vec<Record>,
-    /// Warrants this node issued or received in it.
-    pub warrants: Vec<Warrant>,
-    /// The hosted agent's key hash, for the storyteller's dashboard.
-    pub me: KeyHash,
 }

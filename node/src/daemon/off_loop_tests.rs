@@ -77,6 +77,15 @@ impl Store for GatedStore {
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {
         self.inner.purge_entry(hash)
     }
+    fn referring(
+        &self,
+        target: &ActionHash,
+        relation: crate::store::Relation,
+        after: Option<&ActionHash>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        self.inner.referring(target, relation, after, limit)
+    }
     fn fill_entry(&mut self, record: &Record) -> Result<bool, StoreError> {
         self.inner.fill_entry(record)
     }

@@ -195,6 +195,11 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
     let node_key = net::identity::load_or_create(&root)?;
     let peer = node_key.public().to_peer_id();
     let pods = PodsList::load(&root)?;
+    let reads = Arc::new(crate::api::reads::ReadPool::new(
+        store.dir(),
+        crate::store::StoreKey::derive(&key),
+        myco_dna::agent_key_of(&key).key_hash(),
+    ));
     let mut engine = Engine::new(
         EngineConfig::default(),
         key.clone(),
@@ -231,6 +236,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         settings.api,
         commands,
         metrics.clone(),
+        reads,
     )
     .await
     .map_err(|e| DaemonError::Api(e.to_string()))?;

@@ -48,13 +48,34 @@ pub enum Electorate {
 }
 
 impl<S: Store> Engine<S> {
+    /// The records of `pod` that may change its roster or list it: each chain's Genesis,
+    /// Leaves, decisions and checkpoints, read through the typed index, so opening a proposal
+    /// costs the members and their governance records, not the whole pod.
+    fn roster_candidates(&self, pod: &DnaHash) -> Result<Vec<Record>, crate::store::StoreError> {
+        let mut out = Vec::new();
+        for chain in self.store.heads()?.into_keys().filter(|c| &c.pod == pod) {
+            out.extend(self.store.get_by_seq(&chain, 0)?);
+            for (zome, entry_type) in [
+                (myco_zomes::ZOME_MEMBERSHIP, myco_zomes::membership::LEAVE),
+                (
+                    myco_zomes::ZOME_GOVERNANCE,
+                    myco_zomes::governance::DECISION,
+                ),
+                (ZOME_GOVERNANCE, CHECKPOINT),
+            ] {
+                out.extend(self.store.typed_records(&chain, zome, entry_type)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The electorate for a proposal this agent opens in `pod` now: the roster proven from
     /// every Genesis, Leave and roster-changing decision this node holds, starting from the
     /// founders.
     pub fn electorate(&self, pod: &DnaHash) -> Result<Electorate, ElectorateError> {
         let view = self.pods.get(pod).ok_or(ElectorateError::NotHosted(*pod))?;
         let records = self
-            .pod_records(pod)
+            .roster_candidates(pod)
             .map_err(|e| ElectorateError::Store(e.to_string()))?;
         let context = StoreContext::settled(&self.store, *pod, self.agent);
         let mut changes: Vec<ActionHash> = records

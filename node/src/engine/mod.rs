@@ -46,6 +46,7 @@ mod limbo;
 mod messages;
 mod pending;
 mod purge;
+mod receipts;
 mod retry;
 mod serve;
 mod sync;
@@ -83,6 +84,9 @@ use myco_dna::{ActionHash, AgentKey, DnaHash, Record, SigningKey, Timestamp};
 use crate::store::{ChainId, Store, StoreError};
 use limbo::Limbo;
 use view::PodView;
+
+/// Most votes on one proposal read to decide it.
+pub const MAX_VOTES_READ: usize = 100_000;
 
 /// What an outstanding request was for.
 #[derive(Clone, Debug)]
@@ -150,6 +154,8 @@ pub struct Engine<S: Store> {
     now: u64,
     timers_armed: bool,
     outputs: Vec<Output>,
+    /// Deletion receipts owed for purges made while handling the current input.
+    receipts_due: Vec<receipts::Due>,
 }
 
 impl<S: Store> Engine<S> {
@@ -187,6 +193,7 @@ impl<S: Store> Engine<S> {
             now: 0,
             timers_armed: false,
             outputs: Vec::new(),
+            receipts_due: Vec::new(),
         }
     }
 
@@ -289,6 +296,33 @@ impl<S: Store> Engine<S> {
         Ok(out)
     }
 
+    /// The decisions and votes on `proposal` this node holds, through the reference index
+    /// (at most [`MAX_VOTES_READ`] votes): what deciding it needs, without reading the pod.
+    pub fn records_on_proposal(&self, proposal: &ActionHash) -> Vec<Record> {
+        use crate::store::Relation;
+        let mut out = self
+            .store
+            .referring(proposal, Relation::Decision, None, 16)
+            .unwrap_or_default();
+        let mut after: Option<ActionHash> = None;
+        let mut votes = 0;
+        while votes < MAX_VOTES_READ {
+            let page = self
+                .store
+                .referring(proposal, Relation::Vote, after.as_ref(), 1024)
+                .unwrap_or_default();
+            let Some(last) = page.last() else { break };
+            after = Some(last.hash());
+            votes += page.len();
+            let full = page.len() == 1024;
+            out.extend(page);
+            if !full {
+                break;
+            }
+        }
+        out
+    }
+
     /// Handles one input at time `now` (µs since the Unix epoch) and returns what to do.
     pub fn handle(&mut self, now: u64, input: Input) -> Vec<Output> {
         self.now = now;
@@ -320,6 +354,7 @@ impl<S: Store> Engine<S> {
             Input::Timer(Timer::Sync) => self.on_sync_timer(now),
             Input::Timer(Timer::Sweep) => self.on_sweep(now),
         }
+        self.write_receipts(now);
         std::mem::take(&mut self.outputs)
     }
 

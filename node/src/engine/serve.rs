@@ -249,7 +249,10 @@ impl<S: Store> Engine<S> {
         let mut out = Vec::new();
         let mut bytes = 0;
         for record in records {
-            let served = if record.entry.is_some() && !view.entry_visible_to(&record, reader) {
+            let withheld = record.entry.is_some()
+                && (!view.entry_visible_to(&record, reader)
+                    || self.superseded_by_narrowing(&record));
+            let served = if withheld {
                 record.without_entry()
             } else {
                 record

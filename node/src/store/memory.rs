@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
+use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Timestamp, Warrant};
 
+use super::references::{entry_reference, references, Reference, Relation};
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError, ValidRecord};
 
 /// Source chains in memory. Deterministic: every map is ordered.
@@ -16,6 +17,8 @@ pub struct MemoryStore {
     heads: BTreeMap<ChainId, ChainHead>,
     typed: BTreeMap<(ChainId, String, String), Vec<ActionHash>>,
     purged: std::collections::BTreeSet<ActionHash>,
+    /// The reference index: target and relation to the referring records.
+    refs: BTreeMap<(ActionHash, Relation), std::collections::BTreeSet<(Timestamp, ActionHash)>>,
     warrants: BTreeMap<(DnaHash, KeyHash), Warrant>,
     appends_before_fault: Option<u64>,
     faults: FaultSwitch,
@@ -98,6 +101,9 @@ impl Store for MemoryStore {
             self.chains
                 .insert((ChainId::of(record), record.action().seq), hash);
             self.records.insert(hash, record.record().clone());
+            for reference in references(record) {
+                self.index(reference, record, true);
+            }
             if let Some(entry) = record.action().body.entry_ref() {
                 self.typed
                     .entry((
@@ -173,13 +179,39 @@ impl Store for MemoryStore {
     }
 
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {
-        Ok(match self.records.get_mut(hash) {
-            Some(record) => {
-                self.purged.insert(*hash);
-                record.entry.take().is_some()
-            }
-            None => false,
-        })
+        let Some(record) = self.records.get(hash).cloned() else {
+            return Ok(false);
+        };
+        if let Some(reference) = entry_reference(&record) {
+            self.index(reference, &record, false);
+        }
+        self.purged.insert(*hash);
+        Ok(self
+            .records
+            .get_mut(hash)
+            .is_some_and(|held| held.entry.take().is_some()))
+    }
+
+    fn referring(
+        &self,
+        target: &ActionHash,
+        relation: Relation,
+        after: Option<&ActionHash>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        self.faults.check_query()?;
+        let Some(referring) = self.refs.get(&(*target, relation)) else {
+            return Ok(Vec::new());
+        };
+        let start = after
+            .and_then(|hash| self.records.get(hash))
+            .map(|r| (r.action().timestamp, r.hash()));
+        Ok(referring
+            .iter()
+            .filter(|key| start.is_none_or(|start| **key > start))
+            .take(limit)
+            .filter_map(|(_, hash)| self.records.get(hash).cloned())
+            .collect())
     }
 
     fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
@@ -211,12 +243,30 @@ impl Store for MemoryStore {
         if self.purged.contains(&hash) {
             return Ok(false);
         }
-        Ok(match (self.records.get_mut(&hash), &record.entry) {
+        let filled = match (self.records.get_mut(&hash), &record.entry) {
             (Some(held), Some(entry)) if held.entry.is_none() => {
                 held.entry = Some(entry.clone());
                 true
             }
             _ => false,
-        })
+        };
+        if filled {
+            if let Some(reference) = entry_reference(record) {
+                self.index(reference, record, true);
+            }
+        }
+        Ok(filled)
+    }
+}
+
+impl MemoryStore {
+    fn index(&mut self, reference: Reference, record: &Record, add: bool) {
+        let key = (reference.target, reference.relation);
+        let value = (record.action().timestamp, record.hash());
+        if add {
+            self.refs.entry(key).or_default().insert(value);
+        } else if let Some(set) = self.refs.get_mut(&key) {
+            set.remove(&value);
+        }
     }
 }

@@ -11,6 +11,7 @@ mod integrity;
 mod keys;
 mod memory;
 mod migrate;
+pub mod references;
 mod sealing;
 mod sled_store;
 mod sqlite;
@@ -19,10 +20,14 @@ mod valid;
 pub use integrity::{full_check, ChainFault, ChainRead, IntegrityReport};
 pub use memory::{FaultSwitch, MemoryStore};
 pub use migrate::{holds_sled_store, migrate_sled_store, Migration};
+pub use references::{Reference, Relation};
 pub use sealing::{StoreKey, UnsealError};
 pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
-pub use sqlite::{salvage, ChainSalvage, SalvageReport, SqliteStore, DB_FILE};
+pub use sqlite::{
+    salvage, ChainSalvage, FeedItem, FeedQuery, PodMember, SalvageReport, SqliteReader,
+    SqliteStore, Versions, DB_FILE, MAX_FEED_PAGE, MAX_MEMBERS, MAX_VERSIONS,
+};
 pub use valid::{Heads, ValidRecord};
 
 /// The store a daemon runs on.
@@ -181,6 +186,19 @@ pub trait Store {
         entry_type: &str,
     ) -> Result<Vec<Record>, StoreError>;
 
+    /// The records held here that make `relation` to `target` (see [`references`]), oldest
+    /// first (by timestamp; records of one timestamp in an order of the store's own): at most
+    /// `limit`, starting after the record `after` when it is given. Backed by an index, so "the comments on this story" or "the votes on this
+    /// proposal" cost what they return, not the size of the pod. A reference made inside an
+    /// entry is forgotten when the entry is purged.
+    fn referring(
+        &self,
+        target: &ActionHash,
+        relation: Relation,
+        after: Option<&ActionHash>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError>;
+
     /// Removes the entry bytes of a record, keeping its signed action, and remembers that
     /// they were purged so [`Store::fill_entry`] never brings them back. Returns whether
     /// there were bytes to remove.
@@ -242,3 +260,5 @@ pub(crate) fn plan_appends(
 
 #[cfg(test)]
 mod contract_tests;
+#[cfg(test)]
+mod index_tests;

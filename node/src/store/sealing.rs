@@ -25,6 +25,7 @@ pub const SEALED_FORMAT: u8 = 1;
 const KEY_DOMAIN: &[u8] = b"myco/store-key/v1";
 const CHECK_DOMAIN: &[u8] = b"myco/store-key-check/v1";
 const NONCE_DOMAIN: &[u8] = b"myco/entry-nonce/v1";
+const TAG_DOMAIN: &[u8] = b"myco/index-tag/v1";
 
 /// The key that seals a store's entries. Zeroized when dropped.
 #[derive(Clone)]
@@ -67,6 +68,25 @@ impl StoreKey {
         input.extend_from_slice(CHECK_DOMAIN);
         input.extend_from_slice(&self.0[..]);
         myco_dna::blake2b_256(&input)
+    }
+
+    /// An index key for `bytes` that only this key can compute: the first 8 bytes of
+    /// blake2b-256 over a domain, the key, `what` and `bytes`. The reference and kind indexes
+    /// file what an entry names under such tags, so a reader of the raw file cannot tell which
+    /// story a sealed comment answers, or which kind of work a story is.
+    pub fn index_tag(&self, what: &[u8], bytes: &[u8]) -> i64 {
+        let mut input = Zeroizing::new(Vec::with_capacity(
+            TAG_DOMAIN.len() + 33 + what.len() + bytes.len(),
+        ));
+        input.extend_from_slice(TAG_DOMAIN);
+        input.extend_from_slice(&self.0[..]);
+        input.push(what.len() as u8);
+        input.extend_from_slice(what);
+        input.extend_from_slice(bytes);
+        let digest = myco_dna::blake2b_256(&input);
+        let mut tag = [0u8; 8];
+        tag.copy_from_slice(&digest[..8]);
+        i64::from_be_bytes(tag)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {

@@ -10,7 +10,7 @@ use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Warrant};
 use super::integrity::{quick_check, ChainRead, IntegrityReport};
 use super::keys::{
     chain_key, head_key, head_value, parse_head_key, parse_head_value, purged_key, record_key,
-    type_tag, typed_key, warrant_key, HEAD,
+    type_tag, typed_key, warrant_key, HEAD, RECORD,
 };
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError, ValidRecord};
 
@@ -351,6 +351,30 @@ impl Store for SledStore {
             }
         }
         Ok(out)
+    }
+
+    /// sled keeps no reference index (it is kept only to move old stores over, and to
+    /// measure against): this scans every record.
+    fn referring(
+        &self,
+        target: &ActionHash,
+        relation: super::Relation,
+        after: Option<&ActionHash>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut records = Vec::new();
+        for item in self.db.scan_prefix([RECORD]) {
+            let (key, _) = item?;
+            let Ok(hash) = <[u8; 32]>::try_from(&key[1..]) else {
+                continue;
+            };
+            if let Some(record) = self.read_record(&ActionHash(hash))? {
+                records.push(record);
+            }
+        }
+        let mut matching = super::references::matching(records, target, relation);
+        matching.sort_by_key(|r| (r.action().timestamp, r.hash()));
+        Ok(super::references::page_after(matching, after, limit))
     }
 
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {

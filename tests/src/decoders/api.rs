@@ -28,18 +28,32 @@ struct InProcessApi {
     runtime: tokio::runtime::Runtime,
     router: axum::Router,
     pod: String,
+    /// The empty store the read routes would read; removed with the harness.
+    _store: tempfile::TempDir,
 }
 
 impl InProcessApi {
     fn new() -> Self {
         // The receiver is dropped at once: nothing answers commands.
         let (commands, _) = tokio::sync::mpsc::channel(1);
+        let store = tempfile::tempdir().expect("a temporary folder");
+        let store_key = myco_node::store::StoreKey::derive(&key(9));
+        drop(
+            myco_node::store::SqliteStore::open(store.path(), store_key.clone())
+                .expect("an empty store opens"),
+        );
+        let reads = std::sync::Arc::new(myco_node::api::reads::ReadPool::new(
+            store.path(),
+            store_key,
+            agent_key_of(&key(9)).key_hash(),
+        ));
         InProcessApi {
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .expect("a current-thread runtime needs no OS resources beyond the thread"),
-            router: myco_node::api::router(API_TOKEN.into(), commands, Default::default()),
+            router: myco_node::api::router(API_TOKEN.into(), commands, Default::default(), reads),
             pod: pod_dna().dna_hash().to_string(),
+            _store: store,
         }
     }
 

@@ -28,7 +28,7 @@ impl Zome for ContentZome {
     }
 
     fn entry_types(&self) -> &'static [&'static str] {
-        &[CONTENT, APPROVAL, COMMENT, REACTION]
+        &[CONTENT, APPROVAL, COMMENT, REACTION, RECEIPT]
     }
 
     fn validate(&self, record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Verdict {
@@ -83,7 +83,83 @@ fn validate(
             }
             None => Ok(()),
         },
+        RECEIPT => validate_receipt(
+            record,
+            &decode_required(record, "receipt")?,
+            visibility,
+            ctx,
+        ),
         other => Err(crate::unknown_entry_type(ZOME_CONTENT, other)),
+    }
+}
+
+/// A receipt names a revocation by another author, and a record of that author's; it is
+/// visible to the pod (the author must be able to read it) and dated no later than itself.
+fn validate_receipt(
+    record: &Record,
+    receipt: &Receipt,
+    visibility: Visibility,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
+    if visibility != Visibility::Pod {
+        return Err(Verdict::invalid(
+            "a deletion receipt has Pod visibility, so the author and every member can read it",
+        ));
+    }
+    if receipt.purged_at > record.action().timestamp {
+        return Err(Verdict::invalid(
+            "a deletion receipt cannot be dated after the record that carries it",
+        ));
+    }
+    let revocation = fetch(ctx, &receipt.revocation)?;
+    let revoker = revocation.action().author;
+    let revokes = matches!(
+        &revocation.action().body,
+        myco_dna::ActionBody::Delete { .. } | myco_dna::ActionBody::Update { .. }
+    );
+    if !revokes {
+        return Err(Verdict::invalid(format!(
+            "{} is neither a Delete nor an Update; a receipt answers one of those",
+            receipt.revocation
+        )));
+    }
+    if revoker == record.action().author {
+        return Err(Verdict::invalid(
+            "an author does not write receipts for its own revocations",
+        ));
+    }
+    let purged = fetch(ctx, &receipt.record)?;
+    if purged.action().author != revoker {
+        return Err(Verdict::invalid(format!(
+            "{} was not written by the author of the revocation",
+            receipt.record
+        )));
+    }
+    Ok(())
+}
+
+/// True if `new` (a later version of `old`'s content) takes back something `old` allowed: a
+/// narrower visibility, or a consent flag or channel withdrawn. Then every node but the
+/// author's must stop holding `old`. Records that are not content compare by visibility only;
+/// when either entry is not held, visibility decides.
+pub fn narrows(old: &Record, new: &Record) -> bool {
+    let (Some(old_ref), Some(new_ref)) =
+        (old.action().body.entry_ref(), new.action().body.entry_ref())
+    else {
+        return false;
+    };
+    if !new_ref
+        .visibility
+        .is_at_least_as_wide_as(old_ref.visibility)
+    {
+        return true;
+    }
+    match (
+        decode::<Content>(old, "content").ok().flatten(),
+        decode::<Content>(new, "content").ok().flatten(),
+    ) {
+        (Some(before), Some(after)) => !before.consent.is_narrower_or_equal(&after.consent),
+        _ => false,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Entry types of the content zome.
 
-use myco_dna::{ActionHash, BasisPoints, EntryHash, KeyHash};
+use myco_dna::{ActionHash, BasisPoints, EntryHash, KeyHash, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::governance::RoleProof;
@@ -13,6 +13,8 @@ pub const APPROVAL: &str = "approval";
 pub const COMMENT: &str = "comment";
 /// Entry type name of a reaction.
 pub const REACTION: &str = "reaction";
+/// Entry type name of a deletion receipt.
+pub const RECEIPT: &str = "receipt";
 
 /// What the storyteller consents to. Granular, and revocable by an update.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,4 +124,17 @@ pub struct Reaction {
     pub content: ActionHash,
     /// The reaction, for example an emoji.
     pub reaction: String,
+}
+
+/// A node's signed claim that it purged the entry of `record` after the revocation
+/// `revocation` (a Delete, or an Update that narrowed it), at `purged_at` by its own clock.
+/// It is a claim, not a proof: a node can keep a copy and still sign one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The Delete or narrowing Update that made this node purge.
+    pub revocation: ActionHash,
+    /// The record whose entry was purged.
+    pub record: ActionHash,
+    /// When the purge was done, by the purging node's clock.
+    pub purged_at: Timestamp,
 }

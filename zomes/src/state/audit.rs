@@ -91,6 +91,7 @@ fn event_of(
         Fact::Content { .. } if revocations.contains(hash) => "revocation".to_string(),
         Fact::ValueEvent(_) => "value_event".to_string(),
         Fact::Distribution(_) => "distribution".to_string(),
+        Fact::Receipt(_) => "erasure_receipt".to_string(),
         Fact::Content { .. } | Fact::Other => return None,
     };
     Some(event)

@@ -46,6 +46,11 @@ pub struct Figures {
     pub deletions: usize,
     /// Content updates that narrowed consent or visibility.
     pub revocations: usize,
+    /// Deletion receipts: nodes' signed claims that they erased a deleted or narrowed version.
+    pub erasure_receipts: usize,
+    /// Receipts still owed: for each deletion or narrowing of content, the current members
+    /// (other than its author) who had joined by then and sent no receipt for it.
+    pub receipts_owed: usize,
     /// Distinct warrants that hold in this pod.
     pub warrants: usize,
     /// Distinct key hashes blocked by a warrant or a passed emergency decision.
@@ -113,7 +118,7 @@ pub(super) struct Sources<'a> {
     pub proposals: &'a BTreeMap<ActionHash, ProposalState>,
     pub content: &'a BTreeMap<ActionHash, ContentState>,
     /// Updates that narrowed consent or visibility.
-    pub revocations: usize,
+    pub revocations: &'a std::collections::BTreeSet<ActionHash>,
     /// Distinct warrants that hold.
     pub warrants: usize,
     /// Distinct blocked key hashes.
@@ -181,7 +186,13 @@ pub(super) fn compute(dna: &DnaManifest, from: &Sources<'_>, now: Timestamp) -> 
             .iter()
             .filter(|i| matches!(i.fact, Fact::Delete { .. }))
             .count(),
-        revocations: from.revocations,
+        revocations: from.revocations.len(),
+        erasure_receipts: input
+            .items()
+            .iter()
+            .filter(|i| matches!(i.fact, Fact::Receipt(Some(_))))
+            .count(),
+        receipts_owed: receipts_owed(from),
         warrants: from.warrants,
         blocked_authors: from.blocked_authors,
         replica_approvals: passed_kind("approve_replica"),
@@ -192,6 +203,46 @@ pub(super) fn compute(dna: &DnaManifest, from: &Sources<'_>, now: Timestamp) -> 
             .filter(|p| p.status == ProposalStatus::Passed && p.emergency)
             .count(),
     }
+}
+
+/// For each revocation of content (a Delete of a version, or a narrowing Update), the
+/// current members other than its author who had joined by then and whose receipt for it is
+/// not among the records.
+fn receipts_owed(from: &Sources<'_>) -> usize {
+    let input = from.input;
+    let mut receipted: BTreeMap<ActionHash, std::collections::BTreeSet<KeyHash>> = BTreeMap::new();
+    for item in input.items() {
+        if let Fact::Receipt(Some(receipt)) = &item.fact {
+            receipted
+                .entry(receipt.revocation)
+                .or_default()
+                .insert(item.author);
+        }
+    }
+    let is_content = |hash: &ActionHash| {
+        input
+            .get(hash)
+            .is_some_and(|i| matches!(i.fact, Fact::Content { .. }))
+    };
+    let revocations = input.items().iter().filter(|item| match &item.fact {
+        Fact::Delete { target } => is_content(target),
+        _ => from.revocations.contains(&item.hash),
+    });
+    let mut owed = 0;
+    for revocation in revocations {
+        let confirmed = receipted.get(&revocation.hash);
+        owed += from
+            .roster
+            .iter()
+            .filter(|(member, m)| {
+                **member != revocation.author
+                    && m.is_current()
+                    && m.joined_at.is_some_and(|joined| joined <= revocation.at)
+                    && !confirmed.is_some_and(|c| c.contains(*member))
+            })
+            .count();
+    }
+    owed
 }
 
 /// Current members with a record in (now − 30 days, now].

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::codec::{self, is_entry};
-use crate::content::{Approval, Content, APPROVAL, CONTENT};
+use crate::content::{Approval, Content, Receipt, APPROVAL, CONTENT, RECEIPT};
 use crate::governance::{
     Checkpoint, Decision, Proposal, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
 };
@@ -47,6 +47,8 @@ pub(super) enum Fact {
     ValueEvent(Option<ValueEvent>),
     /// A `value/distribution`.
     Distribution(Option<Distribution>),
+    /// A `content/receipt`: a node's claim that it erased a revoked entry.
+    Receipt(Option<Receipt>),
     /// A Delete of `target`.
     Delete {
         /// The Create or Update whose entry is deleted.
@@ -174,6 +176,8 @@ fn classify_entry(record: &Record, held: bool) -> Fact {
         }
     } else if is(ZOME_CONTENT, APPROVAL) {
         Fact::Approval(read(record, held, "approval"))
+    } else if is(ZOME_CONTENT, RECEIPT) {
+        Fact::Receipt(read(record, held, "receipt"))
     } else if is(ZOME_VALUE, VALUE_EVENT) {
         Fact::ValueEvent(read(record, held, "value event"))
     } else if is(ZOME_VALUE, DISTRIBUTION) {

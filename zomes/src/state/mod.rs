@@ -107,7 +107,7 @@ pub fn fold(
             roster: &roster,
             proposals: &proposals.states,
             content: &content.states,
-            revocations: content.revocations.len(),
+            revocations: &content.revocations,
             warrants: warrants.len(),
             blocked_authors: blocked.len(),
         },

@@ -16,7 +16,9 @@
 //! ```
 
 mod codec;
+mod index;
 mod pages;
+mod reader;
 mod rebuild;
 mod salvage;
 mod schema;
@@ -35,6 +37,10 @@ use super::sealing::StoreKey;
 use super::sled_store::OPEN_CHECK_TAIL;
 use super::{plan_appends, ChainHead, ChainId, Store, StoreError, ValidRecord};
 use codec::{decode_record, hash_prefix, tag_value};
+pub use reader::{
+    FeedItem, FeedQuery, PodMember, SqliteReader, Versions, MAX_FEED_PAGE, MAX_MEMBERS,
+    MAX_VERSIONS,
+};
 pub use salvage::{salvage, ChainSalvage, SalvageReport};
 
 /// The database file's name inside the store dir.
@@ -117,6 +123,7 @@ impl SqliteStore {
     fn prepare(&mut self) -> Result<(), StoreError> {
         schema::configure(&self.conn)?;
         schema::prepare(&self.conn, &self.key)?;
+        index::prepare(&self.conn, &self.key)?;
         let mut statement = self
             .conn
             .prepare("SELECT id, pod, author FROM chains")
@@ -393,9 +400,10 @@ impl SqliteStore {
                     .entry
                     .as_ref()
                     .map(|entry| self.key.seal(&hash, entry));
+                let chain_id = ids[&ChainId::of(record)];
                 insert_record
                     .execute(params![
-                        ids[&ChainId::of(record)],
+                        chain_id,
                         action.seq as i64,
                         hash_prefix(&hash),
                         tag,
@@ -403,6 +411,7 @@ impl SqliteStore {
                         sealed
                     ])
                     .map_err(sqlite_error)?;
+                index::on_append(&tx, &self.key, tx.last_insert_rowid(), chain_id, record)?;
             }
         }
         tx.commit().map_err(sqlite_error)?;
@@ -577,11 +586,16 @@ impl Store for SqliteStore {
         let Some((id, record, _)) = self.find(hash)? else {
             return Ok(false);
         };
-        self.conn
-            .prepare_cached("UPDATE records SET entry = NULL, purged = 1 WHERE id = ?1")
-            .map_err(sqlite_error)?
-            .execute([id])
-            .map_err(|e| self.locate(sqlite_error(e)))?;
+        let purge = |conn: &Connection| -> Result<(), StoreError> {
+            let tx = conn.unchecked_transaction().map_err(sqlite_error)?;
+            tx.prepare_cached("UPDATE records SET entry = NULL, purged = 1 WHERE id = ?1")
+                .map_err(sqlite_error)?
+                .execute([id])
+                .map_err(sqlite_error)?;
+            index::on_purge(&tx, id)?;
+            tx.commit().map_err(sqlite_error)
+        };
+        purge(&self.conn).map_err(|e| self.locate(e))?;
         self.scrub_pending = true;
         self.scrub_if_pending().map_err(|e| self.locate(e))?;
         Ok(record.entry.is_some())
@@ -595,15 +609,30 @@ impl Store for SqliteStore {
         match self.find(&hash)? {
             Some((id, held, false)) if held.entry.is_none() => {
                 let sealed = self.key.seal(&hash, entry);
-                self.conn
-                    .prepare_cached("UPDATE records SET entry = ?2 WHERE id = ?1")
-                    .map_err(sqlite_error)?
-                    .execute(params![id, sealed])
-                    .map_err(|e| self.locate(sqlite_error(e)))?;
+                let fill = |conn: &Connection, key: &StoreKey| -> Result<(), StoreError> {
+                    let tx = conn.unchecked_transaction().map_err(sqlite_error)?;
+                    tx.prepare_cached("UPDATE records SET entry = ?2 WHERE id = ?1")
+                        .map_err(sqlite_error)?
+                        .execute(params![id, sealed])
+                        .map_err(sqlite_error)?;
+                    index::on_fill(&tx, key, id, record)?;
+                    tx.commit().map_err(sqlite_error)
+                };
+                fill(&self.conn, &self.key).map_err(|e| self.locate(e))?;
                 Ok(true)
             }
             _ => Ok(false),
         }
+    }
+
+    fn referring(
+        &self,
+        target: &ActionHash,
+        relation: super::Relation,
+        after: Option<&ActionHash>,
+        limit: usize,
+    ) -> Result<Vec<Record>, StoreError> {
+        index::referring(&self.conn, &self.key, target, relation, after, limit)
     }
 
     fn was_purged(&self, hash: &ActionHash) -> Result<bool, StoreError> {
@@ -628,36 +657,42 @@ impl Store for SqliteStore {
     }
 
     fn warrants(&self, pod: &DnaHash) -> Result<Vec<Warrant>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT offender, sealed FROM warrants WHERE pod = ?1 ORDER BY offender",
-            )
-            .map_err(sqlite_error)?;
-        let rows = statement
-            .query_map([pod.as_bytes()], |row| {
-                Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
-            })
-            .map_err(sqlite_error)?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (offender, sealed) = row.map_err(sqlite_error)?;
-            let opened = self
-                .key
-                .open_blob(&codec::warrant_aad(pod), &sealed)
-                .map_err(|e| e.to_string())
-                .and_then(|bytes| Warrant::from_bytes(&bytes).map_err(|e| e.to_string()));
-            match opened {
-                Ok(warrant) => out.push(warrant),
-                // One damaged warrant must not cost the others, nor the start: the offender
-                // is warranted again when it misbehaves again.
-                Err(error) => {
-                    tracing::error!(offender = %hex::encode(offender), %error, "a kept warrant does not open; skipped")
-                }
+        read_warrants(&self.conn, &self.key, pod)
+    }
+}
+
+/// The warrants kept for `pod`, in offender order; one that does not open is logged and
+/// skipped.
+pub(crate) fn read_warrants(
+    conn: &Connection,
+    key: &StoreKey,
+    pod: &DnaHash,
+) -> Result<Vec<Warrant>, StoreError> {
+    let mut statement = conn
+        .prepare_cached("SELECT offender, sealed FROM warrants WHERE pod = ?1 ORDER BY offender")
+        .map_err(sqlite_error)?;
+    let rows = statement
+        .query_map([pod.as_bytes()], |row| {
+            Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
+        })
+        .map_err(sqlite_error)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (offender, sealed) = row.map_err(sqlite_error)?;
+        let opened = key
+            .open_blob(&codec::warrant_aad(pod), &sealed)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| Warrant::from_bytes(&bytes).map_err(|e| e.to_string()));
+        match opened {
+            Ok(warrant) => out.push(warrant),
+            // One damaged warrant must not cost the others, nor the start: the offender
+            // is warranted again when it misbehaves again.
+            Err(error) => {
+                tracing::error!(offender = %hex::encode(offender), %error, "a kept warrant does not open; skipped")
             }
         }
-        Ok(out)
     }
+    Ok(out)
 }
 
 #[cfg(test)]
