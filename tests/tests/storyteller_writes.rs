@@ -299,6 +299,37 @@ fn only_the_author_edits_and_responses_follow_the_contents_visibility() {
             "a private response reached another member: {hash}"
         );
     }
+
+    // The other member reads the story: the edits kept what they did not change, and the
+    // Pod responses are there, the private comment not.
+    let latest = hash_of(&again);
+    wait_until("the member to hold the latest version", || {
+        holds(&net.daemons[1].api, &latest)
+    });
+    let shown = myco(&b, &["show", &story]).ok();
+    assert_eq!(shown["latest"], latest.as_str(), "{shown}");
+    assert_eq!(shown["title"], "River (2)", "{shown}");
+    assert_eq!(shown["body"], "the river, told again", "{shown}");
+    assert_eq!(shown["visibility"], "pod", "{shown}");
+    assert_eq!(shown["consent"]["community_sharing"], true, "{shown}");
+    assert_eq!(
+        shown["principles"],
+        serde_json::json!(STORYTELLING_PRINCIPLES),
+        "{shown}"
+    );
+    assert_eq!(
+        shown["versions"].as_array().map(Vec::len),
+        Some(3),
+        "{shown}"
+    );
+    let comments: Vec<&str> = shown["comments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["body"].as_str())
+        .collect();
+    assert_eq!(comments, vec!["My grandmother told it"], "{shown}");
+    assert_eq!(shown["reactions"]["total"], 2, "{shown}");
 }
 
 #[test]
