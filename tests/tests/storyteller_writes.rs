@@ -285,7 +285,8 @@ fn only_the_author_edits_and_responses_follow_the_contents_visibility() {
         hash_of(&myco(&a, &["comment", &hidden, "--pod", &pod, "--body", "a note"]).ok());
     // By now the member holds the Pod responses written after the private ones' turn came;
     // the private ones' entries never reach it.
-    let later = hash_of(&myco(&a, &["react", &story, "--pod", &pod, "--kind", "thanks"]).ok());
+    // A response that names a later version answers the story itself.
+    let later = hash_of(&myco(&a, &["react", &version, "--pod", &pod, "--kind", "thanks"]).ok());
     wait_until("the member to hold the later reaction", || {
         holds(&net.daemons[1].api, &later)
     });
@@ -330,6 +331,48 @@ fn only_the_author_edits_and_responses_follow_the_contents_visibility() {
         .collect();
     assert_eq!(comments, vec!["My grandmother told it"], "{shown}");
     assert_eq!(shown["reactions"]["total"], 2, "{shown}");
+
+    // Once the story is narrowed to Private, a new comment follows the narrower version.
+    myco(
+        &a,
+        &[
+            "edit",
+            &story,
+            "--pod",
+            &pod,
+            "--visibility",
+            "private",
+            "--consent",
+            "community_sharing=false",
+        ],
+    )
+    .ok();
+    let after = hash_of(
+        &myco(
+            &a,
+            &[
+                "comment",
+                &story,
+                "--pod",
+                &pod,
+                "--body",
+                "after the narrowing",
+            ],
+        )
+        .ok(),
+    );
+    let marker = hash_of(&myco(&a, &["profile", "set", "--pod", &pod, "--username", "ana"]).ok());
+    wait_until("the member to hold a later Pod record", || {
+        holds(&net.daemons[1].api, &marker)
+    });
+    let view: myco_node::api::types::RecordView = net.daemons[1]
+        .api
+        .get(&format!("/records/{after}"))
+        .expect("record view");
+    assert!(
+        !view.entry,
+        "a comment on a narrowed story reached another member"
+    );
 }
 
 #[test]

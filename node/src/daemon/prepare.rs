@@ -15,6 +15,10 @@ use super::{CommandError, Write};
 use crate::api::types::{ConsentChanges, EditRequest};
 use crate::store::{ChainId, Store};
 
+/// Most versions read back from a named version to its story's Create: far more than anyone
+/// edits a story, and a bound on the reads one write may cost.
+pub const MAX_VERSIONS: usize = 10_000;
+
 impl<S: Store> EngineSide<S> {
     /// `write`, resolved against this node's records so that it can be built.
     pub(super) fn prepare(
@@ -30,20 +34,26 @@ impl<S: Store> EngineSide<S> {
                 content,
                 text,
                 visibility,
-            } => Write::Comment {
-                visibility: Some(self.response_visibility(&content, visibility)?),
-                content,
-                text,
-            },
+            } => {
+                let (content, visibility) = self.response_target(pod, content, visibility)?;
+                Write::Comment {
+                    content,
+                    text,
+                    visibility: Some(visibility),
+                }
+            }
             Write::React {
                 content,
                 reaction,
                 visibility,
-            } => Write::React {
-                visibility: Some(self.response_visibility(&content, visibility)?),
-                content,
-                reaction,
-            },
+            } => {
+                let (content, visibility) = self.response_target(pod, content, visibility)?;
+                Write::React {
+                    content,
+                    reaction,
+                    visibility: Some(visibility),
+                }
+            }
             Write::Distribute { event, grant } => {
                 Write::Distribution(Box::new(self.plan_distribution(pod, dna, event, grant)?))
             }
@@ -107,59 +117,75 @@ impl<S: Store> EngineSide<S> {
         }
     }
 
-    /// The visibility a comment or reaction on `content` gets: the content's own, unless the
-    /// writer narrows it.
-    fn response_visibility(
-        &self,
-        content: &ActionHash,
-        narrowed: Option<Visibility>,
-    ) -> Result<Visibility, CommandError> {
-        let record = self.held(content)?;
-        let Some(entry) = record
-            .action()
-            .body
-            .entry_ref()
-            .filter(|_| is_entry(&record, ZOME_CONTENT, CONTENT))
-        else {
-            return Err(CommandError::Invalid(format!(
-                "{content} is not content; comments and reactions respond to content"
-            )));
+    /// The content `target` names: its Create and its latest version (`target` itself, or
+    /// the last Update in its author's chain that replaces it or a later version of it).
+    /// Reads the versions back to the Create by hash, at most [`MAX_VERSIONS`], and the
+    /// author's chain's typed index forward.
+    fn story(&self, pod: DnaHash, target: ActionHash) -> Result<(Record, Record), CommandError> {
+        let record = self.held(&target)?;
+        if !is_entry(&record, ZOME_CONTENT, CONTENT) {
+            return Err(CommandError::Invalid(format!("{target} is not content")));
+        }
+        let mut first = record.clone();
+        for _ in 0..MAX_VERSIONS {
+            let ActionBody::Update { original, .. } = &first.action().body else {
+                break;
+            };
+            first = self.held(original)?;
+        }
+        let chain = ChainId {
+            pod,
+            author: record.action().author,
         };
+        let mut latest = record;
+        for later in self.typed(&chain, ZOME_CONTENT, CONTENT)? {
+            if let ActionBody::Update { original, .. } = &later.action().body {
+                if *original == latest.hash() {
+                    latest = later;
+                }
+            }
+        }
+        Ok((first, latest))
+    }
+
+    /// The content a comment or reaction answers (its Create, whatever version was named),
+    /// and the visibility the response gets: the narrower of the first and the latest
+    /// version's, unless the writer narrows it further.
+    fn response_target(
+        &self,
+        pod: DnaHash,
+        content: ActionHash,
+        narrowed: Option<Visibility>,
+    ) -> Result<(ActionHash, Visibility), CommandError> {
+        let (first, latest) = self.story(pod, content)?;
+        let visibility_of = |r: &Record| {
+            r.action()
+                .body
+                .entry_ref()
+                .map_or(Visibility::Private, |e| e.visibility)
+        };
+        let (a, b) = (visibility_of(&first), visibility_of(&latest));
+        let follows = if a.is_at_least_as_wide_as(b) { b } else { a };
         match narrowed {
-            None => Ok(entry.visibility),
-            Some(v) if entry.visibility.is_at_least_as_wide_as(v) => Ok(v),
+            None => Ok((first.hash(), follows)),
+            Some(v) if follows.is_at_least_as_wide_as(v) => Ok((first.hash(), v)),
             Some(v) => Err(CommandError::Invalid(format!(
-                "a {v:?} response cannot be wider than the {:?} content it responds to; leave --visibility out to follow the content",
-                entry.visibility
+                "a {v:?} response cannot be wider than the {follows:?} content it responds to; leave --visibility out to follow the content"
             ))),
         }
     }
 
-    /// The latest version of the agent's content `target`: `target` itself, or the last
-    /// Update in the agent's chain that replaces it (or a later version of it).
+    /// The latest version of the agent's content `target`, refused unless the agent wrote it.
     fn current_version(&self, pod: DnaHash, target: ActionHash) -> Result<Record, CommandError> {
-        let record = self.held(&target)?;
-        if !is_entry(&record, ZOME_CONTENT, CONTENT) {
-            return Err(CommandError::Invalid(format!(
-                "{target} is not content; only content is edited"
-            )));
-        }
+        let (first, latest) = self.story(pod, target)?;
         let me = self.engine.agent().key_hash();
-        let author: KeyHash = record.action().author.key_hash();
+        let author: KeyHash = first.action().author.key_hash();
         if author != me {
             return Err(CommandError::Invalid(format!(
                 "only the author of {target} ({author}) may edit it; this agent is {me}"
             )));
         }
-        let mut current = record;
-        for later in self.typed(&self.my_chain(pod), ZOME_CONTENT, CONTENT)? {
-            if let ActionBody::Update { original, .. } = &later.action().body {
-                if *original == current.hash() {
-                    current = later;
-                }
-            }
-        }
-        Ok(current)
+        Ok(latest)
     }
 
     fn revise(
