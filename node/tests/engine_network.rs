@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use myco_dna::{ActionBody, ChainAuthor, Timestamp, Visibility};
+use myco_dna::{ChainAuthor, Timestamp, Visibility};
 use myco_node::engine::{Engine, Input, Output, SyncRequest, Timer};
 use myco_node::store::{ChainId, Store};
 
@@ -518,25 +518,7 @@ fn after_consent_is_revoked_nodes_outside_the_new_scope_hold_none() {
         .hash();
     let mut withdrawn = content.clone();
     withdrawn.consent = Default::default();
-    let entry = myco_zomes::codec::encode(&withdrawn);
-    let entry_ref = myco_dna::EntryRef {
-        zome: "content".into(),
-        entry_type: "content".into(),
-        entry_hash: entry.hash(),
-        visibility: Visibility::Private,
-    };
-    let i = net.index(3);
-    net.input(
-        i,
-        Input::Author {
-            pod,
-            body: ActionBody::Update {
-                original,
-                entry: entry_ref,
-            },
-            entry: Some(entry),
-        },
-    );
+    net.update(3, pod, original, Visibility::Private, &withdrawn);
     net.run_for(20 * SECOND);
     for seed in [1u8, 2] {
         let node = &net.nodes[net.index(seed)];

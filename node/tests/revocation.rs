@@ -6,32 +6,8 @@
 mod common;
 
 use common::*;
-use myco_dna::{ActionBody, ActionHash, DnaHash, EntryRef, Record, Visibility};
-use myco_node::engine::Input;
-use myco_zomes::content::{Comment, Content, Reaction, Receipt};
-
-/// Writes an Update of `original` to `content`, as `seed`.
-fn update(net: &mut Net, seed: u8, pod: DnaHash, original: ActionHash, content: &Content) {
-    let entry = myco_zomes::codec::encode(content);
-    let entry_ref = EntryRef {
-        zome: "content".into(),
-        entry_type: "content".into(),
-        entry_hash: entry.hash(),
-        visibility: Visibility::Pod,
-    };
-    let i = net.index(seed);
-    net.input(
-        i,
-        Input::Author {
-            pod,
-            body: ActionBody::Update {
-                original,
-                entry: entry_ref,
-            },
-            entry: Some(entry),
-        },
-    );
-}
+use myco_dna::{ActionHash, Record, Visibility};
+use myco_zomes::content::{Comment, Reaction, Receipt};
 
 /// The receipts `holder` holds, by their author's seed.
 fn receipts(net: &Net, holder: u8) -> Vec<(myco_dna::KeyHash, Receipt)> {
@@ -68,7 +44,13 @@ fn a_deletion_erases_every_version_and_response_everywhere_and_each_member_sends
     );
     net.run_for(5 * SECOND);
     let root = net.written(2, b"FIRST-VERSION");
-    update(&mut net, 2, pod, root, &story(&dna, "SECOND-VERSION", 2));
+    net.update(
+        2,
+        pod,
+        root,
+        Visibility::Pod,
+        &story(&dna, "SECOND-VERSION", 2),
+    );
     net.create(
         1,
         pod,
@@ -155,7 +137,7 @@ fn a_narrowed_consent_is_erased_everywhere_but_at_its_author_who_stops_serving_i
     // The same visibility, one consent taken back.
     let mut narrower = story(&dna, "AFTER-NARROWING", 2);
     narrower.consent.public_sharing = false;
-    update(&mut net, 2, pod, root, &narrower);
+    net.update(2, pod, root, Visibility::Pod, &narrower);
     net.run_for(20 * SECOND);
     for seed in [1u8, 3] {
         let n = net.index(seed);

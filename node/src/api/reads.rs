@@ -21,8 +21,8 @@ use myco_zomes::content::{Approval, Comment, Content, Reaction, Receipt, Recipie
 use serde::Deserialize;
 
 use super::views::{
-    ApprovalView, ApprovedView, CommentView, ConsentView, FeedItemView, FeedView, ReactionsView,
-    ReceiptView, ReceiptsView, ShareView, StoryView, VersionView,
+    ApprovalView, ApprovedView, CommentView, FeedItemView, FeedView, ReactionsView, ReceiptView,
+    ReceiptsView, ShareView, StoryView, VersionView,
 };
 use super::{ApiError, AppState};
 use crate::daemon::Command;
@@ -352,7 +352,7 @@ pub fn story_view(
             .map(|c| c.title.clone())
             .unwrap_or_default(),
         body: content.as_ref().map(|c| c.body.clone()).unwrap_or_default(),
-        consent: content.as_ref().map(|c| consent_view(&c.consent)),
+        consent: content.as_ref().map(|c| c.consent.clone()),
         principles: content
             .as_ref()
             .map(|c| c.principles.clone())
@@ -405,18 +405,6 @@ fn visibility_name(record: &Record) -> String {
         None => "none",
     }
     .into()
-}
-
-fn consent_view(consent: &myco_zomes::content::Consent) -> ConsentView {
-    ConsentView {
-        public_sharing: consent.public_sharing,
-        community_sharing: consent.community_sharing,
-        ai_analysis: consent.ai_analysis,
-        commercial_use: consent.commercial_use,
-        attribution_required: consent.attribution_required,
-        modification_allowed: consent.modification_allowed,
-        distribution_channels: consent.distribution_channels.clone(),
-    }
 }
 
 fn shares(content: &Content, creator: &KeyHash) -> Vec<ShareView> {

@@ -49,25 +49,8 @@ pub struct FeedItemView {
     pub reactions: u64,
 }
 
-/// What the storyteller consents to.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentView {
-    /// May be shown to anyone.
-    pub public_sharing: bool,
-    /// May be shown to the pod's members.
-    pub community_sharing: bool,
-    /// May be used for AI analysis.
-    pub ai_analysis: bool,
-    /// May be used commercially.
-    pub commercial_use: bool,
-    /// Reuse must credit the author.
-    pub attribution_required: bool,
-    /// May be modified by others.
-    pub modification_allowed: bool,
-    /// Channels it may be distributed through.
-    #[serde(default)]
-    pub distribution_channels: Vec<String>,
-}
+/// What the storyteller consents to: the content zome's own type.
+pub use myco_zomes::content::Consent as ConsentView;
 
 /// One recipient's share of revenue.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -308,6 +308,36 @@ impl Net {
         );
     }
 
+    /// Writes an Update of `original` to the content `value` with `visibility`, as `seed`.
+    pub fn update<T: serde::Serialize>(
+        &mut self,
+        seed: u8,
+        pod: DnaHash,
+        original: myco_dna::ActionHash,
+        visibility: Visibility,
+        value: &T,
+    ) {
+        let entry: Entry = myco_zomes::codec::encode(value);
+        let entry_ref = EntryRef {
+            zome: "content".into(),
+            entry_type: "content".into(),
+            entry_hash: entry.hash(),
+            visibility,
+        };
+        let i = self.index(seed);
+        self.input(
+            i,
+            Input::Author {
+                pod,
+                body: ActionBody::Update {
+                    original,
+                    entry: entry_ref,
+                },
+                entry: Some(entry),
+            },
+        );
+    }
+
     /// Writes a Delete of `target` as `seed`.
     pub fn delete(&mut self, seed: u8, pod: DnaHash, target: myco_dna::ActionHash) {
         let i = self.index(seed);

@@ -1,18 +1,17 @@
 //! `reads`: how long a storyteller's reads take through a real daemon's API on a pod of N
-//! records (1,000,000 by default), against the same reads on the same pod at 1,000 records,
-//! in the same run. Reads come from the store's indexes, so the goal is a ratio near 1
+//! records (1,000,000 by default), against the same reads on a pod of 1,000 records, in the
+//! same run. Reads come from the store's indexes, so the goal is a ratio near 1
 //! (at most 2).
 //!
 //! How it runs:
 //!
-//! 1. `myco init` makes an agent; its daemon creates a one-founder pod and is stopped.
-//! 2. 1,000 stories are appended to the agent's chain offline
-//!    ([`myco_tests::bench::seed`]), built by the daemon's own write path.
-//! 3. The daemon starts; each read is asked `MYCO_READS_ROUNDS` times (200 by default) after
-//!    a warm-up: the feed's first page, a feed page from the middle of the pod
+//! 1. Two agents each create a one-founder pod ([`SoloPod`]); their daemons stop.
+//! 2. Stories are appended to each agent's chain offline ([`myco_tests::bench::seed`]),
+//!    built by the daemon's own write path: 1,000 in the small pod, N in the big one.
+//! 3. Both daemons start. Each read is asked `MYCO_READS_ROUNDS` times (200 by default) of
+//!    each daemon after a warm-up, alternating between them round by round so both see the
+//!    same machine: the feed's first page, a feed page from the middle of the pod
 //!    (`before=` a story halfway), the feed filtered by author, and `show` of a story halfway.
-//!    The daemon stops.
-//! 4. Stories are appended up to N, and step 3 runs again.
 //!
 //! Progress goes to stderr; the last stdout line is one JSON object with, per read, the
 //! median and p95 in µs at 1k and at N, and their median ratio.
@@ -31,12 +30,12 @@ use myco_tests::bench::{bench_main, count_from_env, seed, stop, SoloPod};
 
 const USAGE: &str = "\
 reads: feed and show latency through the daemon's API on a pod of N records, against the
-same reads on the same pod at 1,000 records (the baseline, same run).
+same reads on a pod of 1,000 records (the baseline, same run, on a daemon beside it).
 
 usage: reads [--help]
 
 environment:
-  MYCO_READS_RECORDS  records in the pod for the second measurement (default 1000000)
+  MYCO_READS_RECORDS  records in the big pod (default 1000000)
   MYCO_READS_ROUNDS   times each read is asked at each size (default 200)
   MYCO_BIN            the myco binary (default: `myco` next to this executable)
 
@@ -46,7 +45,7 @@ example:
 
 /// Records in the pod for the baseline.
 const BASELINE_RECORDS: usize = 1_000;
-/// Default records for the second measurement.
+/// Default records in the big pod.
 const DEFAULT_RECORDS: usize = 1_000_000;
 /// Default rounds per read.
 const DEFAULT_ROUNDS: usize = 200;
@@ -83,46 +82,57 @@ fn reads(pod: &str, author: &str, middle: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Asks one read of `daemon` and checks the answer is a full one.
+fn ask(daemon: &Daemon, name: &str, path: &str) -> anyhow::Result<()> {
+    if name == "show" {
+        let story: StoryView = daemon.api.get(path)?;
+        anyhow::ensure!(story.held, "the story halfway is not held");
+    } else {
+        let feed: FeedView = daemon.api.get(path)?;
+        anyhow::ensure!(
+            feed.items.len() == 20,
+            "{name} returned {} items",
+            feed.items.len()
+        );
+    }
+    Ok(())
+}
+
+fn timing(mut micros: Vec<f64>) -> Timing {
+    micros.sort_by(f64::total_cmp);
+    Timing {
+        median_us: micros[micros.len() / 2],
+        p95_us: micros[micros.len() * 95 / 100],
+    }
+}
+
+/// Times each read on both daemons, alternating round by round; (small, big) per read.
 fn time_reads(
-    daemon: &Daemon,
-    paths: &[(&'static str, String)],
+    small: (&Daemon, Vec<(&'static str, String)>),
+    big: (&Daemon, Vec<(&'static str, String)>),
     rounds: usize,
-) -> anyhow::Result<Vec<Timing>> {
+) -> anyhow::Result<Vec<(Timing, Timing)>> {
     let mut out = Vec::new();
-    for (name, path) in paths {
-        let ask = || -> anyhow::Result<()> {
-            if *name == "show" {
-                let story: StoryView = daemon.api.get(path)?;
-                anyhow::ensure!(story.held, "the story halfway is not held");
-            } else {
-                let feed: FeedView = daemon.api.get(path)?;
-                anyhow::ensure!(
-                    feed.items.len() == 20,
-                    "{name} returned {} items",
-                    feed.items.len()
-                );
-            }
-            Ok(())
-        };
+    for ((name, small_path), (_, big_path)) in small.1.iter().zip(&big.1) {
         for _ in 0..rounds.min(20) {
-            ask().with_context(|| format!("cannot read {path}"))?;
+            ask(small.0, name, small_path).with_context(|| format!("cannot read {small_path}"))?;
+            ask(big.0, name, big_path).with_context(|| format!("cannot read {big_path}"))?;
         }
-        let mut micros = Vec::with_capacity(rounds);
+        let (mut at_small, mut at_big) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             let started = Instant::now();
-            ask()?;
-            micros.push(started.elapsed().as_secs_f64() * 1e6);
+            ask(small.0, name, small_path)?;
+            at_small.push(started.elapsed().as_secs_f64() * 1e6);
+            let started = Instant::now();
+            ask(big.0, name, big_path)?;
+            at_big.push(started.elapsed().as_secs_f64() * 1e6);
         }
-        micros.sort_by(f64::total_cmp);
-        let timing = Timing {
-            median_us: micros[micros.len() / 2],
-            p95_us: micros[micros.len() * 95 / 100],
-        };
+        let (small_timing, big_timing) = (timing(at_small), timing(at_big));
         say(format_args!(
-            "  {name}: median {:.0} µs, p95 {:.0} µs",
-            timing.median_us, timing.p95_us
+            "  {name}: median {:.0} µs at N, {:.0} µs at 1k (p95 {:.0} and {:.0})",
+            big_timing.median_us, small_timing.median_us, big_timing.p95_us, small_timing.p95_us
         ));
-        out.push(timing);
+        out.push((small_timing, big_timing));
     }
     Ok(out)
 }
@@ -130,34 +140,45 @@ fn time_reads(
 fn run() -> anyhow::Result<serde_json::Value> {
     let total = count_from_env("MYCO_READS_RECORDS", DEFAULT_RECORDS)?.max(BASELINE_RECORDS + 1);
     let rounds = count_from_env("MYCO_READS_ROUNDS", DEFAULT_ROUNDS)?;
-    say("the daemon creates the pod…");
-    let solo = SoloPod::found("reads")?;
-    let (dir, dna, pod) = (&solo.dir, &solo.dna, &solo.pod);
-    let author = solo.key.to_string();
-
-    say(format_args!("seeding {BASELINE_RECORDS} stories…"));
-    let small = seed(dir, dna, BASELINE_RECORDS, |_| {}).context("cannot seed the store")?;
-    let middle_small = small.signatures[BASELINE_RECORDS / 2].1.to_string();
-    let mut daemon = solo.start().context("cannot start the daemon")?;
+    say("the daemons create their pods…");
+    let small_pod = SoloPod::found("reads-1k")?;
+    let big_pod = SoloPod::found("reads-big")?;
     say(format_args!(
-        "{rounds} rounds of each read at {BASELINE_RECORDS} records…"
+        "seeding {BASELINE_RECORDS} stories in the small pod…"
     ));
-    let baseline = time_reads(&daemon, &reads(pod, &author, &middle_small), rounds)?;
-    stop(&mut daemon)?;
-
-    let more = total - BASELINE_RECORDS;
-    say(format_args!("seeding {more} more stories…"));
-    let big = seed(dir, dna, more, |n| {
-        say(format_args!("  {n} of {more} stored"))
+    let small = seed(&small_pod.dir, &small_pod.dna, BASELINE_RECORDS, |_| {})
+        .context("cannot seed the small pod")?;
+    say(format_args!("seeding {total} stories in the big pod…"));
+    let big = seed(&big_pod.dir, &big_pod.dna, total, |n| {
+        say(format_args!("  {n} of {total} stored"))
     })
-    .context("cannot seed the store")?;
-    let middle_big = big.signatures[more / 2].1.to_string();
-    let mut daemon = solo.start().context("cannot start the daemon")?;
+    .context("cannot seed the big pod")?;
+    let small_paths = reads(
+        &small_pod.pod,
+        &small_pod.key.to_string(),
+        &small.signatures[BASELINE_RECORDS / 2].1.to_string(),
+    );
+    let big_paths = reads(
+        &big_pod.pod,
+        &big_pod.key.to_string(),
+        &big.signatures[total / 2].1.to_string(),
+    );
+    let mut small_daemon = small_pod
+        .start()
+        .context("cannot start the small pod's daemon")?;
+    let mut big_daemon = big_pod
+        .start()
+        .context("cannot start the big pod's daemon")?;
     say(format_args!(
-        "{rounds} rounds of each read at {total} records…"
+        "{rounds} rounds of each read on each daemon, alternating…"
     ));
-    let full = time_reads(&daemon, &reads(pod, &author, &middle_big), rounds)?;
-    stop(&mut daemon)?;
+    let timings = time_reads(
+        (&small_daemon, small_paths.clone()),
+        (&big_daemon, big_paths.clone()),
+        rounds,
+    )?;
+    stop(&mut small_daemon)?;
+    stop(&mut big_daemon)?;
 
     let mut report = serde_json::Map::new();
     report.insert("bench".into(), "reads".into());
@@ -166,11 +187,11 @@ fn run() -> anyhow::Result<serde_json::Value> {
     report.insert("rounds".into(), rounds.into());
     report.insert(
         "baseline".into(),
-        "the same reads on the same pod at 1,000 records, same run".into(),
+        "the same reads on a pod of 1,000 records, on a daemon running beside it, same run".into(),
     );
     report.insert("goal_ratio".into(), GOAL_RATIO.into());
     let mut worst: f64 = 0.0;
-    for (((name, _), small), big) in reads(pod, &author, "").iter().zip(&baseline).zip(&full) {
+    for ((name, _), (small, big)) in big_paths.iter().zip(&timings) {
         let ratio = big.median_us / small.median_us.max(1.0);
         worst = worst.max(ratio);
         report.insert(

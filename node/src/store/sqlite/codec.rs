@@ -61,6 +61,54 @@ pub fn decode_record(
     Ok(record)
 }
 
+/// Decodes every row of `rows`, whose columns are `id, action, entry`, with [`decode_record`].
+pub fn decode_rows(
+    key: &StoreKey,
+    rows: &mut rusqlite::Rows<'_>,
+) -> Result<Vec<Record>, StoreError> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(super::sqlite_error)? {
+        let id: i64 = row.get(0).map_err(super::sqlite_error)?;
+        let action: Vec<u8> = row.get(1).map_err(super::sqlite_error)?;
+        let entry: Option<Vec<u8>> = row.get(2).map_err(super::sqlite_error)?;
+        out.push(decode_record(key, id, &action, entry.as_deref())?);
+    }
+    Ok(out)
+}
+
+/// The records of chain row `chain` that write `zome`'s `entry_type`, through the typed
+/// index: in seq order, or the newest `limit` first.
+pub fn typed_records(
+    conn: &rusqlite::Connection,
+    key: &StoreKey,
+    chain: i64,
+    zome: &str,
+    entry_type: &str,
+    newest: Option<usize>,
+) -> Result<Vec<Record>, StoreError> {
+    let tag = tag_value(&crate::store::keys::type_tag(zome, entry_type));
+    let mut statement = conn
+        .prepare_cached(match newest {
+            None => "SELECT id, action, entry FROM records WHERE chain = ?1 AND type_tag = ?2 ORDER BY seq LIMIT ?3",
+            Some(_) => "SELECT id, action, entry FROM records WHERE chain = ?1 AND type_tag = ?2 ORDER BY seq DESC LIMIT ?3",
+        })
+        .map_err(super::sqlite_error)?;
+    let limit = newest.map_or(i64::MAX, |n| n as i64);
+    let mut rows = statement
+        .query(rusqlite::params![chain, tag, limit])
+        .map_err(super::sqlite_error)?;
+    let mut records = decode_rows(key, &mut rows)?;
+    // The tag is a prefix of a hash: keep only the records of exactly this type.
+    records.retain(|record| {
+        record
+            .action()
+            .body
+            .entry_ref()
+            .is_some_and(|e| e.zome == zome && e.entry_type == entry_type)
+    });
+    Ok(records)
+}
+
 #[cfg(test)]
 mod tests {
     use myco_dna::{ChainAuthor, Entry, SigningKey, Timestamp, Visibility};

@@ -309,12 +309,6 @@ pub fn referring(
             limit as i64
         ])
         .map_err(sqlite_error)?;
-    let mut found = Vec::new();
-    while let Some(row) = rows.next().map_err(sqlite_error)? {
-        let id: i64 = row.get(0).map_err(sqlite_error)?;
-        let action: Vec<u8> = row.get(1).map_err(sqlite_error)?;
-        let entry: Option<Vec<u8>> = row.get(2).map_err(sqlite_error)?;
-        found.push(decode_record(key, id, &action, entry.as_deref())?);
-    }
+    let found = super::codec::decode_rows(key, &mut rows)?;
     Ok(references::matching(found, target, relation))
 }

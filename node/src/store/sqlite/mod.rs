@@ -553,33 +553,7 @@ impl Store for SqliteStore {
         let Some(&chain_id) = self.chain_ids.get(chain) else {
             return Ok(Vec::new());
         };
-        let tag = tag_value(&type_tag(zome, entry_type));
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT id, action, entry FROM records WHERE chain = ?1 AND type_tag = ?2 ORDER BY seq",
-            )
-            .map_err(sqlite_error)?;
-        let mut rows = statement
-            .query(params![chain_id, tag])
-            .map_err(sqlite_error)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(sqlite_error)? {
-            let id: i64 = row.get(0).map_err(sqlite_error)?;
-            let action: Vec<u8> = row.get(1).map_err(sqlite_error)?;
-            let entry: Option<Vec<u8>> = row.get(2).map_err(sqlite_error)?;
-            let record = decode_record(&self.key, id, &action, entry.as_deref())?;
-            // The tag is a prefix of a hash: keep only the records of exactly this type.
-            if record
-                .action()
-                .body
-                .entry_ref()
-                .is_some_and(|e| e.zome == zome && e.entry_type == entry_type)
-            {
-                out.push(record);
-            }
-        }
-        Ok(out)
+        codec::typed_records(&self.conn, &self.key, chain_id, zome, entry_type, None)
     }
 
     fn purge_entry(&mut self, hash: &ActionHash) -> Result<bool, StoreError> {

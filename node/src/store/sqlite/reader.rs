@@ -9,7 +9,7 @@ use std::path::Path;
 use myco_dna::{ActionHash, AgentKey, DnaHash, KeyHash, Record, Timestamp, Warrant};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::codec::{decode_record, tag_value};
+use super::codec::{self, decode_record, tag_value};
 use super::{index, sqlite_error, DB_FILE};
 use crate::store::keys::type_tag;
 use crate::store::sealing::StoreKey;
@@ -328,30 +328,11 @@ impl SqliteReader {
         let Some(chain) = chain else {
             return Ok(None);
         };
-        let tag = tag_value(&type_tag(zome, entry_type));
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT id, action, entry FROM records WHERE chain = ?1 AND type_tag = ?2 ORDER BY seq DESC LIMIT 8",
-            )
-            .map_err(sqlite_error)?;
-        let mut rows = statement.query(params![chain, tag]).map_err(sqlite_error)?;
-        while let Some(row) = rows.next().map_err(sqlite_error)? {
-            let id: i64 = row.get(0).map_err(sqlite_error)?;
-            let action: Vec<u8> = row.get(1).map_err(sqlite_error)?;
-            let entry: Option<Vec<u8>> = row.get(2).map_err(sqlite_error)?;
-            let record = decode_record(&self.key, id, &action, entry.as_deref())?;
-            // The tag is a prefix of a hash: keep only a record of exactly this type.
-            if record
-                .action()
-                .body
-                .entry_ref()
-                .is_some_and(|e| e.zome == zome && e.entry_type == entry_type)
-            {
-                return Ok(Some(record));
-            }
-        }
-        Ok(None)
+        Ok(
+            codec::typed_records(&self.conn, &self.key, chain, zome, entry_type, Some(8))?
+                .into_iter()
+                .next(),
+        )
     }
 
     /// Every record of `pod` held here, chain by chain, for folding the pod's state. It costs
@@ -376,12 +357,7 @@ impl SqliteReader {
                 )
                 .map_err(sqlite_error)?;
             let mut rows = statement.query([chain]).map_err(sqlite_error)?;
-            while let Some(row) = rows.next().map_err(sqlite_error)? {
-                let id: i64 = row.get(0).map_err(sqlite_error)?;
-                let action: Vec<u8> = row.get(1).map_err(sqlite_error)?;
-                let entry: Option<Vec<u8>> = row.get(2).map_err(sqlite_error)?;
-                out.push(decode_record(&self.key, id, &action, entry.as_deref())?);
-            }
+            out.extend(codec::decode_rows(&self.key, &mut rows)?);
         }
         Ok(out)
     }
