@@ -549,3 +549,84 @@ pub fn affirmed(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::types::{ConsentBody, PublishRequest};
+
+    fn storytelling() -> DnaManifest {
+        myco_zomes::load_dna(include_str!("../../../dna/examples/storytelling.toml"))
+            .expect("the example DNA loads")
+    }
+
+    #[test]
+    fn nothing_is_affirmed_on_the_authors_behalf() {
+        let dna = storytelling();
+        let bare = content(PublishRequest::story(
+            "t",
+            "",
+            "pod",
+            &[],
+            ConsentBody::default(),
+        ))
+        .expect("content");
+        // Nothing was filled in: no principle, no consent.
+        assert!(bare.principles.is_empty());
+        assert_eq!(bare.consent, Consent::default());
+        let error = affirmed(&dna, &bare, Visibility::Pod).expect_err("refused");
+        assert!(
+            error.to_string().contains("--principle collective-benefit"),
+            "{error}"
+        );
+
+        let principles: Vec<&str> = dna
+            .properties
+            .required_principles
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let unconsented = content(PublishRequest::story(
+            "t",
+            "",
+            "pod",
+            &principles,
+            ConsentBody::default(),
+        ))
+        .expect("content");
+        let error = affirmed(&dna, &unconsented, Visibility::Pod).expect_err("refused");
+        assert!(
+            error.to_string().contains("--consent community_sharing"),
+            "{error}"
+        );
+        assert!(affirmed(&dna, &unconsented, Visibility::Private).is_ok());
+        let stated = content(PublishRequest::story(
+            "t",
+            "",
+            "pod",
+            &principles,
+            ConsentBody::community(),
+        ))
+        .expect("content");
+        assert!(affirmed(&dna, &stated, Visibility::Pod).is_ok());
+        let error = affirmed(&dna, &stated, Visibility::Public).expect_err("refused");
+        assert!(
+            error.to_string().contains("--consent public_sharing"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_change_policy_proposal_needs_a_change() {
+        let none = proposal_kind("change_policy", None, None, None, PolicyChange::default());
+        assert!(none.is_err_and(|e| e.contains("--min-creator-share-bp")));
+        let raise = PolicyChange {
+            min_creator_share_bp: Some(myco_dna::BasisPoints(8000)),
+            ..PolicyChange::default()
+        };
+        assert_eq!(
+            proposal_kind("change_policy", None, None, None, raise.clone()),
+            Ok(ProposalKind::ChangePolicy(raise))
+        );
+    }
+}
