@@ -20,6 +20,7 @@
 //! runs a bootstrap peer: Kademlia server and rendezvous point, with a persistent record store
 //! and no agent data.
 
+mod affirmation;
 mod bans;
 mod commands;
 pub mod config;
