@@ -276,7 +276,7 @@ pub fn publish_affirming(
     principles: &[&str],
 ) -> String {
     // The test's storyteller states the consent the visibility needs: nothing is filled in.
-    let consent = match visibility {
+    let consent = match visibility.to_ascii_lowercase().as_str() {
         "public" => ConsentBody::public(),
         "pod" => ConsentBody::community(),
         _ => ConsentBody::default(),

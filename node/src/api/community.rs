@@ -48,12 +48,12 @@ async fn comment(
     Path(pod): Path<String>,
     ApiJson(request): ApiJson<CommentRequest>,
 ) -> Result<Json<Written>, ApiError> {
-    let write_ = Write::Comment {
+    let comment = Write::Comment {
         content: parse(&request.content, "content hash (act_…)")?,
         text: request.body,
         visibility: narrowed(request.visibility.as_deref())?,
     };
-    write(&state, pod_of(&pod)?, write_).await
+    write(&state, pod_of(&pod)?, comment).await
 }
 
 /// `POST /pods/{pod}/reactions`: a reaction with the content's visibility unless narrowed.
@@ -62,12 +62,12 @@ async fn react(
     Path(pod): Path<String>,
     ApiJson(request): ApiJson<ReactRequest>,
 ) -> Result<Json<Written>, ApiError> {
-    let write_ = Write::React {
+    let reaction = Write::React {
         content: parse(&request.content, "content hash (act_…)")?,
         reaction: request.reaction,
         visibility: narrowed(request.visibility.as_deref())?,
     };
-    write(&state, pod_of(&pod)?, write_).await
+    write(&state, pod_of(&pod)?, reaction).await
 }
 
 /// `POST /pods/{pod}/value/events`: revenue a content earned, by its creator or a treasurer.
@@ -76,13 +76,13 @@ async fn value_event(
     Path(pod): Path<String>,
     ApiJson(request): ApiJson<ValueEventRequest>,
 ) -> Result<Json<Written>, ApiError> {
-    let write_ = Write::ValueEvent {
+    let event = Write::ValueEvent {
         content: parse(&request.content, "content hash (act_…)")?,
         amount: MinorUnits(request.amount),
         currency: request.currency.trim().to_string(),
         grant: grant_of(request.grant.as_deref())?,
     };
-    write(&state, pod_of(&pod)?, write_).await
+    write(&state, pod_of(&pod)?, event).await
 }
 
 /// `POST /pods/{pod}/value/distributions`: the payouts the revenue share and the benefit

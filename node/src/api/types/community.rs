@@ -66,7 +66,7 @@ pub struct EditRequest {
 pub struct Edited {
     /// The pod.
     pub pod: String,
-    /// The version replaced (`act_…`).
+    /// The content the edit named (`act_…`); the new version replaces its latest version.
     pub replaces: String,
     /// The new version's action hash (`act_…`).
     pub hash: String,
