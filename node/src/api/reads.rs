@@ -50,7 +50,13 @@ pub struct ReadPool {
     idle: Mutex<Vec<SqliteReader>>,
     /// One fold of a whole pod at a time: a fold holds the pod in memory.
     folds: tokio::sync::Semaphore,
+    /// How often each story was shown here since the daemon started. Never written to a
+    /// chain nor sent: view counts stay local to each node (GOVERNANCE).
+    views: Mutex<BTreeMap<ActionHash, u64>>,
 }
+
+/// Most stories whose views are counted; past it, counting starts again.
+const MAX_COUNTED_STORIES: usize = 100_000;
 
 impl ReadPool {
     /// A pool of readers of the store in `dir`, sealed under `key`, for the agent `me`.
@@ -61,7 +67,21 @@ impl ReadPool {
             me,
             idle: Mutex::new(Vec::new()),
             folds: tokio::sync::Semaphore::new(1),
+            views: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Counts one more showing of `story` here; returns the count.
+    fn viewed(&self, story: ActionHash) -> u64 {
+        let Ok(mut views) = self.views.lock() else {
+            return 0;
+        };
+        if views.len() >= MAX_COUNTED_STORIES && !views.contains_key(&story) {
+            views.clear();
+        }
+        let count = views.entry(story).or_default();
+        *count += 1;
+        *count
     }
 
     /// Like [`ReadPool::with`], for a read that folds a whole pod: one at a time, so page
@@ -281,7 +301,11 @@ async fn story(
                 })
         })
         .await?;
-    Ok(Json(view))
+    let root: ActionHash = parse(&view.hash, "record hash (act_…)")?;
+    Ok(Json(StoryView {
+        views_here: state.reads.viewed(root),
+        ..view
+    }))
 }
 
 /// One story, as the API answers it; `None` if `hash` is not a version of content held here.
@@ -373,6 +397,7 @@ pub fn story_view(
         comments_total,
         next_comments_after,
         receipts: receipts(reader, &pod, &author, &versions.versions)?,
+        views_here: 0,
     };
     Ok(Some(view))
 }

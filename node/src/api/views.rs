@@ -203,4 +203,8 @@ pub struct StoryView {
     pub next_comments_after: Option<String>,
     /// Deletion receipts, once the story was deleted or narrowed.
     pub receipts: ReceiptsView,
+    /// How often it was shown on this node since the daemon started, this showing included.
+    /// Counted here only: never written to a chain nor sent to anyone.
+    #[serde(default)]
+    pub views_here: u64,
 }

@@ -198,6 +198,11 @@ impl fmt::Display for Story {
             )?;
         }
         writeln!(f, "story:       {} (newest version {})", s.hash, s.latest)?;
+        writeln!(
+            f,
+            "views:       {} on this node (counted here only, never shared)",
+            s.views_here
+        )?;
         if let Some(consent) = &s.consent {
             writeln!(f, "consent:     {}", flags(consent))?;
         }
