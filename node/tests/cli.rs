@@ -506,3 +506,54 @@ fn bootstrap_with_json_prints_its_addresses_as_json_lines() {
         "{address}"
     );
 }
+
+#[test]
+fn the_storytellers_write_commands_have_help_with_an_example_and_say_what_they_need() {
+    let pages: &[(&[&str], &str)] = &[
+        (&["publish"], "--principle"),
+        (&["publish"], "never"),
+        (&["edit"], "keeps the current version"),
+        (&["react"], "visibility of the content"),
+        (&["comment"], "visibility of the content"),
+        (&["value"], "minor units"),
+        (&["value", "record"], "--currency"),
+        (&["value", "distribute"], "largest remainder"),
+        (&["value", "statement"], "--member"),
+        (&["pod", "leave"], "writes nothing more"),
+        (&["pod", "members"], "founder"),
+        (&["propose"], "change_policy"),
+        (&["propose"], "--min-creator-share-bp"),
+    ];
+    for (command, needle) in pages {
+        let help = run(myco().args(*command).arg("--help"));
+        help.assert_ok();
+        assert!(
+            help.stdout.contains("Example") && help.stdout.contains(needle),
+            "`myco {command:?} --help` lacks an example or {needle:?}: {}",
+            help.stdout
+        );
+    }
+}
+
+#[test]
+fn a_consent_value_that_is_not_true_or_false_is_refused_before_the_daemon_is_asked() {
+    let (_temp, data) = initialised();
+    let failed = in_dir(
+        &data,
+        &[
+            "publish",
+            "--pod",
+            "dna_x",
+            "--title",
+            "t",
+            "--consent",
+            "community_sharing=maybe",
+        ],
+    );
+    failed.assert_failed_with("`maybe` is not true or false");
+    assert!(
+        !failed.stderr.contains("no running daemon"),
+        "{}",
+        failed.stderr
+    );
+}

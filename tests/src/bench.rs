@@ -242,6 +242,8 @@ pub fn seed(
             format!("Story {i}"),
             "A short story shared with the territory.",
             "pod",
+            &[],
+            myco_node::api::types::ConsentBody::community(),
         );
         let now = myco_node::daemon::now_micros();
         let (body, entry) = myco_node::daemon::Write::Content {

@@ -10,7 +10,9 @@
 //! - [`DurableLine`]: the `durable <seq> <action-hash>` line a writer prints once a record is
 //!   acknowledged as durable, and its parser;
 //! - [`decoders`]: one check per decoder of a stranger's bytes, run by the fuzz targets in
-//!   `tests/fuzz/` and by `tests/decoders.rs` in CI.
+//!   `tests/fuzz/` and by `tests/decoders.rs` in CI;
+//! - `storyteller` (unix): the `myco` CLI driven with `--json` against real daemons, for the
+//!   tests of a member's day.
 //!
 //! The binary `chain-writer` (in `src/bin/`) appends to a [`SqliteStore`](myco_node::store::SqliteStore)
 //! forever; `tests/crash.rs` kills it with SIGKILL mid-write and checks that nothing it
@@ -43,6 +45,8 @@ pub mod netns;
 #[cfg(unix)]
 pub mod probe;
 pub mod scan;
+#[cfg(unix)]
+pub mod storyteller;
 
 use std::fmt;
 use std::path::PathBuf;

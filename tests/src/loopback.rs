@@ -10,7 +10,7 @@ use libp2p::{Multiaddr, PeerId};
 use myco_dna::AgentKey;
 use myco_node::api::client::ApiClient;
 use myco_node::api::types::{
-    JoinRequest, PodSummary, PublishRequest, RecordView, StatusView, Written,
+    ConsentBody, JoinRequest, PodSummary, PublishRequest, RecordView, StatusView, Written,
 };
 use myco_node::daemon::LISTEN_FILE;
 use myco_node::devnet::process::{
@@ -251,9 +251,37 @@ pub fn found_pod(api: &ApiClient, manifest: &str) -> String {
     pod.dna_hash
 }
 
-/// Publishes a content entry through daemon `api`; returns its record's hash.
+/// The principles `dna/examples/storytelling.toml` requires content to affirm.
+pub const STORYTELLING_PRINCIPLES: &[&str] = &[
+    "collective-benefit",
+    "authority-to-control",
+    "responsibility",
+    "ethics",
+];
+
+/// Publishes a content entry through daemon `api` in a pod that requires no principle (the
+/// territory pods these tests found); returns its record's hash.
 pub fn publish(api: &ApiClient, pod: &str, title: &str, body: &str, visibility: &str) -> String {
-    let request = PublishRequest::story(title, body, visibility);
+    publish_affirming(api, pod, title, body, visibility, &[])
+}
+
+/// Publishes a content entry through daemon `api`, its author affirming `principles` and
+/// consenting to the sharing `visibility` needs; returns its record's hash.
+pub fn publish_affirming(
+    api: &ApiClient,
+    pod: &str,
+    title: &str,
+    body: &str,
+    visibility: &str,
+    principles: &[&str],
+) -> String {
+    // The test's storyteller states the consent the visibility needs: nothing is filled in.
+    let consent = match visibility.to_ascii_lowercase().as_str() {
+        "public" => ConsentBody::public(),
+        "pod" => ConsentBody::community(),
+        _ => ConsentBody::default(),
+    };
+    let request = PublishRequest::story(title, body, visibility, principles, consent);
     let written: Written = api
         .post(&format!("/pods/{pod}/content"), &request)
         .expect("published");

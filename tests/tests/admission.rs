@@ -15,7 +15,8 @@ use myco_node::api::types::{
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_node::engine::{SyncRequest, SyncResponse, MAX_SYNC_BYTES};
 use myco_tests::loopback::{
-    found_pod, holds, peer_of, peers_in, publish, start_two_pods, wait_until, PATIENCE, PER_POD,
+    found_pod, holds, peer_of, peers_in, publish_affirming, start_two_pods, wait_until, PATIENCE,
+    PER_POD, STORYTELLING_PRINCIPLES,
 };
 use myco_tests::probe::{binding, connect, drive, probe, runtime, ProbeEvent};
 
@@ -136,12 +137,13 @@ fn an_invited_agent_joins_and_never_shows_its_invitation_to_a_node_that_only_cla
     wait_until("the invitee to meet the steward in the pod", || {
         peers_in(&net.daemons[INVITEE].api, &pod_text) >= 1
     });
-    let story = publish(
+    let story = publish_affirming(
         &net.daemons[INVITEE].api,
         &pod_text,
         "Invited",
         "a story by the invited member",
         "pod",
+        STORYTELLING_PRINCIPLES,
     );
     wait_until("the steward to store the invitee's story", || {
         holds(&net.daemons[STEWARD].api, &story)
@@ -158,6 +160,7 @@ fn an_invited_agent_joins_and_never_shows_its_invitation_to_a_node_that_only_cla
                 role: None,
                 detail: Some("weekly, Sunday 03:00".into()),
                 text: "back the circle up every week".into(),
+                ..ProposeRequest::default()
             },
         )
         .expect("the steward proposes");

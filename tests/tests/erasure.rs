@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use myco_dna::ActionHash;
-use myco_node::api::types::{DeleteRequest, PublishRequest, RecordView, Written};
+use myco_node::api::types::{ConsentBody, DeleteRequest, PublishRequest, RecordView, Written};
 use myco_node::datadir::DataPaths;
 use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_node::store::{SqliteStore, Store, StoreKey};
@@ -168,7 +168,13 @@ fn deleted_and_narrowed_stories_leave_no_bytes_on_any_disk_and_live_ones_are_sea
     let _: Written = author
         .post(
             &format!("/pods/{pod}/content/{c}"),
-            &PublishRequest::story("Now private", body(&narrowed_new), "private"),
+            &PublishRequest::story(
+                "Now private",
+                body(&narrowed_new),
+                "private",
+                &[],
+                ConsentBody::default(),
+            ),
         )
         .expect("the author narrows a story to Private");
     wait_until(

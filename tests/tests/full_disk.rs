@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use myco_node::api::client::ClientError;
-use myco_node::api::types::{PublishRequest, StatusView, Written};
+use myco_node::api::types::{ConsentBody, PublishRequest, StatusView, Written};
 use myco_tests::bench::stop;
 use myco_tests::loopback::{holds, start_net};
 
@@ -66,6 +66,8 @@ fn story(n: usize) -> PublishRequest {
         format!("Story {n}"),
         "Words written while the disk fills up.".repeat(8),
         "pod",
+        &[],
+        ConsentBody::community(),
     )
 }
 

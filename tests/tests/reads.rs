@@ -34,15 +34,12 @@ fn json<T: serde::de::DeserializeOwned>(dir: &Path, args: &[&str]) -> T {
 }
 
 fn story(title: &str, body: &str) -> PublishRequest {
-    PublishRequest {
-        consent: Some(ConsentBody {
-            community_sharing: true,
-            ai_analysis: true,
-            ..ConsentBody::default()
-        }),
-        principles: Some(Vec::new()),
-        ..PublishRequest::story(title, body, "pod")
-    }
+    let consent = ConsentBody {
+        community_sharing: true,
+        ai_analysis: true,
+        ..ConsentBody::default()
+    };
+    PublishRequest::story(title, body, "pod", &[], consent)
 }
 
 #[test]

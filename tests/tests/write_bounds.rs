@@ -5,7 +5,7 @@
 
 use myco_dna::limits::{MAX_ENTRY_BYTES, MAX_MEMBRANE_PROOF_BYTES};
 use myco_node::api::types::{
-    JoinRequest, ProfileRequestBody, ProposeRequest, PublishRequest, MAX_BODY_BYTES,
+    ConsentBody, JoinRequest, ProfileRequestBody, ProposeRequest, PublishRequest, MAX_BODY_BYTES,
 };
 use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_tests::loopback::{publish, start_net};
@@ -53,7 +53,13 @@ fn each_write_just_over_its_bound_is_refused_and_the_chain_stays_sound() {
     let over = MAX_ENTRY_BYTES + 1;
 
     // Content: a story body alone just over the entry bound.
-    let story = PublishRequest::story("Too long", "x".repeat(over), "pod");
+    let story = PublishRequest::story(
+        "Too long",
+        "x".repeat(over),
+        "pod",
+        &[],
+        ConsentBody::community(),
+    );
     assert_too_large(
         post(
             &dir,
@@ -63,7 +69,13 @@ fn each_write_just_over_its_bound_is_refused_and_the_chain_stays_sound() {
         MAX_ENTRY_BYTES,
     );
     // Just under the bound, with room for the entry's other fields, it is written.
-    let fits = PublishRequest::story("Fits", "y".repeat(MAX_ENTRY_BYTES - 1_024), "pod");
+    let fits = PublishRequest::story(
+        "Fits",
+        "y".repeat(MAX_ENTRY_BYTES - 1_024),
+        "pod",
+        &[],
+        ConsentBody::community(),
+    );
     let (code, text) = post(
         &dir,
         &format!("/pods/{pod}/content"),
@@ -95,6 +107,7 @@ fn each_write_just_over_its_bound_is_refused_and_the_chain_stays_sound() {
         role: None,
         detail: Some("nightly".into()),
         text: "t".repeat(over),
+        ..ProposeRequest::default()
     };
     assert_too_large(
         post(

@@ -764,3 +764,31 @@ fn a_story_without_a_title_and_a_profile_without_a_username_are_refused() {
         "the username is empty",
     );
 }
+
+#[test]
+fn a_private_comment_held_without_its_entry_is_judged_by_its_action_alone() {
+    let mut pod = media();
+    let content = story(&pod.dna, "mine alone", 1, None);
+    let (story_record, v) = pod.create(1, "content", "content", Visibility::Private, &content);
+    assert_eq!(v, Verdict::Valid);
+    let comment = myco_zomes::content::Comment {
+        content: story_record.hash(),
+        text: "a note to myself".into(),
+    };
+    let (_, v) = pod.create(1, "content", "comment", Visibility::Private, &comment);
+    assert_eq!(v, Verdict::Valid);
+    // Another member's node gets the Private records without their entries: still valid.
+    let mut other = Pod::new(pod.dna.clone());
+    for record in &pod.accepted {
+        let mut held = record.clone();
+        let private = record
+            .action()
+            .body
+            .entry_ref()
+            .is_some_and(|e| e.visibility == Visibility::Private);
+        if private {
+            held.entry = None;
+        }
+        assert_eq!(other.submit(&held), Verdict::Valid, "{}", record.hash());
+    }
+}

@@ -12,9 +12,10 @@ use myco_zomes::membership::Profile;
 use serde::Serialize;
 
 use super::types::{
-    ApproveRequest, DecideRequest, DeleteRequest, Forgotten, InvitationView, InviteRequest,
-    JoinRequest, LookupView, PodSummary, ProfileRequestBody, ProposeRequest, PublishRequest,
-    RecordView, StatusView, VoteRequest, Written, DEFAULT_INVITATION_DAYS, MAX_INVITATION_DAYS,
+    ApproveRequest, DecideRequest, DeleteRequest, EditRequest, Edited, Forgotten, InvitationView,
+    InviteRequest, JoinRequest, LookupView, PodSummary, ProfileRequestBody, ProposeRequest,
+    PublishRequest, RecordView, StatusView, VoteRequest, Written, DEFAULT_INVITATION_DAYS,
+    MAX_INVITATION_DAYS,
 };
 use super::{ApiError, ApiJson, AppState};
 use crate::daemon::writes::{self, Write};
@@ -37,18 +38,19 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/pods/{pod}/delete", post(delete))
         .route("/pods/{pod}/invitations", post(invite))
         .route("/pods/{pod}/forget", post(forget))
+        .merge(super::community::routes())
         .route("/records/{hash}", get(record))
         .route("/lookup/{key}", get(lookup))
         .route("/metrics", get(metrics))
 }
 
-fn parse<T: FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
+pub(super) fn parse<T: FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
     text.trim()
         .parse()
         .map_err(|_| ApiError::bad_request(format!("`{text}` is not a valid {what}")))
 }
 
-fn visibility(text: &str) -> Result<Visibility, ApiError> {
+pub(super) fn visibility(text: &str) -> Result<Visibility, ApiError> {
     writes::parse_visibility(text).ok_or_else(|| {
         ApiError::bad_request(format!(
             "visibility `{text}` is not one of public, pod, private"
@@ -111,7 +113,11 @@ async fn forget(
     }))
 }
 
-async fn write(state: &AppState, pod: DnaHash, write: Write) -> Result<Json<Written>, ApiError> {
+pub(super) async fn write(
+    state: &AppState,
+    pod: DnaHash,
+    write: Write,
+) -> Result<Json<Written>, ApiError> {
     let hash = state
         .ask(|reply| Command::Author { pod, write, reply })
         .await?
@@ -141,26 +147,32 @@ async fn publish(
 }
 
 /// `POST /pods/{pod}/content/{hash}`: replaces the author's content `hash` with a new
-/// version (an Update). Narrowing its visibility or consent purges the old version wherever
-/// it may no longer be held.
+/// version (an Update); every field left out keeps the current version's value. Narrowing its
+/// visibility or consent purges the old version wherever it may no longer be held.
 async fn edit(
     State(state): State<AppState>,
-    Path((pod, original)): Path<(String, String)>,
-    ApiJson(request): ApiJson<PublishRequest>,
-) -> Result<Json<Written>, ApiError> {
+    Path((pod, target)): Path<(String, String)>,
+    ApiJson(changes): ApiJson<EditRequest>,
+) -> Result<Json<Edited>, ApiError> {
     let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
-    let original: ActionHash = parse(&original, "record hash (act_…)")?;
-    let visibility = visibility(&request.visibility)?;
-    write(
+    let target: ActionHash = parse(&target, "record hash (act_…)")?;
+    if let Some(text) = &changes.visibility {
+        visibility(text)?;
+    }
+    let Json(written) = write(
         &state,
         pod,
-        Write::Edit {
-            original,
-            request: Box::new(request),
-            visibility,
+        Write::Revise {
+            target,
+            changes: Box::new(changes),
         },
     )
-    .await
+    .await?;
+    Ok(Json(Edited {
+        pod: written.pod,
+        replaces: target.to_string(),
+        hash: written.hash,
+    }))
 }
 
 async fn set_profile(
@@ -215,7 +227,14 @@ async fn propose(
             })
         })
         .transpose()?;
-    let kind = writes::proposal_kind(&request.kind, member, role, request.detail)
+    let policy = myco_zomes::governance::PolicyChange {
+        min_creator_share_bp: request.min_creator_share_bp.map(myco_dna::BasisPoints),
+        threshold_bp: request.threshold_bp.map(myco_dna::BasisPoints),
+        add_required_principles: request.add_principles,
+        restrict_regions: (!request.restrict_regions.is_empty())
+            .then_some(request.restrict_regions),
+    };
+    let kind = writes::proposal_kind(&request.kind, member, role, request.detail, policy)
         .map_err(ApiError::bad_request)?;
     write(
         &state,

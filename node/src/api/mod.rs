@@ -14,6 +14,12 @@
 //! | `GET /status` | the node, its peers and pods |
 //! | `GET /pods`, `POST /pods`, `POST /pods/join` | list, create (as a founder), join |
 //! | `POST /pods/{pod}/content`, `/profile`, `/proposals`, `/votes`, `/decisions`, `/approvals`, `/delete` | writes |
+//! | `POST /pods/{pod}/content/{hash}` | edit: a new version; fields left out keep their value |
+//! | `POST /pods/{pod}/comments`, `/reactions` | respond to content, with its visibility |
+//! | `POST /pods/{pod}/value/events`, `/value/distributions` | record value; pay it out (the daemon computes the payouts) |
+//! | `GET /pods/{pod}/value/statement[?member=kh_…]` | earned and paid, per member and currency |
+//! | `POST /pods/{pod}/leave` | leave the pod: this node writes nothing more in it |
+//! | `GET /pods/{pod}/members` | members, usernames, roles and the decision that granted each |
 //! | `POST /pods/{pod}/invitations` | sign a steward's invitation (no record is written) |
 //! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed) |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
@@ -24,6 +30,7 @@
 //! | `GET /login?token=…&next=…` | signs a browser in for reads ([`session`]): `myco pod page` prints the link |
 
 pub mod client;
+mod community;
 mod handlers;
 mod listener;
 mod page;

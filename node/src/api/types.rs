@@ -3,6 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod community;
+
+pub use community::*;
+
 /// Largest JSON body the API reads: four times the largest entry a record may carry
 /// ([`myco_dna::limits::MAX_ENTRY_BYTES`]), so every write whose record fits its bounds fits
 /// in a body even when JSON escapes every other byte of it, and a larger body is answered 413
@@ -60,6 +64,9 @@ pub struct PodSummary {
     /// does not allow), and what to set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
+    /// This node's agent's roles in the pod, each with the decision that granted it.
+    #[serde(default)]
+    pub roles: Vec<RoleView>,
 }
 
 /// `POST /pods` (create) and `POST /pods/join`.
@@ -88,8 +95,9 @@ pub struct Written {
     pub hash: String,
 }
 
-/// Consent flags of published content; each defaults to false.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Consent flags of content, each stated by its author: the daemon never fills one in. A
+/// flag left out of the JSON is false.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ConsentBody {
     /// May be shown to anyone.
@@ -106,7 +114,59 @@ pub struct ConsentBody {
     pub modification_allowed: bool,
 }
 
-/// `POST /pods/{pod}/content`.
+impl ConsentBody {
+    /// The names of the flags, as `--consent` takes them.
+    pub const FLAGS: [&'static str; 6] = [
+        "public_sharing",
+        "community_sharing",
+        "ai_analysis",
+        "commercial_use",
+        "attribution_required",
+        "modification_allowed",
+    ];
+
+    /// Consent to community sharing only: what `Pod` visibility needs.
+    pub fn community() -> Self {
+        ConsentBody {
+            community_sharing: true,
+            ..ConsentBody::default()
+        }
+    }
+
+    /// Consent to public and community sharing: what `Public` visibility needs.
+    pub fn public() -> Self {
+        ConsentBody {
+            public_sharing: true,
+            community_sharing: true,
+            ..ConsentBody::default()
+        }
+    }
+
+    /// The flag named `name`, to set; `None` for a name that is not a flag.
+    pub fn flag_mut(&mut self, name: &str) -> Option<&mut bool> {
+        Some(match name {
+            "public_sharing" => &mut self.public_sharing,
+            "community_sharing" => &mut self.community_sharing,
+            "ai_analysis" => &mut self.ai_analysis,
+            "commercial_use" => &mut self.commercial_use,
+            "attribution_required" => &mut self.attribution_required,
+            "modification_allowed" => &mut self.modification_allowed,
+            _ => return None,
+        })
+    }
+}
+
+/// One recipient's part of content's revenue, as the API takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareBody {
+    /// A member (`kh_…`), or `community` for the part the DNA's benefit model shares out.
+    pub recipient: String,
+    /// Basis points (7500 = 75%); the shares of one content sum to exactly 10000.
+    pub bp: u16,
+}
+
+/// `POST /pods/{pod}/content`. The author states the principles and consent: nothing is
+/// filled in on their behalf, and a publish without them is refused, naming what is missing.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PublishRequest {
     /// Title.
@@ -119,32 +179,41 @@ pub struct PublishRequest {
     pub kind: Option<String>,
     /// `public`, `pod` or `private`.
     pub visibility: String,
-    /// Consent; by default what the visibility needs (public or community sharing).
-    #[serde(default)]
-    pub consent: Option<ConsentBody>,
-    /// Principles affirmed; by default every principle the pod requires.
-    #[serde(default)]
-    pub principles: Option<Vec<String>>,
+    /// Consent, as the author states it (required).
+    pub consent: ConsentBody,
+    /// Principles the author affirms (required; every one the pod requires).
+    pub principles: Vec<String>,
     /// Cultural protocol tags.
     #[serde(default)]
     pub protocols: Vec<String>,
     /// How to credit the author.
     #[serde(default)]
     pub attribution: Option<String>,
+    /// How revenue is shared; omitted means all of it goes to the creator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revenue_share: Option<Vec<ShareBody>>,
 }
 
 impl PublishRequest {
-    /// A story with `visibility`, every other field at its default.
-    pub fn story(title: impl Into<String>, body: impl Into<String>, visibility: &str) -> Self {
+    /// A story with `visibility`, affirming `principles` with `consent`; no protocol tags,
+    /// attribution or revenue share.
+    pub fn story(
+        title: impl Into<String>,
+        body: impl Into<String>,
+        visibility: &str,
+        principles: &[&str],
+        consent: ConsentBody,
+    ) -> Self {
         PublishRequest {
             title: title.into(),
             body: body.into(),
             kind: None,
             visibility: visibility.into(),
-            consent: None,
-            principles: None,
+            consent,
+            principles: principles.iter().map(|p| p.to_string()).collect(),
             protocols: Vec::new(),
             attribution: None,
+            revenue_share: None,
         }
     }
 }
@@ -169,9 +238,9 @@ pub struct ProfileRequestBody {
 }
 
 /// `POST /pods/{pod}/proposals`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProposeRequest {
-    /// `admit`, `remove`, `grant_role`, `revoke_role`, `approve_replica`,
+    /// `admit`, `remove`, `grant_role`, `revoke_role`, `change_policy`, `approve_replica`,
     /// `approve_backup_schedule` or `emergency_block`.
     pub kind: String,
     /// The member concerned (`kh_…`), for kinds about a member.
@@ -186,6 +255,18 @@ pub struct ProposeRequest {
     /// The case for it.
     #[serde(default)]
     pub text: String,
+    /// change_policy: a new floor on the creator's share, in basis points (never lower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_creator_share_bp: Option<u16>,
+    /// change_policy: a new vote threshold, in basis points (never lower).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold_bp: Option<u16>,
+    /// change_policy: principles content must also affirm.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_principles: Vec<String>,
+    /// change_policy: a narrower list of allowed regions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restrict_regions: Vec<String>,
 }
 
 /// `POST /pods/{pod}/votes`.

@@ -6,12 +6,16 @@
 
 mod chain;
 #[cfg(feature = "net")]
+mod community;
+#[cfg(feature = "net")]
 mod devnet;
 mod dna;
 mod init;
 #[cfg(feature = "net")]
 mod inspect;
 mod key;
+#[cfg(feature = "net")]
+mod membership;
 mod output;
 mod passphrase;
 #[cfg(feature = "net")]
@@ -42,7 +46,10 @@ Examples:
   myco dna check pod.toml                 check a DNA manifest and print its pod id
   myco run                                start the daemon (then use the commands below)
   myco pod create --dna pod.toml          create a pod as one of its founders
-  myco publish --pod dna_... --title Hi   publish content
+  myco publish --pod dna_... --title Hi --consent community_sharing
+                                          publish content (you state consent and principles)
+  myco edit act_... --pod dna_... --body \"...\"   a new version of your story
+  myco value statement --pod dna_...      what each member earned and was paid
   myco lookup kh_...                      find a person's pods and public profile
   myco devnet --pods 2 --nodes 3          run a local test network and report on it";
 
@@ -164,6 +171,22 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(after_help = inspect::METRICS_EXAMPLES)]
     Metrics,
+    /// Edit your content: a new version; what you leave out stays as it is
+    #[cfg(feature = "net")]
+    #[command(after_help = community::EDIT_EXAMPLES)]
+    Edit(community::EditArgs),
+    /// React to content
+    #[cfg(feature = "net")]
+    #[command(after_help = community::REACT_EXAMPLES)]
+    React(community::ReactArgs),
+    /// Comment on content
+    #[cfg(feature = "net")]
+    #[command(after_help = community::COMMENT_EXAMPLES)]
+    Comment(community::CommentArgs),
+    /// Record value, distribute it, and show who earned and was paid what
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = community::VALUE_EXAMPLES)]
+    Value(community::ValueCommand),
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -274,6 +297,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record { hash } => inspect::record(&ctx, &hash),
         #[cfg(feature = "net")]
         Command::Metrics => inspect::metrics(&ctx),
+        #[cfg(feature = "net")]
+        Command::Edit(args) => community::edit(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::React(args) => community::react(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Comment(args) => community::comment(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Value(command) => community::value(&ctx, command),
         #[cfg(feature = "net")]
         Command::Lookup { key_hash } => query::lookup(&ctx, &key_hash),
         #[cfg(feature = "net")]

@@ -19,6 +19,8 @@ Examples:
   myco pod join --dna dna/examples/storytelling.toml --proof-file invitation.hex
   myco pod invite --pod dna_… --invitee kh_… --out invitation.hex
   myco pod list --json
+  myco pod members --pod dna_…           members, roles and the decisions that granted them
+  myco pod leave --pod dna_…
   myco pod page dna_…                    a link to the pod's transparency page";
 
 const CREATE_EXAMPLES: &str = "\
@@ -93,6 +95,23 @@ pub enum PodCommand {
     Page {
         /// The pod's id (`dna_…`, from `myco pod list`)
         pod: myco_dna::DnaHash,
+    },
+    /// Leave a pod: this node writes nothing more in it
+    #[command(after_help = super::membership::LEAVE_EXAMPLES)]
+    Leave {
+        /// The pod (dna_…)
+        #[arg(long)]
+        pod: String,
+        /// Why, if you want to say
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List a pod's members, their roles, and the decision that granted each
+    #[command(after_help = super::membership::MEMBERS_EXAMPLES)]
+    Members {
+        /// The pod (dna_…)
+        #[arg(long)]
+        pod: String,
     },
     /// Stop hosting a pod whose join was refused (this agent is not a member)
     #[command(after_help = FORGET_EXAMPLES)]
@@ -316,6 +335,8 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
                 api()?.post(&format!("/pods/{pod}/forget"), &serde_json::json!({}))?;
             output::emit(&ForgetReport(forgotten), ctx.json())
         }
+        PodCommand::Leave { pod, reason } => super::membership::leave(ctx, &pod, reason),
+        PodCommand::Members { pod } => super::membership::members(ctx, &pod),
         PodCommand::List => {
             let pods: Vec<PodSummary> = api()?.get("/pods")?;
             output::emit(&PodList { pods }, ctx.json())

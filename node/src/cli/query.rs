@@ -50,6 +50,14 @@ impl fmt::Display for Status {
                 pod.name,
                 output::count(pod.peers as u64, "peer")
             )?;
+            for role in &pod.roles {
+                let by = if role.granted_by == "founder" {
+                    "as a founder".to_string()
+                } else {
+                    format!("granted by decision {}", role.granted_by)
+                };
+                writeln!(f, "  role:   {} ({by})", role.role)?;
+            }
         }
         for warning in &s.warnings {
             writeln!(f, "WARNING:  {warning}")?;

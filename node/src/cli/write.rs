@@ -17,8 +17,17 @@ use crate::api::types::{
 /// Shown after `myco publish --help`.
 pub(super) const PUBLISH_EXAMPLES: &str = "\
 Examples:
-  myco publish --pod dna_... --title \"River song\" --body \"...\" --visibility public
-  myco publish --pod dna_... --title \"Elders' story\" --visibility pod --protocol sacred --json";
+  myco publish --pod dna_... --title \"River song\" --body \"...\" --visibility public \\
+      --consent public_sharing --consent community_sharing
+  myco publish --pod dna_... --title \"Elders' story\" --visibility pod --protocol sacred \\
+      --consent community_sharing --principle collective-benefit --principle ethics \\
+      --principle authority-to-control --principle responsibility --json
+  myco publish --pod dna_... --title Song --consent community_sharing \\
+      --share me=7500 --share kh_...=2500      75% to you, 25% to a co-author
+
+You state every consent flag and every principle the pod requires: the daemon never
+fills one in. A missing required principle is refused, naming it; Pod visibility needs
+--consent community_sharing and Public needs --consent public_sharing.";
 
 /// Shown after `myco profile --help`.
 pub(super) const PROFILE_EXAMPLES: &str = "\
@@ -30,7 +39,12 @@ Examples:
 pub(super) const PROPOSE_EXAMPLES: &str = "\
 Examples:
   myco propose --pod dna_... --kind grant_role --member kh_... --role manager --text \"Ana runs DK\"
-  myco propose --pod dna_... --kind approve_backup_schedule --detail \"daily 03:00\"";
+  myco propose --pod dna_... --kind approve_backup_schedule --detail \"daily 03:00\"
+  myco propose --pod dna_... --kind change_policy --min-creator-share-bp 8000 --text \"80% floor\"
+  myco propose --pod dna_... --kind change_policy --add-principle reciprocity --restrict-region EU
+
+A change_policy proposal may only tighten the DNA: a lower floor or threshold, or a region
+outside the DNA's list, is refused with the reason.";
 
 /// Shown after `myco vote --help`.
 pub(super) const VOTE_EXAMPLES: &str = "\
@@ -74,12 +88,30 @@ pub struct PublishArgs {
     /// Cultural protocol tags
     #[arg(long = "protocol")]
     protocols: Vec<String>,
-    /// Consent to AI analysis
+    /// A principle you affirm (repeat for each the pod requires)
+    #[arg(long = "principle", value_name = "PRINCIPLE")]
+    principles: Vec<String>,
+    /// A consent flag you give: KEY or KEY=true|false, KEY one of public_sharing,
+    /// community_sharing, ai_analysis, commercial_use, attribution_required,
+    /// modification_allowed (repeatable)
+    #[arg(long = "consent", value_name = "KEY[=BOOL]")]
+    consent: Vec<String>,
+    /// Consent to AI analysis (as --consent ai_analysis)
     #[arg(long)]
     ai_analysis: bool,
-    /// Consent to commercial use
+    /// Consent to commercial use (as --consent commercial_use)
     #[arg(long)]
     commercial_use: bool,
+    /// Allow others to modify it (as --consent modification_allowed)
+    #[arg(long)]
+    modification_allowed: bool,
+    /// How to credit you
+    #[arg(long)]
+    attribution: Option<String>,
+    /// A revenue share, RECIPIENT=BP: RECIPIENT is kh_…, `me` or `community`; the shares
+    /// sum to 10000 (repeatable; none means all revenue goes to you)
+    #[arg(long = "share", value_name = "RECIPIENT=BP")]
+    shares: Vec<String>,
 }
 
 /// A `myco profile` command.
@@ -112,7 +144,8 @@ pub struct ProposeArgs {
     /// The pod (dna_…)
     #[arg(long)]
     pod: String,
-    /// admit, remove, grant_role, revoke_role, approve_replica, approve_backup_schedule, emergency_block
+    /// admit, remove, grant_role, revoke_role, change_policy, approve_replica,
+    /// approve_backup_schedule, emergency_block
     #[arg(long)]
     kind: String,
     /// The member concerned (kh_…)
@@ -127,6 +160,19 @@ pub struct ProposeArgs {
     /// The case for it
     #[arg(long, default_value = "")]
     text: String,
+    /// change_policy: a new floor on the creator's share, in basis points (never lower
+    /// than the DNA's)
+    #[arg(long, value_name = "BP")]
+    min_creator_share_bp: Option<u16>,
+    /// change_policy: a new vote threshold, in basis points (never lower than the DNA's)
+    #[arg(long, value_name = "BP")]
+    threshold_bp: Option<u16>,
+    /// change_policy: a principle content must also affirm (repeatable)
+    #[arg(long = "add-principle", value_name = "PRINCIPLE")]
+    add_principles: Vec<String>,
+    /// change_policy: a region data may stay in, narrowing the DNA's list (repeatable)
+    #[arg(long = "restrict-region", value_name = "REGION")]
+    restrict_regions: Vec<String>,
 }
 
 /// `myco vote`.
@@ -191,28 +237,41 @@ impl fmt::Display for WrittenReport {
     }
 }
 
-fn post<B: Serialize>(ctx: &Context, pod: &str, what: &str, body: &B) -> anyhow::Result<()> {
+pub(super) fn post<B: Serialize>(
+    ctx: &Context,
+    pod: &str,
+    what: &str,
+    body: &B,
+) -> anyhow::Result<()> {
     let written: Written = client(ctx)?.post(&format!("/pods/{}/{what}", pod.trim()), body)?;
     output::emit(&WrittenReport(written), ctx.json())
 }
 
 pub(super) fn publish(ctx: &Context, a: PublishArgs) -> anyhow::Result<()> {
-    let public = a.visibility.eq_ignore_ascii_case("public");
+    let mut consent = ConsentBody::default();
+    for (flag, value) in super::community::consent_flags(&a.consent)? {
+        if let Some(slot) = consent.flag_mut(&flag) {
+            *slot = value;
+        }
+    }
+    consent.ai_analysis |= a.ai_analysis;
+    consent.commercial_use |= a.commercial_use;
+    consent.modification_allowed |= a.modification_allowed;
+    let revenue_share = if a.shares.is_empty() {
+        None
+    } else {
+        Some(super::community::shares(ctx, &a.shares)?)
+    };
     let request = PublishRequest {
         title: a.title,
         body: a.body,
         kind: Some(a.kind),
-        consent: Some(ConsentBody {
-            public_sharing: public,
-            community_sharing: !a.visibility.eq_ignore_ascii_case("private"),
-            ai_analysis: a.ai_analysis,
-            commercial_use: a.commercial_use,
-            ..ConsentBody::default()
-        }),
+        consent,
         visibility: a.visibility,
-        principles: None,
+        principles: a.principles,
         protocols: a.protocols,
-        attribution: None,
+        attribution: a.attribution,
+        revenue_share,
     };
     post(ctx, &a.pod, "content", &request)
 }
@@ -242,6 +301,10 @@ pub(super) fn propose(ctx: &Context, a: ProposeArgs) -> anyhow::Result<()> {
         role: a.role,
         detail: a.detail,
         text: a.text,
+        min_creator_share_bp: a.min_creator_share_bp,
+        threshold_bp: a.threshold_bp,
+        add_principles: a.add_principles,
+        restrict_regions: a.restrict_regions,
     };
     post(ctx, &a.pod, "proposals", &request)
 }

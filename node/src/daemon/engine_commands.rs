@@ -9,7 +9,9 @@ use super::engine_thread::EngineSide;
 use super::link::{FromEngine, NetView};
 use super::residency::residency_warning;
 use super::{Command, CommandError, Write};
-use crate::api::types::{InvitationView, PodSummary, RecordView, StatusView};
+use crate::api::types::{
+    Distributed, InvitationView, PayoutView, PodSummary, RecordView, StatusView,
+};
 use crate::engine::{Electorate, Event, ForgetError, Input};
 use crate::store::{ChainId, Store};
 
@@ -78,6 +80,20 @@ impl<S: Store> EngineSide<S> {
             } => {
                 let _ = reply.send(self.invite(pod, invitee, days, grant));
             }
+            Command::Distribute {
+                pod,
+                event,
+                grant,
+                reply,
+            } => {
+                let _ = reply.send(self.distribute(pod, event, grant));
+            }
+            Command::ValueStatement { pod, member, reply } => {
+                let _ = reply.send(self.statement(pod, member));
+            }
+            Command::Members { pod, reply } => {
+                let _ = reply.send(self.members(pod));
+            }
             // The swarm loop runs lookups; dropping the reply answers 503 should one get here.
             Command::Lookup { .. } => {}
         }
@@ -118,6 +134,7 @@ impl<S: Store> EngineSide<S> {
                     peers: view.pod_peers.get(&pod).copied().unwrap_or(0),
                     joined: self.joined(pod),
                     warning: residency_warning(dna, self.engine.region()),
+                    roles: self.my_roles(pod),
                 }
             })
             .collect()
@@ -176,6 +193,7 @@ impl<S: Store> EngineSide<S> {
             peers: 0,
             joined: self.joined(pod),
             warning,
+            roles: self.my_roles(pod),
         };
         Ok((pod, summary))
     }
@@ -217,7 +235,11 @@ impl<S: Store> EngineSide<S> {
         })
     }
 
-    fn author(&mut self, pod: DnaHash, mut write: Write) -> Result<ActionHash, CommandError> {
+    pub(super) fn author(
+        &mut self,
+        pod: DnaHash,
+        mut write: Write,
+    ) -> Result<ActionHash, CommandError> {
         if let Write::Propose { checkpoint, .. } = &mut write {
             // The electorate is everyone this node can prove is a member: cite a checkpoint
             // that lists them, writing one first if none does.
@@ -232,6 +254,7 @@ impl<S: Store> EngineSide<S> {
         let Some(dna) = self.engine.pods().find(|d| d.dna_hash() == pod).cloned() else {
             return Err(CommandError::NotHosted(pod));
         };
+        let write = self.prepare(pod, &dna, write)?;
         let now = self.now();
         let engine = &self.engine;
         let decided = match &write {
@@ -255,5 +278,47 @@ impl<S: Store> EngineSide<S> {
             }
         }
         Err(CommandError::NotStored)
+    }
+
+    fn distribute(
+        &mut self,
+        pod: DnaHash,
+        event: ActionHash,
+        grant: Option<ActionHash>,
+    ) -> Result<Distributed, CommandError> {
+        let Some(dna) = self.engine.pods().find(|d| d.dna_hash() == pod).cloned() else {
+            return Err(CommandError::NotHosted(pod));
+        };
+        let distribution = self.plan_distribution(pod, &dna, event, grant)?;
+        let payouts = distribution
+            .payouts
+            .iter()
+            .map(|p| PayoutView {
+                recipient: p.recipient.to_string(),
+                amount: p.amount.0,
+            })
+            .collect();
+        let currency = self
+            .held(&event)
+            .ok()
+            .and_then(|r| r.entry)
+            .and_then(|e| {
+                myco_dna::encoding::from_canonical_cbor::<myco_zomes::value::ValueEvent>(
+                    "value event",
+                    &e.0,
+                )
+                .ok()
+            })
+            .map(|e| e.currency)
+            .unwrap_or_default();
+        let hash = self.author(pod, Write::Distribution(Box::new(distribution)))?;
+        tracing::info!(%pod, %event, %hash, "distributed a value event");
+        Ok(Distributed {
+            pod: pod.to_string(),
+            hash: hash.to_string(),
+            event: event.to_string(),
+            currency,
+            payouts,
+        })
     }
 }

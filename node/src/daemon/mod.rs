@@ -20,6 +20,7 @@
 //! runs a bootstrap peer: Kademlia server and rendezvous point, with a persistent record store
 //! and no agent data.
 
+mod affirmation;
 mod bans;
 mod commands;
 pub mod config;
@@ -28,15 +29,18 @@ mod engine_commands;
 mod engine_thread;
 pub mod errors;
 mod events;
+mod ledger;
 mod link;
 mod lookup;
 pub mod metrics;
 #[cfg(test)]
 mod off_loop_tests;
 pub mod pods;
+mod prepare;
 mod profiles;
 mod redial;
 mod residency;
+pub mod roles;
 mod runtime;
 mod strangers;
 pub mod writes;
@@ -51,7 +55,10 @@ pub use runtime::{
     LISTEN_FILE,
 };
 
-use crate::api::types::{InvitationView, LookupView, PodSummary, RecordView, StatusView};
+use crate::api::types::{
+    Distributed, InvitationView, LookupView, MembersView, PodSummary, RecordView, StatementView,
+    StatusView,
+};
 pub use errors::{CommandError, FailureKind};
 pub use writes::Write;
 
@@ -119,6 +126,33 @@ pub enum Command {
         grant: Option<ActionHash>,
         /// The answer: the invitation, or why not.
         reply: oneshot::Sender<Result<InvitationView, CommandError>>,
+    },
+    /// Pay out a value event: the daemon computes the payouts and writes the distribution.
+    Distribute {
+        /// The pod.
+        pod: DnaHash,
+        /// The value event.
+        event: ActionHash,
+        /// The GrantRole decision that makes this agent a treasurer; `None` as the creator.
+        grant: Option<ActionHash>,
+        /// The answer: what was written, or why not.
+        reply: oneshot::Sender<Result<Distributed, CommandError>>,
+    },
+    /// What each member earned and was paid.
+    ValueStatement {
+        /// The pod.
+        pod: DnaHash,
+        /// Only this member's line.
+        member: Option<KeyHash>,
+        /// The answer.
+        reply: oneshot::Sender<Result<StatementView, CommandError>>,
+    },
+    /// The pod's members and their roles.
+    Members {
+        /// The pod.
+        pod: DnaHash,
+        /// The answer.
+        reply: oneshot::Sender<Result<MembersView, CommandError>>,
     },
     /// Look an agent up in the registry and ask its pods for its public profile.
     Lookup {

@@ -402,10 +402,11 @@ async fn gossip_that_finds_the_engine_stuck_is_ignored_and_verdicts_flow_once_it
         body: "told while the disk is slow".into(),
         kind: None,
         visibility: "pod".into(),
-        consent: None,
-        principles: None,
+        consent: crate::api::types::ConsentBody::community(),
+        principles: Vec::new(),
         protocols: Vec::new(),
         attribution: None,
+        revenue_share: None,
     };
     node.commands
         .send(Command::Author {

@@ -6,13 +6,18 @@
 use myco_dna::{
     ActionBody, ActionHash, DnaManifest, Entry, EntryRef, KeyHash, Record, Timestamp, Visibility,
 };
-use myco_zomes::content::{Approval, Consent, Content, APPROVAL, CONTENT};
+use myco_zomes::content::{
+    Approval, Comment, Content, Reaction, APPROVAL, COMMENT, CONTENT, REACTION,
+};
 use myco_zomes::governance::{
-    Checkpoint, Choice, Decision, EmergencyMeasure, Proposal, ProposalKind, ReplicaTarget, Role,
-    RoleProof, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
+    Checkpoint, Choice, Decision, EmergencyMeasure, PolicyChange, Proposal, ProposalKind,
+    ReplicaTarget, Role, RoleProof, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
 };
 use myco_zomes::membership::{Leave, Profile, LEAVE, PROFILE};
-use myco_zomes::{codec, ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
+use myco_zomes::value::{Distribution, MinorUnits, ValueEvent, DISTRIBUTION, VALUE_EVENT};
+use myco_zomes::{codec, ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP, ZOME_VALUE};
+
+pub use super::affirmation::{affirmed, content};
 
 /// A write the API asks for.
 #[derive(Clone, Debug)]
@@ -24,15 +29,64 @@ pub enum Write {
         /// Its visibility.
         visibility: Visibility,
     },
+    /// Change content the agent wrote earlier, as the API asks: every field not given
+    /// keeps the current version's value. The engine thread reads that version and turns
+    /// this into an [`Write::Edit`] ([`super::prepare`]).
+    Revise {
+        /// The content (its Create, or any version).
+        target: ActionHash,
+        /// What changes.
+        changes: Box<crate::api::types::EditRequest>,
+    },
     /// Replace content the agent wrote earlier with a new version.
     Edit {
         /// The Create (or earlier Update) replaced.
         original: ActionHash,
-        /// The new version, as the API gave it.
-        request: Box<crate::api::types::PublishRequest>,
+        /// The new version, whole.
+        content: Box<Content>,
         /// Its visibility.
         visibility: Visibility,
     },
+    /// Comment on content; `visibility` `None` follows the content's (the engine thread
+    /// reads it from the store before building).
+    Comment {
+        /// The content's Create.
+        content: ActionHash,
+        /// The text.
+        text: String,
+        /// The comment's visibility.
+        visibility: Option<Visibility>,
+    },
+    /// React to content; `visibility` `None` follows the content's.
+    React {
+        /// The content's Create.
+        content: ActionHash,
+        /// The reaction.
+        reaction: String,
+        /// The reaction's visibility.
+        visibility: Option<Visibility>,
+    },
+    /// Record revenue a piece of content earned.
+    ValueEvent {
+        /// The content's Create.
+        content: ActionHash,
+        /// How much, in minor units.
+        amount: MinorUnits,
+        /// ISO 4217 code.
+        currency: String,
+        /// The GrantRole decision that makes this agent a treasurer; `None` as the creator.
+        grant: Option<ActionHash>,
+    },
+    /// Pay out a value event; the engine thread computes the payouts
+    /// ([`super::ledger`]) and turns this into a [`Write::Distribution`].
+    Distribute {
+        /// The value event.
+        event: ActionHash,
+        /// The GrantRole decision that makes this agent a treasurer; `None` as the creator.
+        grant: Option<ActionHash>,
+    },
+    /// A distribution whose payouts are computed.
+    Distribution(Box<Distribution>),
     /// Set the agent's profile.
     Profile {
         /// The profile.
@@ -79,7 +133,10 @@ pub enum Write {
         target: ActionHash,
     },
     /// Leave the pod.
-    Leave,
+    Leave {
+        /// Why, if the member says.
+        reason: Option<String>,
+    },
 }
 
 /// Why a write could not be built.
@@ -99,6 +156,12 @@ pub enum WriteError {
     /// No yes votes are held for the proposal.
     #[error("this node holds no yes votes on proposal {0}; wait for sync or vote first")]
     NoVotes(ActionHash),
+    /// The author did not state something the pod requires them to.
+    #[error("{0}")]
+    NotAffirmed(String),
+    /// A write that needs the node's records was not resolved against them first.
+    #[error("{0} must be resolved against this node's records before it is built")]
+    Unresolved(&'static str),
 }
 
 /// The entry that writes `value`, and its reference.
@@ -141,23 +204,19 @@ impl Write {
             Write::Content {
                 request,
                 visibility,
-            } => create(
-                ZOME_CONTENT,
-                CONTENT,
-                visibility,
-                &content(dna, *request, visibility),
-            ),
+            } => {
+                let content = content(*request)?;
+                affirmed(dna, &content, visibility)?;
+                create(ZOME_CONTENT, CONTENT, visibility, &content)
+            }
+            Write::Revise { .. } => return Err(WriteError::Unresolved("an edit")),
             Write::Edit {
                 original,
-                request,
+                content,
                 visibility,
             } => {
-                let (entry_ref, entry) = entry_of(
-                    ZOME_CONTENT,
-                    CONTENT,
-                    visibility,
-                    &content(dna, *request, visibility),
-                );
+                affirmed(dna, &content, visibility)?;
+                let (entry_ref, entry) = entry_of(ZOME_CONTENT, CONTENT, visibility, &*content);
                 (
                     ActionBody::Update {
                         original,
@@ -233,13 +292,56 @@ impl Write {
                     },
                 )
             }
-            Write::Delete { target } => (ActionBody::Delete { target }, None),
-            Write::Leave => create(
-                ZOME_MEMBERSHIP,
-                LEAVE,
+            Write::Comment {
+                content,
+                text,
+                visibility,
+            } => {
+                let visibility = visibility.ok_or(WriteError::Unresolved("a comment"))?;
+                create(
+                    ZOME_CONTENT,
+                    COMMENT,
+                    visibility,
+                    &Comment { content, text },
+                )
+            }
+            Write::React {
+                content,
+                reaction,
+                visibility,
+            } => {
+                let visibility = visibility.ok_or(WriteError::Unresolved("a reaction"))?;
+                create(
+                    ZOME_CONTENT,
+                    REACTION,
+                    visibility,
+                    &Reaction { content, reaction },
+                )
+            }
+            Write::ValueEvent {
+                content,
+                amount,
+                currency,
+                grant,
+            } => create(
+                ZOME_VALUE,
+                VALUE_EVENT,
                 Visibility::Pod,
-                &Leave { reason: None },
+                &ValueEvent {
+                    content,
+                    amount,
+                    currency,
+                    role: grant.map(RoleProof::Grant),
+                },
             ),
+            Write::Distribute { .. } => return Err(WriteError::Unresolved("a distribution")),
+            Write::Distribution(distribution) => {
+                create(ZOME_VALUE, DISTRIBUTION, Visibility::Pod, &*distribution)
+            }
+            Write::Delete { target } => (ActionBody::Delete { target }, None),
+            Write::Leave { reason } => {
+                create(ZOME_MEMBERSHIP, LEAVE, Visibility::Pod, &Leave { reason })
+            }
         })
     }
 }
@@ -340,6 +442,7 @@ pub fn proposal_kind(
     member: Option<KeyHash>,
     role: Option<Role>,
     detail: Option<String>,
+    policy: PolicyChange,
 ) -> Result<ProposalKind, String> {
     let member = || member.ok_or_else(|| format!("a `{kind}` proposal needs a member (kh_…)"));
     let role = || {
@@ -357,47 +460,30 @@ pub fn proposal_kind(
         "remove" => ProposalKind::Remove { member: member()? },
         "grant_role" => ProposalKind::GrantRole { member: member()?, role: role()? },
         "revoke_role" => ProposalKind::RevokeRole { member: member()?, role: role()? },
+        "change_policy" if policy == PolicyChange::default() => return Err("a `change_policy` proposal needs at least one change: --min-creator-share-bp, --threshold-bp, --add-principle or --restrict-region".into()),
+        "change_policy" => ProposalKind::ChangePolicy(policy),
         "approve_replica" => ProposalKind::ApproveReplica(ReplicaTarget::Region(detail()?)),
         "approve_backup_schedule" => ProposalKind::ApproveBackupSchedule { schedule: detail()? },
         "emergency_block" => ProposalKind::Emergency(EmergencyMeasure::BlockMember(member()?)),
-        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, approve_replica, approve_backup_schedule or emergency_block")),
+        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, change_policy, approve_replica, approve_backup_schedule or emergency_block")),
     })
 }
 
-/// Content with consent defaulting to what `visibility` needs and principles defaulting to
-/// what the pod requires.
-pub fn content(
-    dna: &DnaManifest,
-    request: crate::api::types::PublishRequest,
-    visibility: Visibility,
-) -> Content {
-    let consent = match request.consent {
-        Some(c) => Consent {
-            public_sharing: c.public_sharing,
-            community_sharing: c.community_sharing,
-            ai_analysis: c.ai_analysis,
-            commercial_use: c.commercial_use,
-            attribution_required: c.attribution_required,
-            modification_allowed: c.modification_allowed,
-            distribution_channels: Vec::new(),
-        },
-        None => Consent {
-            public_sharing: visibility == Visibility::Public,
-            community_sharing: visibility != Visibility::Private,
-            ..Consent::default()
-        },
-    };
-    Content {
-        title: request.title,
-        body: request.body,
-        blob: None,
-        kind: request.kind.unwrap_or_else(|| "story".into()),
-        consent,
-        revenue_share: None,
-        principles: request
-            .principles
-            .unwrap_or_else(|| dna.properties.required_principles.clone()),
-        protocols: request.protocols,
-        attribution: request.attribution,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_policy_proposal_needs_a_change() {
+        let none = proposal_kind("change_policy", None, None, None, PolicyChange::default());
+        assert!(none.is_err_and(|e| e.contains("--min-creator-share-bp")));
+        let raise = PolicyChange {
+            min_creator_share_bp: Some(myco_dna::BasisPoints(8000)),
+            ..PolicyChange::default()
+        };
+        assert_eq!(
+            proposal_kind("change_policy", None, None, None, raise.clone()),
+            Ok(ProposalKind::ChangePolicy(raise))
+        );
     }
 }

@@ -151,6 +151,7 @@ fn propose_admit(api: &ApiClient, pod: &str, newcomer: &KeyHash) -> Result<Strin
             role: None,
             detail: None,
             text: format!("admit {newcomer}"),
+            ..ProposeRequest::default()
         },
     )?;
     Ok(written.hash)

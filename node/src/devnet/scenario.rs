@@ -10,8 +10,8 @@ use super::{
 };
 use crate::api::client::ApiClient;
 use crate::api::types::{
-    DecideRequest, DeleteRequest, LookupView, ProfileRequestBody, ProposeRequest, PublishRequest,
-    RecordView, StatusView, VoteRequest, Written,
+    ConsentBody, DecideRequest, DeleteRequest, LookupView, ProfileRequestBody, ProposeRequest,
+    PublishRequest, RecordView, StatusView, VoteRequest, Written,
 };
 
 /// How long records may take to reach every member before the scenario gives up on them.
@@ -175,11 +175,21 @@ fn wait_for_mesh(members: &[Member], pods: &[String], nodes: usize) -> Result<()
     Ok(())
 }
 
-fn story(title: String, visibility: &str) -> PublishRequest {
+/// A story whose author affirms `principles` (the pod's required ones) and consents to
+/// the sharing its visibility needs, each stated explicitly: the daemon fills in nothing.
+fn story(title: String, visibility: &str, principles: &[String]) -> PublishRequest {
+    let consent = if visibility == "public" {
+        ConsentBody::public()
+    } else {
+        ConsentBody::community()
+    };
+    let principles: Vec<&str> = principles.iter().map(String::as_str).collect();
     PublishRequest::story(
         title,
         "told by the river, written down with consent",
         visibility,
+        &principles,
+        consent,
     )
 }
 
@@ -201,12 +211,18 @@ pub fn play(
 ) -> Result<(), DevnetError> {
     let run_seed = format!("devnet-{}", std::process::id());
     let mut pod_ids = Vec::new();
+    let mut pod_principles: Vec<Vec<String>> = Vec::new();
     for pod in 0..options.pods {
         let who = members_of(members, pod);
         let keys: Vec<_> = who.iter().map(|i| members[*i].daemon.key_hash).collect();
         let (_, template) = TEMPLATES[pod % TEMPLATES.len()];
         let founders = admission::founders(template, &keys)?;
         let manifest = dna_with_founders(template, &founders, &format!("{run_seed}-{pod}"));
+        pod_principles.push(
+            myco_zomes::load_dna(&manifest)
+                .map(|d| d.properties.required_principles)
+                .unwrap_or_default(),
+        );
         let (pod_id, admitted) = admission::bring_in(members, &who, &manifest)?;
         report.admitted += admitted;
         report
@@ -243,10 +259,21 @@ pub fn play(
             "Public profile without profile_public",
             report,
         );
-        // Stories.
+        // Stories, each affirming the pod's principles; one that leaves them out is refused.
+        let principles = &pod_principles[pod];
+        if let Some(required) = principles.first() {
+            expect_refused(
+                members,
+                who[0],
+                &format!("/pods/{id}/content"),
+                &story(format!("unaffirmed story of pod {pod}"), "pod", &[]),
+                &format!("story that does not affirm the principle `{required}`"),
+                report,
+            );
+        }
         for (n, &i) in who.iter().enumerate() {
             for s in 0..options.stories_per_node {
-                let body = story(format!("story {s} of p{pod}n{n}"), "public");
+                let body = story(format!("story {s} of p{pod}n{n}"), "public", principles);
                 write_and_measure(members, i, &id, "content", &body, report, &mut samples)?;
             }
         }
@@ -255,7 +282,7 @@ pub fn play(
             who[0],
             &id,
             "content",
-            &story(format!("pod-only story of pod {pod}"), "pod"),
+            &story(format!("pod-only story of pod {pod}"), "pod", principles),
             report,
             &mut samples,
         )?;
@@ -267,6 +294,7 @@ pub fn play(
             role: None,
             detail: Some("daily at 03:00".into()),
             text: "back up the pod every night".into(),
+            ..ProposeRequest::default()
         };
         let proposal = write_and_measure(
             members,

@@ -135,7 +135,11 @@ pub fn write_story(
         now,
         Write::Content {
             request: Box::new(crate::api::types::PublishRequest::story(
-                "Harbour", body, text,
+                "Harbour",
+                body,
+                text,
+                &[],
+                crate::api::types::ConsentBody::public(),
             )),
             visibility,
         },

@@ -118,7 +118,11 @@ pub(super) fn api_body_seeds() -> Vec<Vec<u8>> {
         serde_json::json!({"manifest": myco_node::devnet::TEMPLATES[0].1}),
         serde_json::json!({"manifest": myco_node::devnet::TEMPLATES[1].1, "membrane_proof_hex": "00ff"}),
         serde_json::to_value(myco_node::api::types::PublishRequest::story(
-            "a title", "a body", "public",
+            "a title",
+            "a body",
+            "public",
+            &[],
+            myco_node::api::types::ConsentBody::public(),
         ))
         .expect("a request serialises"),
         serde_json::json!({"username": "ana", "display_name": "Ana", "bio": "", "profile_public": true}),

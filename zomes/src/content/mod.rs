@@ -67,16 +67,22 @@ fn validate(
             None => Ok(()),
         },
         APPROVAL => validate_approval(record, &decode_required(record, "approval")?, dna, ctx),
-        COMMENT => {
-            let comment: Comment = decode_required(record, "comment")?;
-            bounded("comment", &comment.text, MAX_COMMENT)?;
-            follows_content_visibility(&comment.content, visibility, ctx)
-        }
-        REACTION => {
-            let reaction: Reaction = decode_required(record, "reaction")?;
-            bounded("reaction", &reaction.reaction, 64)?;
-            follows_content_visibility(&reaction.content, visibility, ctx)
-        }
+        // A Private (or purged) response reaches other nodes without its entry: only the
+        // action-level rules apply there, as for content.
+        COMMENT => match decode::<Comment>(record, "comment")? {
+            Some(comment) => {
+                bounded("comment", &comment.text, MAX_COMMENT)?;
+                follows_content_visibility(&comment.content, visibility, ctx)
+            }
+            None => Ok(()),
+        },
+        REACTION => match decode::<Reaction>(record, "reaction")? {
+            Some(reaction) => {
+                bounded("reaction", &reaction.reaction, 64)?;
+                follows_content_visibility(&reaction.content, visibility, ctx)
+            }
+            None => Ok(()),
+        },
         RECEIPT => validate_receipt(
             record,
             &decode_required(record, "receipt")?,

@@ -4,7 +4,7 @@
 mod split;
 mod types;
 
-pub use split::largest_remainder;
+pub use split::{largest_remainder, payouts_of, revenue_split, RevenueSplit};
 pub use types::*;
 
 use std::collections::BTreeMap;
@@ -13,7 +13,7 @@ use myco_dna::manifest::BenefitModel;
 use myco_dna::{DnaManifest, KeyHash, Record, ValidationContext, Verdict, Visibility, Zome};
 
 use crate::codec::{decode_required, fetch, fetch_all, is_entry};
-use crate::content::{Content, Recipient, Share, CONTENT};
+use crate::content::{Content, CONTENT};
 use crate::governance::{check_role, roster_at, Role, RoleProof};
 use crate::{ZOME_CONTENT, ZOME_VALUE};
 
@@ -136,24 +136,8 @@ fn validate_distribution(
         ctx,
     )?;
     let creator = content_record.action().author.key_hash();
-    let shares = content.revenue_share.unwrap_or_else(|| {
-        vec![Share {
-            recipient: Recipient::Member(creator),
-            bp: myco_dna::BasisPoints::WHOLE,
-        }]
-    });
-    let weights: Vec<(Recipient, u64)> = shares
-        .iter()
-        .map(|s| (s.recipient, u64::from(s.bp.0)))
-        .collect();
-    let mut expected: BTreeMap<KeyHash, u64> = BTreeMap::new();
-    let mut community = 0u64;
-    for (recipient, amount) in largest_remainder(event.amount.0, &weights) {
-        match recipient {
-            Recipient::Member(key) => *expected.entry(key).or_default() += amount,
-            Recipient::Community => community += amount,
-        }
-    }
+    let split = revenue_split(event.amount.0, &creator, &content);
+    let community = split.community;
     let listed: BTreeMap<KeyHash, u64> = distribution
         .payouts
         .iter()
@@ -168,22 +152,20 @@ fn validate_distribution(
             "payouts must be sorted by recipient, distinct, and none zero",
         ));
     }
+    let mut weights = Vec::new();
     if community > 0 {
         match dna.properties.benefit_model {
             BenefitModel::Equal | BenefitModel::Contribution => {
-                let weights = community_weights(distribution, dna, ctx)?;
+                weights = community_weights(distribution, dna, ctx)?;
                 if weights.is_empty() {
                     return Err(Verdict::invalid("the community's part has no one to go to"));
-                }
-                for (key, amount) in largest_remainder(community, &weights) {
-                    *expected.entry(key).or_default() += amount;
                 }
             }
             BenefitModel::Custom => {
                 let roster = roster_at(distribution.checkpoint.as_ref(), dna, ctx)?;
                 let mut custom = 0u64;
                 for (key, amount) in &listed {
-                    let member_part = expected.get(key).copied().unwrap_or(0);
+                    let member_part = split.members.get(key).copied().unwrap_or(0);
                     let extra = amount.checked_sub(member_part).ok_or_else(|| {
                         Verdict::invalid(format!("{key} is paid less than their revenue share"))
                     })?;
@@ -203,8 +185,7 @@ fn validate_distribution(
             }
         }
     }
-    expected.retain(|_, amount| *amount > 0);
-    if listed != expected {
+    if listed != split.share_community(&weights) {
         return Err(Verdict::invalid(format!(
             "the payouts do not match the revenue share applied to {} {} (largest remainder, ties to the lower key hash)",
             event.amount.0, event.currency

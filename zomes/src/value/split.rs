@@ -4,6 +4,70 @@
 //! recipients with the largest remainders; ties go to the lower key (for revenue shares: the
 //! lower key hash, with the community after every member).
 
+use std::collections::BTreeMap;
+
+use myco_dna::KeyHash;
+
+use super::types::{MinorUnits, Payout};
+use crate::content::{Content, Recipient};
+
+/// A value event's amount split by its content's revenue share: what each member gets by
+/// name, and the community's part, still to be shared out by the DNA's benefit model.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RevenueSplit {
+    /// Each named member's part.
+    pub members: BTreeMap<KeyHash, u64>,
+    /// The community's part.
+    pub community: u64,
+}
+
+/// Splits `amount` by the revenue share of `content`, whose creator is `creator` (all of it
+/// to the creator when the content names no share). The validator of distributions and the
+/// daemon that writes them both call this, so they cannot disagree.
+pub fn revenue_split(amount: u64, creator: &KeyHash, content: &Content) -> RevenueSplit {
+    let weights: Vec<(Recipient, u64)> = match &content.revenue_share {
+        None => vec![(Recipient::Member(*creator), 10_000)],
+        Some(shares) => shares
+            .iter()
+            .map(|s| (s.recipient, u64::from(s.bp.0)))
+            .collect(),
+    };
+    let mut split = RevenueSplit::default();
+    for (recipient, part) in largest_remainder(amount, &weights) {
+        match recipient {
+            Recipient::Member(key) => *split.members.entry(key).or_default() += part,
+            Recipient::Community => split.community += part,
+        }
+    }
+    split
+}
+
+impl RevenueSplit {
+    /// Adds the community's part, shared among `weights` (key, weight) by largest remainder,
+    /// to the members' parts. With no community part, `weights` are not read.
+    pub fn share_community(mut self, weights: &[(KeyHash, u64)]) -> BTreeMap<KeyHash, u64> {
+        if self.community > 0 {
+            for (key, part) in largest_remainder(self.community, weights) {
+                *self.members.entry(key).or_default() += part;
+            }
+        }
+        self.members.retain(|_, part| *part > 0);
+        self.members
+    }
+}
+
+/// Parts as payouts: sorted by recipient, none zero, as a distribution lists them.
+pub fn payouts_of(parts: &BTreeMap<KeyHash, u64>) -> Vec<Payout> {
+    parts
+        .iter()
+        .filter(|(_, part)| **part > 0)
+        .map(|(key, part)| Payout {
+            recipient: *key,
+            amount: MinorUnits(*part),
+        })
+        .collect()
+}
+
 /// Splits `amount` among `weights` (key, weight). Keys must be distinct; a zero total weight
 /// yields nothing. The result is in key order and sums to `amount` whenever weights sum > 0.
 pub fn largest_remainder<K: Ord + Copy>(amount: u64, weights: &[(K, u64)]) -> Vec<(K, u64)> {
