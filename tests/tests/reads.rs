@@ -149,6 +149,20 @@ fn another_member_reads_the_feed_in_pages_and_shows_a_story_with_its_versions() 
         other => panic!("a malformed query was not refused: {other:?}"),
     }
 
+    // Every read route has its command.
+    let (ok, text, _) = myco(&reader, &["pod", "state", "--pod", &pod]);
+    assert!(
+        ok && text.contains("stories:     0 public, 3 pod, 0 private"),
+        "{text}"
+    );
+    let (ok, text, _) = myco(&reader, &["record", &hashes[1]]);
+    assert!(ok && text.contains("stored here, with its entry"), "{text}");
+    let metrics: serde_json::Value = json(&reader, &["metrics"]);
+    assert!(
+        metrics.as_object().is_some_and(|m| !m.is_empty()),
+        "{metrics}"
+    );
+
     // The state answer leaves the stories to the feed.
     let state: serde_json::Value = net.daemons[1]
         .api

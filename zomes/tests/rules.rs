@@ -792,3 +792,86 @@ fn a_private_comment_held_without_its_entry_is_judged_by_its_action_alone() {
         assert_eq!(other.submit(&held), Verdict::Valid, "{}", record.hash());
     }
 }
+
+#[test]
+fn a_distribution_on_a_story_whose_text_was_erased_here_is_judged_by_what_the_records_show() {
+    let mut pod = media();
+    let dna = pod.dna.clone();
+    let (content, _) = pod.create(
+        1,
+        "content",
+        "content",
+        Visibility::Pod,
+        &story(&dna, "paid", 1, Some(7500)),
+    );
+    let (event, v) = pod.create(
+        1,
+        "value",
+        "value_event",
+        Visibility::Pod,
+        &ValueEvent {
+            content: content.hash(),
+            amount: MinorUnits(1000),
+            currency: "GBP".into(),
+            role: None,
+        },
+    );
+    assert_eq!(v, Verdict::Valid);
+    // As on a member's node after the story was narrowed: the action stays, the text is gone.
+    pod.validated
+        .insert(content.hash(), content.without_entry());
+    let distribution = |amounts: [u64; 2]| Distribution {
+        event: event.hash(),
+        payouts: {
+            let mut payouts = vec![
+                Payout {
+                    recipient: kh(1),
+                    amount: MinorUnits(amounts[0]),
+                },
+                Payout {
+                    recipient: kh(2),
+                    amount: MinorUnits(amounts[1]),
+                },
+            ];
+            payouts.sort();
+            payouts
+        },
+        checkpoint: None,
+        contributions: vec![],
+        role: None,
+    };
+    assert_refused(
+        &pod.create(
+            1,
+            "value",
+            "distribution",
+            Visibility::Pod,
+            &distribution([800, 100]),
+        )
+        .1,
+        "sum to 900",
+    );
+    assert_refused(
+        &pod.create(
+            2,
+            "value",
+            "distribution",
+            Visibility::Pod,
+            &distribution([800, 200]),
+        )
+        .1,
+        "only the content's creator",
+    );
+    assert_eq!(
+        pod.create(
+            1,
+            "value",
+            "distribution",
+            Visibility::Pod,
+            &distribution([800, 200])
+        )
+        .1,
+        Verdict::Valid,
+        "the split cannot be read here, so it is left to the nodes that hold the share"
+    );
+}

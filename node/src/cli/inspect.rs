@@ -1,4 +1,5 @@
-//! `myco record` and `myco metrics`: what the daemon holds of one record, and its metrics.
+//! `myco record`, `myco metrics` and `myco pod state`: what the daemon holds of one record,
+//! its metrics, and a pod's transparency figures.
 
 use std::fmt;
 
@@ -22,6 +23,83 @@ pub(super) const METRICS_EXAMPLES: &str = "\
 Examples:
   myco metrics                  Prometheus text, as GET /metrics serves it
   myco metrics --json           {\"name\": value, ...}";
+
+/// Shown after `myco pod state --help`.
+pub(super) const STATE_EXAMPLES: &str = "\
+Examples:
+  myco pod state --pod dna_...          the figures, in words
+  myco pod state --pod dna_... --json   as GET /pods/{pod}/state: figures, roster, value, the
+                                        newest proposals and audit entries, your dashboard";
+
+/// `GET /pods/{pod}/state`, passed through.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct PodState(serde_json::Value);
+
+impl fmt::Display for PodState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = &self.0;
+        let figures = &state["state"]["figures"];
+        let number = |value: &serde_json::Value| value.as_u64().unwrap_or(0);
+        let percent = |value: &serde_json::Value| {
+            let bp = number(value);
+            format!("{}.{:02}%", bp / 100, bp % 100)
+        };
+        writeln!(
+            f,
+            "{} ({})",
+            state["name"].as_str().unwrap_or(""),
+            state["pod"].as_str().unwrap_or("")
+        )?;
+        writeln!(
+            f,
+            "members:     {} ({} active in 30 days)",
+            number(&figures["members"]),
+            number(&figures["active_members_30d"])
+        )?;
+        writeln!(
+            f,
+            "proposals:   {} open, {} passed, {} failed; mean participation {}",
+            number(&figures["proposals_open"]),
+            number(&figures["proposals_passed"]),
+            number(&figures["proposals_failed"]),
+            percent(&figures["mean_vote_participation_bp"])
+        )?;
+        let by = &figures["content_by_visibility"];
+        writeln!(
+            f,
+            "stories:     {} public, {} pod, {} private",
+            number(&by["public"]),
+            number(&by["pod"]),
+            number(&by["private"])
+        )?;
+        writeln!(
+            f,
+            "creators:    share compliance {}, mean creator share {}",
+            percent(&figures["creator_share_compliance_bp"]),
+            percent(&figures["average_creator_share_bp"])
+        )?;
+        writeln!(
+            f,
+            "erasure:     {} deletions, {} revocations, {} receipts, {} owed",
+            number(&figures["deletions"]),
+            number(&figures["revocations"]),
+            number(&figures["erasure_receipts"]),
+            number(&figures["receipts_owed"])
+        )?;
+        write!(
+            f,
+            "safety:      {} warrants, {} blocked",
+            number(&figures["warrants"]),
+            number(&figures["blocked_authors"])
+        )
+    }
+}
+
+pub(super) fn state(ctx: &Context, pod: &str) -> anyhow::Result<()> {
+    let view: serde_json::Value = client(ctx)?.get(&format!("/pods/{}/state", pod.trim()))?;
+    output::emit(&PodState(view), ctx.json())
+}
 
 #[derive(Serialize)]
 struct Held(RecordView);

@@ -20,6 +20,7 @@ Examples:
   myco pod invite --pod dna_… --invitee kh_… --out invitation.hex
   myco pod list --json
   myco pod members --pod dna_…           members, roles and the decisions that granted them
+  myco pod state --pod dna_…             the transparency figures and your dashboard
   myco pod leave --pod dna_…
   myco pod page dna_…                    a link to the pod's transparency page";
 
@@ -109,6 +110,13 @@ pub enum PodCommand {
     /// List a pod's members, their roles, and the decision that granted each
     #[command(after_help = super::membership::MEMBERS_EXAMPLES)]
     Members {
+        /// The pod (dna_…)
+        #[arg(long)]
+        pod: String,
+    },
+    /// Show a pod's transparency figures and your storyteller dashboard
+    #[command(after_help = super::inspect::STATE_EXAMPLES)]
+    State {
         /// The pod (dna_…)
         #[arg(long)]
         pod: String,
@@ -337,6 +345,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
         }
         PodCommand::Leave { pod, reason } => super::membership::leave(ctx, &pod, reason),
         PodCommand::Members { pod } => super::membership::members(ctx, &pod),
+        PodCommand::State { pod } => super::inspect::state(ctx, &pod),
         PodCommand::List => {
             let pods: Vec<PodSummary> = api()?.get("/pods")?;
             output::emit(&PodList { pods }, ctx.json())

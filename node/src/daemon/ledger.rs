@@ -204,14 +204,35 @@ impl<S: Store> EngineSide<S> {
         let mut current: Option<Vec<(KeyHash, u64)>> = None;
         let mut undistributed = Vec::new();
         for hash in &events {
-            let Ok((event, content, creator)) = self.event_and_content(hash) else {
-                continue;
-            };
-            let split = revenue_split(event.amount.0, &creator, &content);
             let distribution = paid.get(hash).map(|(_, _, d)| d);
             if distribution.is_none() {
                 undistributed.push(hash.to_string());
             }
+            let (event, content, creator) = match self.event_and_content(hash) {
+                Ok(found) => found,
+                Err(_) => {
+                    // The story's revenue share is not readable here (its text was erased
+                    // after a revocation): its distribution, checked against the share by the
+                    // nodes that hold it, says what each member earned.
+                    let event = self
+                        .held(hash)
+                        .ok()
+                        .and_then(|r| decoded::<ValueEvent>(&r, "value event"));
+                    if let (Some(event), Some(d)) = (event, distribution) {
+                        for payout in &d.payouts {
+                            let balance = lines
+                                .entry(payout.recipient)
+                                .or_default()
+                                .entry(event.currency.clone())
+                                .or_default();
+                            balance.earned = balance.earned.saturating_add(payout.amount.0);
+                            balance.paid = balance.paid.saturating_add(payout.amount.0);
+                        }
+                    }
+                    continue;
+                }
+            };
+            let split = revenue_split(event.amount.0, &creator, &content);
             let earned = match (dna.properties.benefit_model, distribution) {
                 _ if split.community == 0 => split.share_community(&[]),
                 // Custom: the members decided the community's part; what was paid is earned.

@@ -75,19 +75,19 @@ fn validate(
     }
 }
 
+/// The content record a value event names, and its content when this node holds the entry.
+/// After a revocation (the story was deleted or narrowed) a member's node no longer holds the
+/// text of the versions it erased; the revenue share of such a version cannot be read there,
+/// and what needs it is judged by the nodes that still hold it (the author's, at least).
 fn content_of(
     hash: &myco_dna::ActionHash,
     ctx: &dyn ValidationContext,
-) -> Result<(Record, Content), Verdict> {
+) -> Result<(Record, Option<Content>), Verdict> {
     let record = fetch(ctx, hash)?;
     if !is_entry(&record, ZOME_CONTENT, CONTENT) {
         return Err(Verdict::invalid(format!("{hash} is not content")));
     }
-    let content = decode_required::<Content>(&record, "content").map_err(|_| {
-        Verdict::invalid(format!(
-            "the revenue share of {hash} is not available (the content is private or deleted)"
-        ))
-    })?;
+    let content = crate::codec::decode::<Content>(&record, "content")?;
     Ok((record, content))
 }
 
@@ -135,14 +135,6 @@ fn validate_distribution(
         dna,
         ctx,
     )?;
-    let creator = content_record.action().author.key_hash();
-    let split = revenue_split(event.amount.0, &creator, &content);
-    let community = split.community;
-    let listed: BTreeMap<KeyHash, u64> = distribution
-        .payouts
-        .iter()
-        .map(|p| (p.recipient, p.amount.0))
-        .collect();
     let sorted = distribution
         .payouts
         .windows(2)
@@ -152,6 +144,30 @@ fn validate_distribution(
             "payouts must be sorted by recipient, distinct, and none zero",
         ));
     }
+    let Some(content) = content else {
+        // The share is not readable here (see `content_of`): what the records show is checked
+        // here, the split by the nodes that hold the share.
+        let paid: u128 = distribution
+            .payouts
+            .iter()
+            .map(|p| u128::from(p.amount.0))
+            .sum();
+        if paid != u128::from(event.amount.0) {
+            return Err(Verdict::invalid(format!(
+                "the payouts sum to {paid}, not to the event's {} {}",
+                event.amount.0, event.currency
+            )));
+        }
+        return Ok(());
+    };
+    let creator = content_record.action().author.key_hash();
+    let split = revenue_split(event.amount.0, &creator, &content);
+    let community = split.community;
+    let listed: BTreeMap<KeyHash, u64> = distribution
+        .payouts
+        .iter()
+        .map(|p| (p.recipient, p.amount.0))
+        .collect();
     let mut weights = Vec::new();
     if community > 0 {
         match dna.properties.benefit_model {
