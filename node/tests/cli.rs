@@ -341,25 +341,34 @@ fn dna_check_of_a_missing_file_says_it_cannot_read_it() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    let commands: &[&[&str]] = &[
-        &[],
-        &["init"],
-        &["key"],
-        &["key", "show"],
-        &["chain"],
-        &["chain", "verify"],
-        &["dna"],
-        &["dna", "check"],
-    ];
-    for command in commands {
-        let help = run(myco().args(*command).arg("--help"));
+    // Every command and subcommand `myco --help` leads to, found by walking the help pages,
+    // so a command added later is checked too.
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut seen = 0;
+    while let Some(command) = pending.pop() {
+        let help = run(myco().args(&command).arg("--help"));
         help.assert_ok();
         assert!(
             help.stdout.contains("Example"),
             "`myco {command:?} --help`: {}",
             help.stdout
         );
+        seen += 1;
+        let listed = help
+            .stdout
+            .split("Commands:\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .unwrap_or("");
+        for line in listed.lines() {
+            if let Some(name) = line.split_whitespace().next().filter(|n| *n != "help") {
+                let mut sub = command.clone();
+                sub.push(name.to_string());
+                pending.push(sub);
+            }
+        }
     }
+    assert!(seen > 30, "the walk found only {seen} commands");
 }
 
 #[test]
