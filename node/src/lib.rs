@@ -26,6 +26,7 @@ pub mod cli;
 #[cfg(feature = "net")]
 pub mod daemon;
 pub mod datadir;
+pub mod dates;
 #[cfg(feature = "net")]
 pub mod devnet;
 pub mod engine;

@@ -226,7 +226,7 @@ fn a_daemon_killed_during_writes_catches_up_after_restart() {
 }
 
 #[test]
-fn a_browser_signs_in_with_the_page_link_and_may_only_read() {
+fn a_browser_signs_in_with_a_session_of_its_own_and_other_origins_get_nothing() {
     let (net, pods) = start_two_pods("page");
     let dir = net.dir(0);
     let output = Command::new(myco_binary())
@@ -243,6 +243,9 @@ fn a_browser_signs_in_with_the_page_link_and_may_only_read() {
     let link: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
     let url = link["url"].as_str().expect("a url");
     let base = url.split("/login").next().expect("a base");
+    let port = base.rsplit(':').next().expect("a port");
+    let token = std::fs::read_to_string(dir.join("api.token")).expect("token");
+    let token = token.trim();
     // A browser: follows nothing by itself here, so each step can be checked.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -250,10 +253,10 @@ fn a_browser_signs_in_with_the_page_link_and_may_only_read() {
         .build()
         .into();
     let page = format!("/pods/{}/page", pods[0]);
-    let get = |path: &str, cookie: Option<&str>| {
+    let get = |path: &str, headers: &[(&str, &str)]| {
         let mut request = agent.get(format!("{base}{path}"));
-        if let Some(cookie) = cookie {
-            request = request.header("Cookie", cookie);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let mut response = request.call().expect("answered");
         let status = response.status().as_u16();
@@ -261,35 +264,93 @@ fn a_browser_signs_in_with_the_page_link_and_may_only_read() {
         let body = response.body_mut().read_to_string().unwrap_or_default();
         (status, headers, body)
     };
-    assert_eq!(get(&page, None).0, 401, "the page needs signing in");
+    let post = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = agent
+            .post(format!("{base}{path}"))
+            .header("Content-Type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut response = request.send(b"{}").expect("answered");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    assert_eq!(get(&page, &[]).0, 401, "the page needs signing in");
 
-    let (status, headers, _) = get(&url[base.len()..], None);
+    let (status, headers, _) = get(&url[base.len()..], &[]);
     assert_eq!(status, 303);
     assert_eq!(headers["location"], page.as_str());
     let set_cookie = headers["set-cookie"].to_str().expect("text");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+    for attribute in ["HttpOnly", "SameSite=Strict", "Max-Age="] {
+        assert!(set_cookie.contains(attribute), "{set_cookie}");
+    }
     let cookie = set_cookie.split(';').next().expect("name=value");
+    // Browsers send a host's cookies to every port on it: what a page on another local port
+    // receives is this cookie. It is a session id, never the API token.
+    assert!(
+        !cookie.contains(token),
+        "the cookie carries the API token: {cookie}"
+    );
 
-    let (status, _, body) = get(&page, Some(cookie));
+    let (status, _, body) = get(&page, &[("Cookie", cookie)]);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("<html"), "{body}");
 
-    // The cookie reads; it never writes.
-    let status = agent
-        .post(format!("{base}/pods"))
-        .header("Cookie", cookie)
-        .header("Content-Type", "application/json")
-        .send(b"{}")
-        .expect("answered")
-        .status()
-        .as_u16();
-    assert_eq!(status, 401, "a cookie must not authorise a write");
+    // A write on the session alone is refused; with the session's CSRF token it goes through
+    // to the body check (an empty vote is a bad request, so nothing is written).
+    let votes = format!("/pods/{}/votes", pods[0]);
+    assert_eq!(post(&votes, &[("Cookie", cookie)]).0, 401);
+    let (status, _, body) = get("/session", &[("Cookie", cookie)]);
+    assert_eq!(status, 200, "{body}");
+    let csrf = serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["csrf"]
+        .as_str()
+        .expect("a CSRF token")
+        .to_string();
+    assert_eq!(
+        post(&votes, &[("Cookie", cookie), ("x-myco-csrf", "forged")]).0,
+        401
+    );
+    let (status, body) = post(&votes, &[("Cookie", cookie), ("x-myco-csrf", &csrf)]);
+    assert_eq!(status, 400, "the session and its CSRF token pass: {body}");
 
-    // A wrong token and a redirect off this API are refused.
-    assert_eq!(get("/login?token=wrong&next=%2Fpods", None).0, 401);
-    let token = std::fs::read_to_string(dir.join("api.token")).expect("token");
-    let off_site = format!("/login?token={}&next=%2F%2Fevil.example", token.trim());
-    assert_eq!(get(&off_site, None).0, 400);
+    // A page from another local port, or a DNS-rebinding page, gets nothing: not even with
+    // the session and its CSRF token, nor with the bearer token itself.
+    let other_port = format!("http://127.0.0.1:{}", port.parse::<u16>().unwrap() + 1);
+    let (status, body) = post(
+        &votes,
+        &[
+            ("Cookie", cookie),
+            ("x-myco-csrf", &csrf),
+            ("Origin", &other_port),
+        ],
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("not this API's own"), "{body}");
+    assert_eq!(
+        get(&page, &[("Cookie", cookie), ("Origin", &other_port)]).0,
+        403
+    );
+    let bearer = format!("Bearer {token}");
+    let rebound = format!("evil.example:{port}");
+    let (status, _, body) = get("/status", &[("Authorization", &bearer), ("Host", &rebound)]);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("Host `evil.example"), "{body}");
+    assert_eq!(get("/status", &[("Authorization", &bearer)]).0, 200);
+
+    // A wrong token and a redirect to anything but the app's own pages are refused.
+    assert_eq!(get("/login?token=wrong&next=%2Fpods", &[]).0, 401);
+    for next in [
+        "%2F%2Fevil.example",
+        "%2F%09%2Fevil.example",
+        "%2Fmetrics",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let login = format!("/login?token={token}&next={next}");
+        assert_eq!(get(&login, &[]).0, 400, "next={next}");
+    }
 }
 
 #[test]

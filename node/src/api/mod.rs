@@ -1,7 +1,8 @@
 //! # The local API: HTTP/JSON on 127.0.0.1, and the transparency page
 //!
-//! Every call needs `Authorization: Bearer <token>` (a browser signed in through `/login` may
-//! read with a cookie instead, see [`session`]), where the token is read from the `0600`
+//! Every call needs `Authorization: Bearer <token>` (a browser signed in through `/login`
+//! uses a session cookie instead, and a CSRF token to write, see [`session`]), and a `Host`
+//! and `Origin`, where sent, that name the API's own address, where the token is read from the `0600`
 //! file [`TOKEN_FILE`] in the data dir, made afresh each time the daemon starts (as Bitcoin
 //! Core's cookie file). The address the API listens on is written to [`ADDR_FILE`], so the
 //! CLI ([`client`]) needs nothing but the data dir. Bodies are bounded ([`types::MAX_BODY_BYTES`])
@@ -24,11 +25,14 @@
 //! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed) |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
 //! | `GET /pods/{pod}/feed`, `GET /content/{hash}` | reads, from the store's indexes ([`reads`]) |
+//! | `GET /app`, `/app/pods/{pod}`, `/app/stories/{hash}` | the web app's pages ([`app`]) |
 //! | `GET /records/{hash}` | whether a record is stored here |
 //! | `GET /lookup/{key_hash}` | registry lookup and public profile |
 //! | `GET /metrics` | Prometheus metrics |
-//! | `GET /login?token=…&next=…` | signs a browser in for reads ([`session`]): `myco pod page` prints the link |
+//! | `GET /login?token=…&next=…` | signs a browser in with a session of its own ([`session`]): `myco pod page` prints the link |
+//! | `GET /session` | the signed-in browser's CSRF token, for its writes |
 
+mod app;
 pub mod client;
 mod community;
 mod handlers;
@@ -85,6 +89,9 @@ pub(crate) struct AppState {
     token: Arc<String>,
     metrics: Arc<Metrics>,
     reads: Arc<reads::ReadPool>,
+    sessions: Arc<session::Sessions>,
+    /// The address the API listens on: requests must name it ([`session::own_origin`]).
+    address: SocketAddr,
 }
 
 /// An API error: a status and a message for a person.
@@ -205,12 +212,35 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     let allowed = same_secret(given.as_bytes(), state.token.as_bytes())
-        || session::cookie_allows(request.method(), request.headers(), &state.token);
+        || session::session_allows(
+            &state.sessions,
+            request.method(),
+            request.headers(),
+            std::time::Instant::now(),
+        );
     if !allowed {
         Metrics::inc(&state.metrics.api_unauthorized_total);
         return ApiError {
             status: StatusCode::UNAUTHORIZED,
             message: format!("missing or wrong API token: send `Authorization: Bearer <token>` with the token from {TOKEN_FILE} in the data dir"),
+        }
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses, before anything else, a request whose `Host` or `Origin` is not the API's own
+/// address: other local ports' pages and DNS-rebinding pages get nothing.
+async fn require_own_origin(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(why) = session::own_origin(request.headers(), state.address) {
+        Metrics::inc(&state.metrics.api_unauthorized_total);
+        return ApiError {
+            status: StatusCode::FORBIDDEN,
+            message: why,
         }
         .into_response();
     }
@@ -231,18 +261,27 @@ pub fn router(
     commands: mpsc::Sender<Command>,
     metrics: Arc<Metrics>,
     reads: Arc<reads::ReadPool>,
+    address: SocketAddr,
 ) -> axum::Router {
     let state = AppState {
         commands,
         token: Arc::new(token),
         metrics,
         reads,
+        sessions: Arc::default(),
+        address,
     };
     handlers::routes()
         .merge(reads::routes())
+        .merge(app::routes())
+        .route(session::SESSION_PATH, axum::routing::get(session::session))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
         // Signing in checks the token itself: it is the one path without the middleware.
         .route(session::LOGIN_PATH, axum::routing::get(session::login))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_own_origin,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -281,7 +320,7 @@ pub async fn serve(
             source,
         },
     )?;
-    let app = router(token, commands, metrics.clone(), reads);
+    let app = router(token, commands, metrics.clone(), reads, address);
     tokio::spawn(listener::serve_bounded(listener, app, limits, metrics));
     Ok(address)
 }

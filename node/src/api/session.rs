@@ -1,24 +1,47 @@
-//! Signing a browser in to the local API, so a person can open the transparency page.
+//! Signing a browser in to the local API, safely.
 //!
 //! A browser cannot send `Authorization: Bearer`, so `myco pod page POD` prints a link to
-//! `GET /login?token=…&next=/pods/POD/page` (as Jupyter does). `/login` checks the token,
-//! sets it as an `HttpOnly`, `SameSite=Strict` cookie and redirects to `next`, so the token
-//! leaves the address bar at once. The cookie is accepted for reads only (`GET` and `HEAD`):
-//! every write still needs the bearer header, so no web page can make the browser write.
-//! The cookie dies with the token when the daemon restarts.
+//! `GET /login?token=…&next=/pods/POD/page` (as Jupyter does). `/login` checks the token and
+//! opens a **session** of its own: a random id, never the API token, that expires after
+//! [`SESSION_TTL`]. The id goes in an `HttpOnly`, `SameSite=Strict` cookie, and the browser is
+//! sent on to `next`, so the token leaves the address bar at once.
+//!
+//! - A session reads (`GET`, `HEAD`). A write with it also needs the session's CSRF token in
+//!   the [`CSRF_HEADER`] header (`GET /session` gives it to the app's own pages).
+//! - Every request whose `Host` or `Origin` is not the API's own address is refused
+//!   ([`own_origin`]), `/login` included. Browsers send cookies to every port of a host,
+//!   so a page from another local port could otherwise use the session; and a DNS-rebinding
+//!   page names its own host.
+//! - `next` must be one of this API's own paths ([`app_path`]); anything else gets `400`.
+//! - Sessions die with the daemon: a restart needs a new link.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use super::{same_secret, ApiError, AppState};
 use crate::daemon::metrics::Metrics;
 
-/// The cookie that carries the token in a browser.
+/// The cookie that carries the session id in a browser.
 pub const COOKIE: &str = "myco_session";
 /// The sign-in path; it needs no token of its own.
 pub const LOGIN_PATH: &str = "/login";
+/// The path that tells a signed-in page its CSRF token.
+pub const SESSION_PATH: &str = "/session";
+/// The header a browser write carries its session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-myco-csrf";
+/// How long a session lasts.
+pub const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
+/// Most sessions open at once; a new one past it ends the oldest.
+pub const MAX_SESSIONS: usize = 64;
 
 /// `/login`'s query: the token, and where to go once signed in.
 #[derive(Debug, Deserialize, Serialize)]
@@ -41,9 +64,143 @@ pub fn login_link(base: &str, token: &str, next: &str) -> String {
     format!("{base}{LOGIN_PATH}?{query}")
 }
 
-/// Whether `next` is a path on this API, and not a way to send the browser elsewhere.
-fn local_path(next: &str) -> bool {
-    next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')
+/// One signed-in browser.
+struct Session {
+    csrf: String,
+    expires: Instant,
+}
+
+/// The open sessions, in memory: they end when the daemon stops.
+#[derive(Default)]
+pub struct Sessions(Mutex<BTreeMap<String, Session>>);
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+impl Sessions {
+    /// Opens a session at `now`; returns its id.
+    fn open(&self, now: Instant) -> String {
+        let id = random_hex();
+        let Ok(mut sessions) = self.0.lock() else {
+            return id;
+        };
+        sessions.retain(|_, s| s.expires > now);
+        while sessions.len() >= MAX_SESSIONS {
+            let oldest = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.expires)
+                .map(|(id, _)| id.clone());
+            match oldest {
+                Some(oldest) => sessions.remove(&oldest),
+                None => break,
+            };
+        }
+        sessions.insert(
+            id.clone(),
+            Session {
+                csrf: random_hex(),
+                expires: now + SESSION_TTL,
+            },
+        );
+        id
+    }
+
+    /// The CSRF token of the live session `id`, if there is one.
+    fn csrf_of(&self, id: &str, now: Instant) -> Option<String> {
+        let sessions = self.0.lock().ok()?;
+        sessions
+            .iter()
+            .find(|(known, s)| same_secret(known.as_bytes(), id.as_bytes()) && s.expires > now)
+            .map(|(_, s)| s.csrf.clone())
+    }
+}
+
+/// The session id a request's cookie names, if any.
+fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Whether a request may go ahead on its session cookie: a read with a live session, or a
+/// write that also carries that session's CSRF token.
+pub(super) fn session_allows(
+    sessions: &Sessions,
+    method: &Method,
+    headers: &HeaderMap,
+    now: Instant,
+) -> bool {
+    let Some(csrf) = session_id(headers).and_then(|id| sessions.csrf_of(&id, now)) else {
+        return false;
+    };
+    if method == Method::GET || method == Method::HEAD {
+        return true;
+    }
+    headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|given| same_secret(given.as_bytes(), csrf.as_bytes()))
+}
+
+/// Whether `Host` and `Origin`, where present, name the API's own address `own`
+/// (`127.0.0.1:PORT` or `localhost:PORT`; a `Host` may leave the port out). `None` when
+/// they do; otherwise why not.
+pub(super) fn own_origin(headers: &HeaderMap, own: SocketAddr) -> Option<String> {
+    let port = own.port();
+    let hosts = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    if let Some(host) = headers.get(header::HOST) {
+        let host = host.to_str().unwrap_or("");
+        // A loopback name without a port is a client's shorthand, not another site: a
+        // rebinding page names its own host, and a browser always names the port.
+        let bare = ["127.0.0.1", "localhost"];
+        let own_host = hosts.iter().any(|h| h.eq_ignore_ascii_case(host))
+            || bare.iter().any(|h| h.eq_ignore_ascii_case(host));
+        if !own_host {
+            return Some(format!(
+                "Host `{host}` is not this API's own address ({}): the API answers only requests made to it by that name",
+                hosts[0]
+            ));
+        }
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !hosts
+            .iter()
+            .any(|h| origin.eq_ignore_ascii_case(&format!("http://{h}")))
+        {
+            return Some(format!(
+                "Origin `{origin}` is not this API's own (http://{}): pages from other sites or local ports get nothing",
+                hosts[0]
+            ));
+        }
+    }
+    None
+}
+
+/// Whether `next` is one of this API's own pages: a plain path under `/app`, `/pods` or
+/// `/content`,
+/// with nothing a browser could read as another site (`//`, `\`, white space or control
+/// characters, which browsers drop before following a redirect).
+fn app_path(next: &str) -> bool {
+    let plain = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    let under = |root: &str| {
+        next == root
+            || next.starts_with(&format!("{root}/"))
+            || next.starts_with(&format!("{root}?"))
+    };
+    plain && (under("/pods") || under("/app") || next.starts_with("/content/"))
 }
 
 pub(super) async fn login(State(state): State<AppState>, Query(login): Query<Login>) -> Response {
@@ -56,15 +213,16 @@ pub(super) async fn login(State(state): State<AppState>, Query(login): Query<Log
         .into_response();
     }
     let next = login.next.unwrap_or_else(|| "/pods".into());
-    if !local_path(&next) {
+    if !app_path(&next) {
         return ApiError::bad_request(format!(
-            "`next` must be a path on this API, such as /pods/dna_…/page, not {next:?}"
+            "`next` must be one of this API's own pages, such as /pods/dna_…/page, not {next:?}"
         ))
         .into_response();
     }
+    let id = state.sessions.open(Instant::now());
     let cookie = format!(
-        "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/",
-        state.token
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_TTL.as_secs()
     );
     (
         StatusCode::SEE_OTHER,
@@ -73,19 +231,24 @@ pub(super) async fn login(State(state): State<AppState>, Query(login): Query<Log
         .into_response()
 }
 
-/// Whether a request may read with the session cookie: a `GET` or `HEAD` whose
-/// `myco_session` cookie holds the token.
-pub(super) fn cookie_allows(method: &Method, headers: &HeaderMap, token: &str) -> bool {
-    if method != Method::GET && method != Method::HEAD {
-        return false;
-    }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == COOKIE && same_secret(value.as_bytes(), token.as_bytes()))
+/// `GET /session`: the CSRF token of the session the cookie names.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Send it in the [`CSRF_HEADER`] header with every write.
+    pub csrf: String,
+}
+
+pub(super) async fn session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<SessionView>, ApiError> {
+    session_id(&headers)
+        .and_then(|id| state.sessions.csrf_of(&id, Instant::now()))
+        .map(|csrf| Json(SessionView { csrf }))
+        .ok_or_else(|| ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            message: "no live session: sign in with the link `myco pod page POD` prints".into(),
+        })
 }
 
 #[cfg(test)]
@@ -93,26 +256,87 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_paths_on_this_api_are_followed() {
-        assert!(local_path("/pods/dna_x/page"));
-        assert!(!local_path("//evil.example/page"));
-        assert!(!local_path("https://evil.example/"));
-        assert!(!local_path("/\\evil.example"));
-        assert!(!local_path(""));
+    fn only_the_apps_own_pages_are_followed() {
+        assert!(app_path("/pods/dna_x/page"));
+        assert!(app_path("/pods"));
+        assert!(app_path("/content/act_x"));
+        assert!(app_path("/app"));
+        assert!(app_path("/app/stories/act_x"));
+        assert!(!app_path("/application"));
+        assert!(!app_path("//evil.example/page"));
+        assert!(!app_path("https://evil.example/"));
+        assert!(!app_path("/\\evil.example"));
+        assert!(!app_path("/\t/evil.example"));
+        assert!(!app_path("/pods/\n/x"));
+        assert!(!app_path("/metrics"));
+        assert!(!app_path(""));
     }
 
-    #[test]
-    fn the_cookie_allows_reads_only_and_only_with_the_token() {
+    fn cookie(id: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            "theme=dark; myco_session=abc".parse().expect("header"),
+            format!("theme=dark; {COOKIE}={id}")
+                .parse()
+                .expect("header"),
         );
-        assert!(cookie_allows(&Method::GET, &headers, "abc"));
-        assert!(cookie_allows(&Method::HEAD, &headers, "abc"));
-        assert!(!cookie_allows(&Method::POST, &headers, "abc"));
-        assert!(!cookie_allows(&Method::GET, &headers, "abd"));
-        assert!(!cookie_allows(&Method::GET, &HeaderMap::new(), "abc"));
+        headers
+    }
+
+    #[test]
+    fn a_session_reads_writes_only_with_its_csrf_token_and_expires() {
+        let sessions = Sessions::default();
+        let now = Instant::now();
+        let id = sessions.open(now);
+        let csrf = sessions.csrf_of(&id, now).expect("live");
+        assert_ne!(csrf, id);
+        let mut headers = cookie(&id);
+        assert!(session_allows(&sessions, &Method::GET, &headers, now));
+        assert!(!session_allows(&sessions, &Method::POST, &headers, now));
+        headers.insert(CSRF_HEADER, "wrong".parse().unwrap());
+        assert!(!session_allows(&sessions, &Method::POST, &headers, now));
+        headers.insert(CSRF_HEADER, csrf.parse().unwrap());
+        assert!(session_allows(&sessions, &Method::POST, &headers, now));
+        assert!(!session_allows(
+            &sessions,
+            &Method::GET,
+            &cookie("abc"),
+            now
+        ));
+        assert!(
+            !session_allows(&sessions, &Method::GET, &headers, now + SESSION_TTL),
+            "a session expires"
+        );
+    }
+
+    #[test]
+    fn at_most_so_many_sessions_are_open_and_the_oldest_goes_first() {
+        let sessions = Sessions::default();
+        let start = Instant::now();
+        let first = sessions.open(start);
+        for i in 1..=MAX_SESSIONS as u64 {
+            sessions.open(start + Duration::from_secs(i));
+        }
+        assert!(sessions.csrf_of(&first, start).is_none());
+    }
+
+    #[test]
+    fn only_the_apis_own_host_and_origin_pass() {
+        let own: SocketAddr = "127.0.0.1:4100".parse().unwrap();
+        let with = |name: header::HeaderName, value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(name, value.parse().unwrap());
+            headers
+        };
+        assert!(own_origin(&HeaderMap::new(), own).is_none());
+        assert!(own_origin(&with(header::HOST, "127.0.0.1:4100"), own).is_none());
+        assert!(own_origin(&with(header::HOST, "localhost:4100"), own).is_none());
+        assert!(own_origin(&with(header::HOST, "127.0.0.1"), own).is_none());
+        assert!(own_origin(&with(header::HOST, "evil.example:4100"), own).is_some());
+        assert!(own_origin(&with(header::HOST, "127.0.0.1:4101"), own).is_some());
+        assert!(own_origin(&with(header::ORIGIN, "http://127.0.0.1:4100"), own).is_none());
+        assert!(own_origin(&with(header::ORIGIN, "http://127.0.0.1:8080"), own).is_some());
+        assert!(own_origin(&with(header::ORIGIN, "null"), own).is_some());
     }
 
     #[test]

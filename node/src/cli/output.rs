@@ -33,21 +33,11 @@ pub(crate) fn count(count: impl Into<u64>, noun: &str) -> String {
 
 /// A time in µs since the Unix epoch, as a person reads it: `2026-12-02 14:05 UTC`.
 pub(crate) fn date(micros: u64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    i128::from(micros)
-        .checked_mul(1_000)
-        .and_then(|nanos| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
-        .and_then(|at| at.format(&format).ok())
-        .unwrap_or_else(|| format!("{micros} µs after 1970"))
+    crate::dates::micros_as_date(micros)
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn dates_read_as_dates() {
-        assert_eq!(super::date(1_796_152_385_920_151), "2026-12-01 19:13 UTC");
-        assert_eq!(super::date(0), "1970-01-01 00:00 UTC");
-    }
 
     #[test]
     fn one_is_singular_and_every_other_count_plural() {

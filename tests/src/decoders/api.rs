@@ -51,7 +51,13 @@ impl InProcessApi {
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()
                 .expect("a current-thread runtime needs no OS resources beyond the thread"),
-            router: myco_node::api::router(API_TOKEN.into(), commands, Default::default(), reads),
+            router: myco_node::api::router(
+                API_TOKEN.into(),
+                commands,
+                Default::default(),
+                reads,
+                ([127, 0, 0, 1], 1).into(),
+            ),
             pod: pod_dna().dna_hash().to_string(),
             _store: store,
         }
