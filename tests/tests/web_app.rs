@@ -98,6 +98,13 @@ fn a_signed_in_browser_reads_its_pods_the_feed_and_a_story_with_markup_shown_as_
     assert!(shown.contains("&lt;b&gt;bold?&lt;/b&gt;"), "{shown}");
     assert!(shown.contains("community sharing"), "{shown}");
 
+    // The transparency page names members too, and dates what happened.
+    let (status, transparency) = page(&format!("/pods/{pod}/page"));
+    assert_eq!(status, 200, "{transparency}");
+    assert!(transparency.contains("<td>ana</td>"), "{transparency}");
+    assert!(transparency.contains("UTC"), "{transparency}");
+    assert!(transparency.contains("erasure receipts / still owed"));
+
     // Without the session, the pages need signing in.
     let status = agent
         .get(format!("{base}/app"))

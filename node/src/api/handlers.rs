@@ -345,6 +345,9 @@ struct StateView {
     name: String,
     state: myco_zomes::state::PodState,
     dashboard: myco_zomes::state::StorytellerDashboard,
+    /// The usernames this node holds of the pod's members, for the page.
+    #[serde(skip)]
+    names: std::collections::BTreeMap<KeyHash, String>,
     /// What the JSON answer leaves out of `state` to stay bounded (see [`bounded`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     omitted: Option<Omitted>,
@@ -407,7 +410,9 @@ async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
                 .map_err(super::reads::store_error)?;
             let warrants = reader.warrants(&pod).map_err(super::reads::store_error)?;
             let folded = myco_zomes::state::fold(&dna, &records, &warrants, now);
+            let names = super::reads::usernames(reader, &pod).map_err(super::reads::store_error)?;
             Ok(StateView {
+                names,
                 pod: pod.to_string(),
                 name: dna.name.clone(),
                 dashboard: folded.storyteller(&me),
@@ -436,6 +441,7 @@ async fn pod_page(
         &view.pod,
         &view.state,
         &view.dashboard,
+        &view.names,
     )))
 }
 

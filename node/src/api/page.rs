@@ -1,70 +1,55 @@
-//! The transparency page: one self-contained HTML document of a pod's figures, built from
-//! `myco_zomes::state::fold`. Every value shown is escaped.
+//! The transparency page: a pod's figures, members, proposals, the reader's own dashboard and
+//! the audit log, built from `myco_zomes::state::fold`, in the web app's frame. Members are
+//! shown by the username this node holds (else the start of their key hash), times as dates,
+//! and every value is escaped by the templates.
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 
-use myco_dna::BasisPoints;
+use maud::{html, Markup};
+use myco_dna::{BasisPoints, KeyHash};
 use myco_zomes::state::{PodState, StorytellerDashboard};
 
 /// Most audit-log entries shown (the newest).
 const MAX_AUDIT_ROWS: usize = 200;
 
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '&' => "&amp;".to_string(),
-            '"' => "&quot;".to_string(),
-            '\'' => "&#39;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
 fn percent(bp: BasisPoints) -> String {
     format!("{}.{:02}%", bp.0 / 100, bp.0 % 100)
 }
 
-fn row(out: &mut String, cells: &[String]) {
-    out.push_str("<tr>");
-    for cell in cells {
-        let _ = write!(out, "<td>{}</td>", escape(cell));
-    }
-    out.push_str("</tr>\n");
+/// A member as a person reads them.
+fn who(names: &BTreeMap<KeyHash, String>, key: &KeyHash) -> String {
+    names.get(key).cloned().unwrap_or_else(|| {
+        let text = key.to_string();
+        format!("{}…", text.chars().take(11).collect::<String>())
+    })
 }
 
-fn table(out: &mut String, title: &str, header: &[&str], rows: Vec<Vec<String>>) {
-    let _ = write!(out, "<h2>{}</h2>\n<table><tr>", escape(title));
-    for h in header {
-        let _ = write!(out, "<th>{}</th>", escape(h));
+fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) -> Markup {
+    html! {
+        h2 { (title) }
+        table {
+            thead { tr { @for h in header { th scope="col" { (h) } } } }
+            tbody {
+                @if rows.is_empty() { tr { td colspan=(header.len()) { "none" } } }
+                @for cells in &rows { tr { @for cell in cells { td { (cell) } } } }
+            }
+        }
     }
-    out.push_str("</tr>\n");
-    if rows.is_empty() {
-        let _ = writeln!(out, "<tr><td colspan=\"{}\">none</td></tr>", header.len());
-    }
-    for cells in rows {
-        row(out, &cells);
-    }
-    out.push_str("</table>\n");
 }
 
-/// Renders the page of pod `name` (`pod` is its id) from its folded state.
-pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard) -> String {
+/// Renders the page of pod `name` (`pod` is its id) from its folded state; `names` are the
+/// usernames this node holds, by key hash.
+pub fn render(
+    name: &str,
+    pod: &str,
+    state: &PodState,
+    me: &StorytellerDashboard,
+    names: &BTreeMap<KeyHash, String>,
+) -> String {
     let f = &state.figures;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0} — Myco</title>\n\
-         <style>body{{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}\
-         table{{border-collapse:collapse;margin-bottom:1em}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}\
-         code{{font-size:.85em}}</style></head><body>\n<h1>{0}</h1>\n<p>Pod <code>{1}</code>. Every figure is derived \
-         by this node from the pod's validated records; any member can check it.</p>\n",
-        escape(name),
-        escape(pod)
-    );
-    table(
-        &mut out,
+    let v = &f.content_by_visibility;
+    let c = &f.consent_rates_bp;
+    let figures = table(
         "Figures",
         &["figure", "value"],
         vec![
@@ -97,6 +82,10 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
                 format!("{} / {}", f.deletions, f.revocations),
             ],
             vec![
+                "erasure receipts / still owed".into(),
+                format!("{} / {}", f.erasure_receipts, f.receipts_owed),
+            ],
+            vec![
                 "warrants / blocked authors".into(),
                 format!("{} / {}", f.warrants, f.blocked_authors),
             ],
@@ -107,10 +96,7 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
             vec!["emergency actions".into(), f.emergency_actions.to_string()],
         ],
     );
-    let v = &f.content_by_visibility;
-    let c = &f.consent_rates_bp;
-    table(
-        &mut out,
+    let consent = table(
         "Consent and visibility",
         &["", "count or rate"],
         vec![
@@ -134,8 +120,7 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
             ],
         ],
     );
-    table(
-        &mut out,
+    let members = table(
         "Members and roles",
         &["member", "roles", "founder", "status"],
         state
@@ -152,7 +137,7 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
                     "member"
                 };
                 vec![
-                    kh.to_string(),
+                    who(names, kh),
                     m.roles
                         .iter()
                         .map(|r| format!("{r:?}").to_lowercase())
@@ -164,11 +149,10 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
             })
             .collect(),
     );
-    table(
-        &mut out,
+    let proposals = table(
         "Proposals and participation",
         &[
-            "proposal",
+            "opened",
             "kind",
             "status",
             "yes / no / abstain",
@@ -177,13 +161,13 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
         ],
         state
             .proposals
-            .iter()
-            .map(|(hash, p)| {
+            .values()
+            .map(|p| {
                 let participation = (p.voters() * 100)
                     .checked_div(p.electorate_size)
                     .map_or_else(|| "unknown".to_string(), |pct| format!("{pct}%"));
                 vec![
-                    hash.to_string(),
+                    crate::dates::micros_as_date(p.opened_at.0),
                     format!(
                         "{}{}",
                         p.kind,
@@ -202,12 +186,11 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
         .iter()
         .map(|(cur, amount)| format!("{amount} {cur}"))
         .collect();
-    table(
-        &mut out,
+    let dashboard = table(
         "Your storyteller dashboard",
         &["", ""],
         vec![
-            vec!["you".into(), me.storyteller.to_string()],
+            vec!["you".into(), who(names, &me.storyteller)],
             vec!["content".into(), me.content.to_string()],
             vec!["visible to the pod".into(), me.visible.to_string()],
             vec![
@@ -228,10 +211,9 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
             ],
         ],
     );
-    table(
-        &mut out,
-        "Governance audit log (newest first, by key hash)",
-        &["time (µs)", "actor", "event", "record"],
+    let audit = table(
+        "Governance audit log (newest first)",
+        &["when", "who", "event", "record"],
         state
             .audit_log
             .iter()
@@ -239,16 +221,22 @@ pub fn render(name: &str, pod: &str, state: &PodState, me: &StorytellerDashboard
             .take(MAX_AUDIT_ROWS)
             .map(|e| {
                 vec![
-                    e.at.0.to_string(),
-                    e.actor.to_string(),
+                    crate::dates::micros_as_date(e.at.0),
+                    who(names, &e.actor),
                     e.event.clone(),
                     e.record.to_string(),
                 ]
             })
             .collect(),
     );
-    out.push_str("</body></html>\n");
-    out
+    let body = html! {
+        p {
+            "Pod " code { (pod) } ". Every figure is derived by this node from the pod's validated records; any member can check it. "
+            a href={ "/app/pods/" (pod) } { "Read its stories" } "."
+        }
+        (figures) (consent) (members) (proposals) (dashboard) (audit)
+    };
+    super::app::page(name, body).into_string()
 }
 
 #[cfg(test)]
@@ -256,15 +244,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_page_escapes_what_it_shows() {
-        assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    fn the_page_escapes_what_it_shows_and_names_members() {
         let dna = myco_zomes::load_dna(include_str!("../../../dna/examples/storytelling.toml"))
             .expect("valid");
         let state = myco_zomes::state::fold(&dna, &[], &[], myco_dna::Timestamp(0));
         let me = state.storyteller(&myco_dna::KeyHash([1; 32]));
-        let html = render("<script>", "dna_x", &state, &me);
+        let founder = *dna.properties.founders.first().expect("a founder");
+        let names = BTreeMap::from([(founder, "<b>ana</b>".to_string())]);
+        let html = render("<script>", "dna_x", &state, &me, &names);
         assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("&lt;b&gt;ana&lt;/b&gt;"), "{html}");
         assert!(html.contains("Members and roles"));
         assert!(!html.contains("<script>"));
+        assert!(!html.contains("<b>"));
     }
 }

@@ -602,6 +602,22 @@ fn receipts(
     })
 }
 
+/// The usernames this node holds of `pod`'s members (at most
+/// [`crate::store::MAX_MEMBERS`]), by key hash.
+pub fn usernames(
+    reader: &SqliteReader,
+    pod: &DnaHash,
+) -> Result<BTreeMap<KeyHash, String>, StoreError> {
+    let mut names = Names::default();
+    let mut out = BTreeMap::new();
+    for member in reader.members(pod)? {
+        if let Some(name) = names.of(reader, pod, &member.agent)? {
+            out.insert(member.agent.key_hash(), name);
+        }
+    }
+    Ok(out)
+}
+
 /// Usernames of a pod's members, looked up once per request.
 #[derive(Default)]
 struct Names(BTreeMap<AgentKey, Option<String>>);

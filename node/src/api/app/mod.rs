@@ -14,6 +14,8 @@
 
 mod layout;
 
+pub(super) use layout::page;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
