@@ -24,6 +24,30 @@ fn who(names: &BTreeMap<KeyHash, String>, key: &KeyHash) -> String {
     })
 }
 
+/// A horizontal bar chart in plain SVG: one labelled bar per `(label, count)`, scaled to the
+/// largest, with the counts written out (a screen reader reads the `title` and the text).
+fn bars(title: &str, bars: &[(&str, usize)]) -> Markup {
+    const WIDTH: usize = 560;
+    const ROW: usize = 28;
+    let largest = bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let height = ROW * bars.len() + 8;
+    html! {
+        figure {
+            svg role="img" aria-label=(title) width=(WIDTH) height=(height) viewBox={ "0 0 " (WIDTH) " " (height) } {
+                title { (title) }
+                @for (i, (label, count)) in bars.iter().enumerate() {
+                    @let y = i * ROW + 4;
+                    @let length = count * (WIDTH - 220) / largest;
+                    text x="0" y=(y + 17) font-size="14" { (label) }
+                    rect x="120" y=(y) width=(length.max(1)) height="20" fill="#3b6e4f" {}
+                    text x=(128 + length) y=(y + 16) font-size="13" { (count) }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
 fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) -> Markup {
     html! {
         h2 { (title) }
@@ -234,7 +258,9 @@ pub fn render(
             "Pod " code { (pod) } ". Every figure is derived by this node from the pod's validated records; any member can check it. "
             a href={ "/app/pods/" (pod) } { "Read its stories" } "."
         }
-        (figures) (consent) (members) (proposals) (dashboard) (audit)
+        (figures)
+        (bars("Stories by visibility", &[("public", v.public), ("pod", v.pod), ("private", v.private)]))
+        (consent) (members) (proposals) (dashboard) (audit)
     };
     super::app::page(name, body).into_string()
 }
