@@ -26,6 +26,12 @@ pub fn decode<T: DeserializeOwned + Serialize>(
         .map_err(|e| Verdict::invalid(format!("the {what} entry does not decode: {e}")))
 }
 
+/// The entry a record carries, decoded as `T`; `None` when it is absent or does not decode.
+/// For readers (the daemon's views, its indexes), which show what they can and skip the rest.
+pub fn read<T: DeserializeOwned + Serialize>(record: &Record, what: &'static str) -> Option<T> {
+    decode(record, what).ok().flatten()
+}
+
 /// Like [`decode`], but the entry must be present: governance records are never private.
 pub fn decode_required<T: DeserializeOwned + Serialize>(
     record: &Record,

@@ -875,3 +875,67 @@ fn a_distribution_on_a_story_whose_text_was_erased_here_is_judged_by_what_the_re
         "the split cannot be read here, so it is left to the nodes that hold the share"
     );
 }
+
+#[test]
+fn a_forged_or_misplaced_deletion_receipt_is_refused() {
+    use myco_dna::{ActionBody, Timestamp};
+    use myco_zomes::content::Receipt;
+    let mut pod = media();
+    let dna = pod.dna.clone();
+    let (story_1, _) = pod.create(
+        1,
+        "content",
+        "content",
+        Visibility::Pod,
+        &story(&dna, "one", 1, None),
+    );
+    let (story_2, _) = pod.create(
+        2,
+        "content",
+        "content",
+        Visibility::Pod,
+        &story(&dna, "two", 2, None),
+    );
+    let (deletion, v) = pod.write(
+        1,
+        ActionBody::Delete {
+            target: story_1.hash(),
+        },
+        None,
+    );
+    assert_eq!(v, Verdict::Valid);
+    let receipt =
+        |revocation: &myco_dna::Record, record: &myco_dna::Record, purged_at: u64| Receipt {
+            revocation: revocation.hash(),
+            record: record.hash(),
+            purged_at: Timestamp(purged_at),
+        };
+    let at = deletion.action().timestamp.0;
+    let mut write = |seed: u8, visibility: Visibility, r: Receipt| {
+        pod.create(seed, "content", "receipt", visibility, &r).1
+    };
+    assert_refused(
+        &write(2, Visibility::Private, receipt(&deletion, &story_1, at)),
+        "Pod visibility",
+    );
+    assert_refused(
+        &write(1, Visibility::Pod, receipt(&deletion, &story_1, at)),
+        "own revocations",
+    );
+    assert_refused(
+        &write(2, Visibility::Pod, receipt(&story_1, &story_1, at)),
+        "neither a Delete nor an Update",
+    );
+    assert_refused(
+        &write(3, Visibility::Pod, receipt(&deletion, &story_2, at)),
+        "not written by the author",
+    );
+    assert_refused(
+        &write(2, Visibility::Pod, receipt(&deletion, &story_1, u64::MAX)),
+        "dated after",
+    );
+    assert_eq!(
+        write(2, Visibility::Pod, receipt(&deletion, &story_1, at)),
+        Verdict::Valid
+    );
+}

@@ -25,7 +25,7 @@
 //! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed) |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
 //! | `GET /pods/{pod}/feed`, `GET /content/{hash}` | reads, from the store's indexes ([`reads`]) |
-//! | `GET /app`, `/app/pods/{pod}`, `/app/stories/{hash}` | the web app's pages ([`app`]) |
+//! | `GET /app`, `/app/pods/{pod}`, `/app/stories/{hash}` | the web app's pages (`api/app/`) |
 //! | `GET /records/{hash}` | whether a record is stored here |
 //! | `GET /lookup/{key_hash}` | registry lookup and public profile |
 //! | `GET /metrics` | Prometheus metrics |

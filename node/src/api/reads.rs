@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use myco_dna::{
     ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, KeyHash, Record, Visibility,
 };
+use myco_zomes::codec::read;
 use myco_zomes::content::{Approval, Comment, Content, Reaction, Receipt, Recipient};
 use serde::Deserialize;
 
@@ -277,6 +278,16 @@ async fn story(
         .as_deref()
         .map(|a| parse::<ActionHash>(a, "record hash (act_…)"))
         .transpose()?;
+    Ok(Json(load_story(&state, hash, after).await?))
+}
+
+/// The story that `hash` is a version of, with the page of comments after `after`, counting
+/// one more showing on this node: what `GET /content/{hash}` and the app's story page show.
+pub(crate) async fn load_story(
+    state: &AppState,
+    hash: ActionHash,
+    after: Option<ActionHash>,
+) -> Result<StoryView, ApiError> {
     let pod = state
         .reads
         .with(move |reader| {
@@ -288,7 +299,7 @@ async fn story(
             Ok(record.action().pod)
         })
         .await?;
-    let dna = dna_of(&state, pod).await?;
+    let dna = dna_of(state, pod).await?;
     let view = state
         .reads
         .with(move |reader| {
@@ -302,10 +313,10 @@ async fn story(
         })
         .await?;
     let root: ActionHash = parse(&view.hash, "record hash (act_…)")?;
-    Ok(Json(StoryView {
+    Ok(StoryView {
         views_here: state.reads.viewed(root),
         ..view
-    }))
+    })
 }
 
 /// One story, as the API answers it; `None` if `hash` is not a version of content held here.
@@ -345,7 +356,7 @@ pub fn story_view(
     let comments = reader.referring(&root, Relation::Comment, comments_after, COMMENT_PAGE)?;
     let mut comment_views = Vec::with_capacity(comments.len());
     for comment in &comments {
-        let Some(text) = decode::<Comment>(comment) else {
+        let Some(text) = read::<Comment>(comment, "entry") else {
             continue;
         };
         let commenter = comment.action().author;
@@ -402,14 +413,9 @@ pub fn story_view(
     Ok(Some(view))
 }
 
-fn decode<T: serde::de::DeserializeOwned + serde::Serialize>(record: &Record) -> Option<T> {
-    let entry = record.entry.as_ref()?;
-    myco_dna::encoding::from_canonical_cbor("entry", &entry.0).ok()
-}
-
 fn content_of(record: &Record) -> Option<Content> {
     crate::store::references::is_content(record)
-        .then(|| decode::<Content>(record))
+        .then(|| read::<Content>(record, "entry"))
         .flatten()
 }
 
@@ -474,7 +480,7 @@ fn approval(
     let mut approvals = Vec::new();
     for version in versions {
         for record in reader.referring(version, Relation::Approval, None, 64)? {
-            if let Some(approval) = decode::<Approval>(&record) {
+            if let Some(approval) = read::<Approval>(&record, "entry") {
                 approvals.push(ApprovedView {
                     protocol: approval.protocol,
                     steward: record.action().author.key_hash().to_string(),
@@ -512,7 +518,7 @@ fn reactions(reader: &SqliteReader, root: &ActionHash) -> Result<ReactionsView, 
         for record in &page {
             seen += 1;
             if seen > skip {
-                if let Some(reaction) = decode::<Reaction>(record) {
+                if let Some(reaction) = read::<Reaction>(record, "entry") {
                     *counts.entry(reaction.reaction).or_default() += 1;
                 }
             }
@@ -569,7 +575,7 @@ fn receipts(
             let Some(last) = page.last() else { break };
             after = Some(last.hash());
             for record in &page {
-                let Some(receipt) = decode::<Receipt>(record) else {
+                let Some(receipt) = read::<Receipt>(record, "entry") else {
                     continue;
                 };
                 let member = record.action().author.key_hash();
@@ -639,7 +645,7 @@ impl Names {
                 myco_zomes::ZOME_MEMBERSHIP,
                 myco_zomes::membership::PROFILE,
             )?
-            .and_then(|record| decode::<myco_zomes::membership::Profile>(&record))
+            .and_then(|record| read::<myco_zomes::membership::Profile>(&record, "entry"))
             .map(|profile| profile.username)
             .filter(|name| !name.is_empty());
         self.0.insert(*agent, name.clone());

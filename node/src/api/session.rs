@@ -9,10 +9,10 @@
 //! - A session reads (`GET`, `HEAD`). A write with it also needs the session's CSRF token in
 //!   the [`CSRF_HEADER`] header (`GET /session` gives it to the app's own pages).
 //! - Every request whose `Host` or `Origin` is not the API's own address is refused
-//!   ([`own_origin`]), `/login` included. Browsers send cookies to every port of a host,
+//!   (`own_origin`), `/login` included. Browsers send cookies to every port of a host,
 //!   so a page from another local port could otherwise use the session; and a DNS-rebinding
 //!   page names its own host.
-//! - `next` must be one of this API's own paths ([`app_path`]); anything else gets `400`.
+//! - `next` must be one of this API's own paths (`app_path`); anything else gets `400`.
 //! - Sessions die with the daemon: a restart needs a new link.
 
 use std::collections::BTreeMap;

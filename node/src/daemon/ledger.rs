@@ -9,9 +9,9 @@
 use std::collections::BTreeMap;
 
 use myco_dna::manifest::BenefitModel;
-use myco_dna::{encoding::from_canonical_cbor, Visibility};
-use myco_dna::{ActionBody, ActionHash, DnaHash, DnaManifest, KeyHash, Record, Timestamp};
-use myco_zomes::codec::is_entry;
+use myco_dna::Visibility;
+use myco_dna::{ActionBody, ActionHash, DnaHash, DnaManifest, KeyHash, Timestamp};
+use myco_zomes::codec::{is_entry, read};
 use myco_zomes::content::{Content, CONTENT};
 use myco_zomes::governance::{Checkpoint, RoleProof};
 use myco_zomes::value::{
@@ -28,13 +28,6 @@ use crate::store::Store;
 /// The distribution that took effect for each value event: the first by (timestamp, hash).
 type Paid = BTreeMap<ActionHash, (Timestamp, ActionHash, Distribution)>;
 
-fn decoded<T: serde::de::DeserializeOwned + serde::Serialize>(
-    record: &Record,
-    what: &'static str,
-) -> Option<T> {
-    from_canonical_cbor(what, &record.entry.as_ref()?.0).ok()
-}
-
 impl<S: Store> EngineSide<S> {
     /// Every value event (by hash, sorted) and effective distribution of `pod` this node
     /// holds.
@@ -46,7 +39,7 @@ impl<S: Store> EngineSide<S> {
                 events.push(record.hash());
             }
             for record in self.typed(&chain, ZOME_VALUE, DISTRIBUTION)? {
-                let Some(distribution) = decoded::<Distribution>(&record, "distribution") else {
+                let Some(distribution) = read::<Distribution>(&record, "distribution") else {
                     continue;
                 };
                 let key = (record.action().timestamp, record.hash());
@@ -69,11 +62,11 @@ impl<S: Store> EngineSide<S> {
     ) -> Result<(ValueEvent, Content, KeyHash), CommandError> {
         let record = self.held(hash)?;
         let event: ValueEvent = is_entry(&record, ZOME_VALUE, VALUE_EVENT)
-            .then(|| decoded(&record, "value event"))
+            .then(|| read(&record, "value event"))
             .flatten()
             .ok_or_else(|| CommandError::Invalid(format!("{hash} is not a value event")))?;
         let content_record = self.held(&event.content)?;
-        let content: Content = decoded(&content_record, "content").ok_or_else(|| {
+        let content: Content = read(&content_record, "content").ok_or_else(|| {
             CommandError::Invalid(format!(
                 "the revenue share of {} is not available on this node (the content is private or deleted)",
                 event.content
@@ -93,7 +86,7 @@ impl<S: Store> EngineSide<S> {
         Ok(match self.engine.electorate(&pod)? {
             Electorate::Founders => (None, founders(dna)),
             Electorate::Checkpoint(hash) => {
-                let checkpoint: Checkpoint = decoded(&self.held(&hash)?, "checkpoint")
+                let checkpoint: Checkpoint = read(&self.held(&hash)?, "checkpoint")
                     .ok_or_else(|| CommandError::Invalid(format!("{hash} is not a checkpoint")))?;
                 (Some(hash), checkpoint.members)
             }
@@ -217,16 +210,12 @@ impl<S: Store> EngineSide<S> {
                     let event = self
                         .held(hash)
                         .ok()
-                        .and_then(|r| decoded::<ValueEvent>(&r, "value event"));
+                        .and_then(|r| read::<ValueEvent>(&r, "value event"));
                     if let (Some(event), Some(d)) = (event, distribution) {
                         for payout in &d.payouts {
-                            let balance = lines
-                                .entry(payout.recipient)
-                                .or_default()
-                                .entry(event.currency.clone())
-                                .or_default();
-                            balance.earned = balance.earned.saturating_add(payout.amount.0);
-                            balance.paid = balance.paid.saturating_add(payout.amount.0);
+                            let line = balance(&mut lines, payout.recipient, &event.currency);
+                            line.earned = line.earned.saturating_add(payout.amount.0);
+                            line.paid = line.paid.saturating_add(payout.amount.0);
                         }
                     }
                     continue;
@@ -245,7 +234,7 @@ impl<S: Store> EngineSide<S> {
                 (BenefitModel::Equal, Some(d)) => {
                     let members = match &d.checkpoint {
                         None => founders(&dna),
-                        Some(hash) => decoded::<Checkpoint>(&self.held(hash)?, "checkpoint")
+                        Some(hash) => read::<Checkpoint>(&self.held(hash)?, "checkpoint")
                             .map(|c| c.members)
                             .unwrap_or_default(),
                     };
@@ -277,21 +266,13 @@ impl<S: Store> EngineSide<S> {
                 }
             };
             for (key, part) in earned {
-                let balance = lines
-                    .entry(key)
-                    .or_default()
-                    .entry(event.currency.clone())
-                    .or_default();
-                balance.earned = balance.earned.saturating_add(part);
+                let line = balance(&mut lines, key, &event.currency);
+                line.earned = line.earned.saturating_add(part);
             }
             if let Some(d) = distribution {
                 for payout in &d.payouts {
-                    let balance = lines
-                        .entry(payout.recipient)
-                        .or_default()
-                        .entry(event.currency.clone())
-                        .or_default();
-                    balance.paid = balance.paid.saturating_add(payout.amount.0);
+                    let line = balance(&mut lines, payout.recipient, &event.currency);
+                    line.paid = line.paid.saturating_add(payout.amount.0);
                 }
             }
         }
@@ -311,6 +292,19 @@ impl<S: Store> EngineSide<S> {
             members,
         })
     }
+}
+
+/// The balance of `member` in `currency` among `lines`, made empty when new.
+fn balance<'a>(
+    lines: &'a mut BTreeMap<KeyHash, BTreeMap<String, Balance>>,
+    member: KeyHash,
+    currency: &str,
+) -> &'a mut Balance {
+    lines
+        .entry(member)
+        .or_default()
+        .entry(currency.to_string())
+        .or_default()
 }
 
 fn founders(dna: &DnaManifest) -> Vec<KeyHash> {

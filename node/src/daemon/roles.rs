@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use myco_dna::encoding::from_canonical_cbor;
-use myco_dna::{ActionHash, DnaHash, KeyHash, Record, Timestamp};
+use myco_dna::{ActionHash, DnaHash, KeyHash, Timestamp};
+use myco_zomes::codec::read;
 use myco_zomes::governance::{Decision, Proposal, ProposalKind, Role, DECISION};
 use myco_zomes::membership::{Profile, LEAVE, PROFILE};
 use myco_zomes::{ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
@@ -26,13 +26,6 @@ pub fn role_name(role: Role) -> &'static str {
         Role::Treasurer => "treasurer",
         Role::Archivist => "archivist",
     }
-}
-
-fn decoded<T: serde::de::DeserializeOwned + serde::Serialize>(
-    record: &Record,
-    what: &'static str,
-) -> Option<T> {
-    from_canonical_cbor(what, &record.entry.as_ref()?.0).ok()
 }
 
 impl<S: Store> EngineSide<S> {
@@ -60,12 +53,12 @@ impl<S: Store> EngineSide<S> {
                 .typed(&chain, ZOME_MEMBERSHIP, PROFILE)?
                 .iter()
                 .rev()
-                .find_map(|r| decoded::<Profile>(r, "profile"))
+                .find_map(|r| read::<Profile>(r, "profile"))
             {
                 usernames.insert(key, profile.username);
             }
             for record in self.typed(&chain, ZOME_GOVERNANCE, DECISION)? {
-                let Some(decision) = decoded::<Decision>(&record, "decision") else {
+                let Some(decision) = read::<Decision>(&record, "decision") else {
                     continue;
                 };
                 let hash = record.hash();
@@ -88,7 +81,7 @@ impl<S: Store> EngineSide<S> {
             let Some(record) = self.engine.store().get(&proposal).ok().flatten() else {
                 continue;
             };
-            if let Some(p) = decoded::<Proposal>(&record, "proposal") {
+            if let Some(p) = read::<Proposal>(&record, "proposal") {
                 decided.push((at, decision, p.kind));
             }
         }

@@ -1,10 +1,12 @@
 //! Durable storage of source chains, behind the [`Store`] trait.
 //!
-//! Two implementations: [`SledStore`] (the daemon's default, on disk) and [`MemoryStore`]
-//! (tests and the simulator). Both enforce the same rule on append: a record must extend its
-//! chain's head (seq + 1, prev = head hash), so a store never holds a gapped or forked chain.
-//! A batch is applied atomically and, on sled, flushed once (group commit) before
-//! [`Store::append_batch`] returns.
+//! Implementations: [`SqliteStore`] (the daemon's, on disk: entries sealed, purges erased,
+//! every commit fsynced; [`SqliteReader`] reads it beside the engine), [`MemoryStore`] (tests
+//! and the simulator) and [`SledStore`] (kept to move old stores over, and to measure
+//! against). All enforce the same rule on append: a record must extend its chain's head
+//! (seq + 1, prev = head hash), so a store never holds a gapped or forked chain. A batch is
+//! applied atomically and made durable once (group commit) before [`Store::append_batch`]
+//! returns. Each keeps the reference index of [`Store::referring`] ([`references`]).
 
 mod files;
 mod integrity;

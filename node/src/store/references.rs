@@ -7,6 +7,7 @@
 //! when the entry is purged, so a purged comment no longer links to what it answered.
 
 use myco_dna::{ActionBody, ActionHash, Record};
+use myco_zomes::codec::read;
 use myco_zomes::content::{Approval, Comment, Content, Reaction, Receipt};
 use myco_zomes::content::{APPROVAL, COMMENT, CONTENT, REACTION, RECEIPT};
 use myco_zomes::governance::{Decision, Vote, DECISION, VOTE};
@@ -103,42 +104,39 @@ pub fn action_reference(record: &Record) -> Option<Reference> {
 /// entry that does not decode refers to nothing (validation refused it, or it is not held).
 pub fn entry_reference(record: &Record) -> Option<Reference> {
     let entry_ref = record.action().body.entry_ref()?;
-    let bytes = &record.entry.as_ref()?.0;
-    let decoded =
-        |relation, target: Option<ActionHash>| target.map(|target| Reference { relation, target });
-    fn read<T: serde::de::DeserializeOwned + serde::Serialize>(bytes: &[u8]) -> Option<T> {
-        myco_dna::encoding::from_canonical_cbor("entry", bytes).ok()
-    }
-    match (entry_ref.zome.as_str(), entry_ref.entry_type.as_str()) {
-        (ZOME_CONTENT, COMMENT) => {
-            decoded(Relation::Comment, read::<Comment>(bytes).map(|c| c.content))
-        }
-        (ZOME_CONTENT, REACTION) => decoded(
+    let (relation, target) = match (entry_ref.zome.as_str(), entry_ref.entry_type.as_str()) {
+        (ZOME_CONTENT, COMMENT) => (
+            Relation::Comment,
+            read::<Comment>(record, "comment")?.content,
+        ),
+        (ZOME_CONTENT, REACTION) => (
             Relation::Reaction,
-            read::<Reaction>(bytes).map(|r| r.content),
+            read::<Reaction>(record, "reaction")?.content,
         ),
-        (ZOME_CONTENT, APPROVAL) => decoded(
+        (ZOME_CONTENT, APPROVAL) => (
             Relation::Approval,
-            read::<Approval>(bytes).map(|a| a.content),
+            read::<Approval>(record, "approval")?.content,
         ),
-        (ZOME_CONTENT, RECEIPT) => {
-            decoded(Relation::Receipt, read::<Receipt>(bytes).map(|r| r.record))
-        }
-        (ZOME_VALUE, VALUE_EVENT) => decoded(
+        (ZOME_CONTENT, RECEIPT) => (
+            Relation::Receipt,
+            read::<Receipt>(record, "receipt")?.record,
+        ),
+        (ZOME_VALUE, VALUE_EVENT) => (
             Relation::ValueEvent,
-            read::<ValueEvent>(bytes).map(|e| e.content),
+            read::<ValueEvent>(record, "value event")?.content,
         ),
-        (ZOME_VALUE, DISTRIBUTION) => decoded(
+        (ZOME_VALUE, DISTRIBUTION) => (
             Relation::Distribution,
-            read::<Distribution>(bytes).map(|d| d.event),
+            read::<Distribution>(record, "distribution")?.event,
         ),
-        (ZOME_GOVERNANCE, VOTE) => decoded(Relation::Vote, read::<Vote>(bytes).map(|v| v.proposal)),
-        (ZOME_GOVERNANCE, DECISION) => decoded(
+        (ZOME_GOVERNANCE, VOTE) => (Relation::Vote, read::<Vote>(record, "vote")?.proposal),
+        (ZOME_GOVERNANCE, DECISION) => (
             Relation::Decision,
-            read::<Decision>(bytes).map(|d| d.proposal),
+            read::<Decision>(record, "decision")?.proposal,
         ),
-        _ => None,
-    }
+        _ => return None,
+    };
+    Some(Reference { relation, target })
 }
 
 /// Every reference `record` makes, as it is held (with or without its entry).
@@ -164,10 +162,7 @@ pub fn content_kind(record: &Record) -> Option<String> {
     if !is_content(record) {
         return None;
     }
-    let bytes = &record.entry.as_ref()?.0;
-    myco_dna::encoding::from_canonical_cbor::<Content>("content", bytes)
-        .ok()
-        .map(|c| c.kind)
+    read::<Content>(record, "content").map(|c| c.kind)
 }
 
 /// The page of `sorted` (in (timestamp, hash) order) after the record `after`, at most

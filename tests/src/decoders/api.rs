@@ -6,7 +6,7 @@ use super::{chain_of_two, key, pod_dna, refused};
 
 /// The local API's routes that take a body. `{pod}` is filled with the seeds' pod id, so the
 /// body is what decides the answer.
-const API_BODY_ROUTES: [&str; 9] = [
+const API_BODY_ROUTES: [&str; 14] = [
     "/pods",
     "/pods/join",
     "/pods/{pod}/content",
@@ -16,6 +16,11 @@ const API_BODY_ROUTES: [&str; 9] = [
     "/pods/{pod}/decisions",
     "/pods/{pod}/approvals",
     "/pods/{pod}/delete",
+    "/pods/{pod}/comments",
+    "/pods/{pod}/reactions",
+    "/pods/{pod}/value/events",
+    "/pods/{pod}/value/distributions",
+    "/pods/{pod}/leave",
 ];
 
 /// The token the in-process API of [`api_body`] expects.

@@ -17,7 +17,6 @@ mod layout;
 pub(super) use layout::page;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -25,7 +24,7 @@ use maud::{html, Markup};
 use myco_dna::{ActionHash, DnaHash};
 use serde::Deserialize;
 
-use super::reads::{dna_of, feed_page, store_error, story_view, DEFAULT_FEED_PAGE};
+use super::reads::{dna_of, feed_page, load_story, store_error, DEFAULT_FEED_PAGE};
 use super::types::PodSummary;
 use super::views::StoryView;
 use super::{ApiError, ApiQuery, AppState};
@@ -174,31 +173,7 @@ async fn story(
         .as_deref()
         .map(|a| parse::<ActionHash>(a, "record hash (act_…)"))
         .transpose()?;
-    let pod = state
-        .reads
-        .with(move |reader| {
-            reader
-                .get(&hash)
-                .map_err(store_error)?
-                .map(|r| r.action().pod)
-                .ok_or_else(|| ApiError {
-                    status: StatusCode::NOT_FOUND,
-                    message: format!("this node holds no record {hash}"),
-                })
-        })
-        .await?;
-    let dna = dna_of(&state, pod).await?;
-    let view = state
-        .reads
-        .with(move |reader| {
-            story_view(reader, &dna, &hash, after.as_ref())
-                .map_err(store_error)?
-                .ok_or_else(|| ApiError {
-                    status: StatusCode::NOT_FOUND,
-                    message: format!("{hash} is not a story this node holds"),
-                })
-        })
-        .await?;
+    let view = load_story(&state, hash, after).await?;
     let title = if view.held {
         view.title.clone()
     } else if view.deleted {
