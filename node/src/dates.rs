@@ -11,6 +11,16 @@ pub fn micros_as_date(micros: u64) -> String {
         .unwrap_or_else(|| format!("{micros} µs after 1970"))
 }
 
+/// A time in µs since the Unix epoch as a short day, `Dec 02`, for a plot's axis.
+pub fn micros_as_day(micros: u64) -> String {
+    let format = time::macros::format_description!("[month repr:short] [day]");
+    i128::from(micros)
+        .checked_mul(1_000)
+        .and_then(|nanos| time::OffsetDateTime::from_unix_timestamp_nanos(nanos).ok())
+        .and_then(|at| at.format(&format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -21,5 +31,6 @@ mod tests {
         );
         assert_eq!(super::micros_as_date(0), "1970-01-01 00:00 UTC");
         assert!(super::micros_as_date(u64::MAX).contains("µs after 1970"));
+        assert_eq!(super::micros_as_day(1_796_152_385_920_151), "Dec 01");
     }
 }

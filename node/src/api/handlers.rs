@@ -4,12 +4,11 @@ use std::str::FromStr;
 
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use myco_dna::{ActionHash, DnaHash, KeyHash, Timestamp, Visibility};
+use myco_dna::{ActionHash, DnaHash, KeyHash, Visibility};
 use myco_zomes::membership::Profile;
-use serde::Serialize;
 
 use super::types::{
     ApproveRequest, DecideRequest, DeleteRequest, EditRequest, Edited, Forgotten, InvitationView,
@@ -338,111 +337,22 @@ async fn invite(
     reply.map(Json).map_err(ApiError::from)
 }
 
-/// `GET /pods/{pod}/state`.
-#[derive(Serialize)]
-struct StateView {
-    pod: String,
-    name: String,
-    state: myco_zomes::state::PodState,
-    dashboard: myco_zomes::state::StorytellerDashboard,
-    /// The usernames this node holds of the pod's members, for the page.
-    #[serde(skip)]
-    names: std::collections::BTreeMap<KeyHash, String>,
-    /// What the JSON answer leaves out of `state` to stay bounded (see [`bounded`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    omitted: Option<Omitted>,
-}
-
-/// Most proposals, and most audit log entries, `GET /pods/{pod}/state` lists (the newest).
-const STATE_LIST_CAP: usize = 200;
-
-/// How much of each list `GET /pods/{pod}/state` left out.
-#[derive(Serialize)]
-struct Omitted {
-    /// Stories, all of them: `GET /pods/{pod}/feed` pages them.
-    content: usize,
-    /// Older proposals.
-    proposals: usize,
-    /// Older audit log entries.
-    audit_log: usize,
-}
-
-/// The state as the JSON answer gives it: the figures, the roster, value, the dashboard, and
-/// the newest [`STATE_LIST_CAP`] proposals and audit entries; stories are read through the
-/// feed. So the answer stays small whatever the pod holds.
-fn bounded(mut view: StateView) -> StateView {
-    let state = &mut view.state;
-    let content = std::mem::take(&mut state.content).len();
-    let proposals = state.proposals.len().saturating_sub(STATE_LIST_CAP);
-    if proposals > 0 {
-        let mut opened: Vec<(Timestamp, ActionHash)> = state
-            .proposals
-            .iter()
-            .map(|(hash, p)| (p.opened_at, *hash))
-            .collect();
-        opened.sort();
-        for (_, hash) in opened.into_iter().take(proposals) {
-            state.proposals.remove(&hash);
-        }
-    }
-    let audit_log = state.audit_log.len().saturating_sub(STATE_LIST_CAP);
-    state.audit_log.drain(..audit_log);
-    view.omitted = Some(Omitted {
-        content,
-        proposals,
-        audit_log,
-    });
-    view
-}
-
-/// Folds the pod's state on a reader of the store's own, off the engine's thread, so a page
-/// load never holds up a write.
-async fn fold(state: &AppState, pod: &str) -> Result<StateView, ApiError> {
-    let pod: DnaHash = parse(pod, "pod id (dna_…)")?;
-    let dna = super::reads::dna_of(state, pod).await?;
-    let now = Timestamp(crate::daemon::now_micros());
-    let me = state.reads.me();
-    state
-        .reads
-        .with_fold(move |reader| {
-            let records = reader
-                .pod_records(&pod)
-                .map_err(super::reads::store_error)?;
-            let warrants = reader.warrants(&pod).map_err(super::reads::store_error)?;
-            let folded = myco_zomes::state::fold(&dna, &records, &warrants, now);
-            let names = super::reads::usernames(reader, &pod).map_err(super::reads::store_error)?;
-            Ok(StateView {
-                names,
-                pod: pod.to_string(),
-                name: dna.name.clone(),
-                dashboard: folded.storyteller(&me),
-                state: folded,
-                omitted: None,
-            })
-        })
-        .await
-}
-
 async fn pod_state(
     State(state): State<AppState>,
     Path(pod): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let view = fold(&state, &pod).await?;
-    Ok(Json(bounded(view)))
+) -> Result<Response, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let folded = super::figures::figures(&state, pod).await?;
+    Ok(Json(&*folded.view).into_response())
 }
 
 async fn pod_page(
     State(state): State<AppState>,
     Path(pod): Path<String>,
 ) -> Result<Html<String>, ApiError> {
-    let view = fold(&state, &pod).await?;
-    Ok(Html(super::page::render(
-        &view.name,
-        &view.pod,
-        &view.state,
-        &view.dashboard,
-        &view.names,
-    )))
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let folded = super::figures::figures(&state, pod).await?;
+    Ok(Html(super::page::render(&folded)))
 }
 
 async fn record(

@@ -35,6 +35,7 @@
 mod app;
 pub mod client;
 mod community;
+pub mod figures;
 mod handlers;
 mod listener;
 mod page;
@@ -90,6 +91,8 @@ pub(crate) struct AppState {
     metrics: Arc<Metrics>,
     reads: Arc<reads::ReadPool>,
     sessions: Arc<session::Sessions>,
+    /// The pods' figures, folded and kept ([`figures`]).
+    figures: Arc<figures::FigureCache>,
     /// The address the API listens on: requests must name it ([`session::own_origin`]).
     address: SocketAddr,
 }
@@ -211,22 +214,41 @@ async fn require_token(State(state): State<AppState>, request: Request, next: Ne
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    let allowed = same_secret(given.as_bytes(), state.token.as_bytes())
-        || session::session_allows(
-            &state.sessions,
-            request.method(),
-            request.headers(),
-            std::time::Instant::now(),
-        );
-    if !allowed {
-        Metrics::inc(&state.metrics.api_unauthorized_total);
-        return ApiError {
-            status: StatusCode::UNAUTHORIZED,
-            message: format!("missing or wrong API token: send `Authorization: Bearer <token>` with the token from {TOKEN_FILE} in the data dir"),
-        }
-        .into_response();
+    if same_secret(given.as_bytes(), state.token.as_bytes()) {
+        return next.run(request).await;
     }
-    next.run(request).await
+    let grant = session::session_grant(
+        &state.sessions,
+        request.method(),
+        request.headers(),
+        std::time::Instant::now(),
+    );
+    let request = match grant {
+        session::Grant::Allowed => Some(request),
+        session::Grant::Denied => None,
+        session::Grant::IfFormCarries(csrf) => {
+            // An HTML form cannot send a header: its CSRF token is a field of its body,
+            // read here (bounded) and handed on unchanged.
+            let (parts, body) = request.into_parts();
+            match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+                Ok(bytes) if session::form_carries(&bytes, &csrf) => {
+                    Some(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                }
+                _ => None,
+            }
+        }
+    };
+    match request {
+        Some(request) => next.run(request).await,
+        None => {
+            Metrics::inc(&state.metrics.api_unauthorized_total);
+            ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                message: format!("missing or wrong API token: send `Authorization: Bearer <token>` with the token from {TOKEN_FILE} in the data dir (a signed-in browser: reload the page, or sign in again with the link `myco pod page POD` prints)"),
+            }
+            .into_response()
+        }
+    }
 }
 
 /// Refuses, before anything else, a request whose `Host` or `Origin` is not the API's own
@@ -244,7 +266,28 @@ async fn require_own_origin(
         }
         .into_response();
     }
-    next.run(request).await
+    let mut response = next.run(request).await;
+    guard_headers(response.headers_mut());
+    response
+}
+
+/// The headers every answer carries, so a page of the web app runs no script (none of its
+/// own, none a member wrote), posts forms only to this API, cannot be framed by another
+/// page, and never tells another site where its reader was.
+const GUARD_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+];
+
+fn guard_headers(headers: &mut axum::http::HeaderMap) {
+    for (name, value) in GUARD_HEADERS {
+        headers.insert(name, axum::http::HeaderValue::from_static(value));
+    }
 }
 
 fn new_token() -> String {
@@ -269,6 +312,7 @@ pub fn router(
         metrics,
         reads,
         sessions: Arc::default(),
+        figures: Arc::default(),
         address,
     };
     handlers::routes()

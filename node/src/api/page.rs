@@ -1,5 +1,5 @@
 //! The transparency page: a pod's figures, members, proposals, the reader's own dashboard and
-//! the audit log, built from `myco_zomes::state::fold`, in the web app's frame. Members are
+//! the audit log, from the pod's kept figures ([`super::figures`]), in the web app's frame. Members are
 //! shown by the username this node holds (else the start of their key hash), times as dates,
 //! and every value is escaped by the templates.
 
@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 
 use maud::{html, Markup};
 use myco_dna::{BasisPoints, KeyHash};
-use myco_zomes::state::{PodState, StorytellerDashboard};
+use myco_zomes::state::StorytellerDashboard;
+
+use super::app::plots::{bars, columns};
+use super::figures::Figures;
 
 /// Most audit-log entries shown (the newest).
 const MAX_AUDIT_ROWS: usize = 200;
@@ -24,30 +27,6 @@ fn who(names: &BTreeMap<KeyHash, String>, key: &KeyHash) -> String {
     })
 }
 
-/// A horizontal bar chart in plain SVG: one labelled bar per `(label, count)`, scaled to the
-/// largest, with the counts written out (a screen reader reads the `title` and the text).
-fn bars(title: &str, bars: &[(&str, usize)]) -> Markup {
-    const WIDTH: usize = 560;
-    const ROW: usize = 28;
-    let largest = bars.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
-    let height = ROW * bars.len() + 8;
-    html! {
-        figure {
-            svg role="img" aria-label=(title) width=(WIDTH) height=(height) viewBox={ "0 0 " (WIDTH) " " (height) } {
-                title { (title) }
-                @for (i, (label, count)) in bars.iter().enumerate() {
-                    @let y = i * ROW + 4;
-                    @let length = count * (WIDTH - 220) / largest;
-                    text x="0" y=(y + 17) font-size="14" { (label) }
-                    rect x="120" y=(y) width=(length.max(1)) height="20" fill="#3b6e4f" {}
-                    text x=(128 + length) y=(y + 16) font-size="13" { (count) }
-                }
-            }
-            figcaption { (title) }
-        }
-    }
-}
-
 fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) -> Markup {
     html! {
         h2 { (title) }
@@ -61,19 +40,14 @@ fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) -> Markup {
     }
 }
 
-/// Renders the page of pod `name` (`pod` is its id) from its folded state; `names` are the
-/// usernames this node holds, by key hash.
-pub fn render(
-    name: &str,
-    pod: &str,
-    state: &PodState,
-    me: &StorytellerDashboard,
-    names: &BTreeMap<KeyHash, String>,
-) -> String {
+/// Renders the transparency page from a pod's kept figures.
+pub fn render(figures: &Figures) -> String {
+    let view = &figures.view;
+    let (name, pod, state, names) = (&view.name, &view.pod, &view.state, &view.names);
     let f = &state.figures;
     let v = &f.content_by_visibility;
     let c = &f.consent_rates_bp;
-    let figures = table(
+    let figures_table = table(
         "Figures",
         &["figure", "value"],
         vec![
@@ -205,36 +179,21 @@ pub fn render(
             })
             .collect(),
     );
-    let received: Vec<String> = me
-        .received
+    let dashboard = dashboard_table(&view.dashboard, names);
+    let mut turnout: Vec<_> = state.proposals.values().collect();
+    turnout.sort_by_key(|p| p.opened_at);
+    let turnout: Vec<(String, u64)> = turnout
         .iter()
-        .map(|(cur, amount)| format!("{amount} {cur}"))
+        .rev()
+        .take(24)
+        .rev()
+        .map(|p| {
+            let pct = (p.voters() as u64 * 100)
+                .checked_div(p.electorate_size as u64)
+                .unwrap_or(0);
+            (crate::dates::micros_as_day(p.opened_at.0), pct)
+        })
         .collect();
-    let dashboard = table(
-        "Your storyteller dashboard",
-        &["", ""],
-        vec![
-            vec!["you".into(), who(names, &me.storyteller)],
-            vec!["content".into(), me.content.to_string()],
-            vec!["visible to the pod".into(), me.visible.to_string()],
-            vec![
-                "waiting for approval".into(),
-                me.pending_approval.to_string(),
-            ],
-            vec![
-                "revoked / deleted".into(),
-                format!("{} / {}", me.revoked, me.deleted),
-            ],
-            vec![
-                "received".into(),
-                if received.is_empty() {
-                    "nothing yet".into()
-                } else {
-                    received.join(", ")
-                },
-            ],
-        ],
-    );
     let audit = table(
         "Governance audit log (newest first)",
         &["when", "who", "event", "record"],
@@ -258,11 +217,50 @@ pub fn render(
             "Pod " code { (pod) } ". Every figure is derived by this node from the pod's validated records; any member can check it. "
             a href={ "/app/pods/" (pod) } { "Read its stories" } "."
         }
-        (figures)
-        (bars("Stories by visibility", &[("public", v.public), ("pod", v.pod), ("private", v.private)]))
+        p class="meta" {
+            "Counted on " (crate::dates::micros_as_date(view.folded_micros)) "."
+            @if figures.stale { " Newer records are being counted: reload in a moment." }
+        }
+        (figures_table)
+        (bars("Stories by visibility", &[("public".into(), v.public as u64), ("pod".into(), v.pod as u64), ("private".into(), v.private as u64)]))
+        (columns("Vote participation, proposal by proposal (oldest on the left)", "%", &turnout, 100))
         (consent) (members) (proposals) (dashboard) (audit)
     };
-    super::app::page(name, body).into_string()
+    super::app::pod_page(name, pod, body).into_string()
+}
+
+/// This node's agent's own figures in the pod, as a table.
+pub fn dashboard_table(me: &StorytellerDashboard, names: &BTreeMap<KeyHash, String>) -> Markup {
+    let received: Vec<String> = me
+        .received
+        .iter()
+        .map(|(cur, amount)| format!("{amount} {cur}"))
+        .collect();
+    table(
+        "Your storyteller dashboard",
+        &["", ""],
+        vec![
+            vec!["you".into(), who(names, &me.storyteller)],
+            vec!["content".into(), me.content.to_string()],
+            vec!["visible to the pod".into(), me.visible.to_string()],
+            vec![
+                "waiting for approval".into(),
+                me.pending_approval.to_string(),
+            ],
+            vec![
+                "revoked / deleted".into(),
+                format!("{} / {}", me.revoked, me.deleted),
+            ],
+            vec![
+                "received".into(),
+                if received.is_empty() {
+                    "nothing yet".into()
+                } else {
+                    received.join(", ")
+                },
+            ],
+        ],
+    )
 }
 
 #[cfg(test)]
@@ -277,7 +275,20 @@ mod tests {
         let me = state.storyteller(&myco_dna::KeyHash([1; 32]));
         let founder = *dna.properties.founders.first().expect("a founder");
         let names = BTreeMap::from([(founder, "<b>ana</b>".to_string())]);
-        let html = render("<script>", "dna_x", &state, &me, &names);
+        let view = super::super::figures::StateView {
+            pod: "dna_x".into(),
+            name: "<script>".into(),
+            dashboard: me,
+            state,
+            names,
+            omitted: Default::default(),
+            folded_micros: 0,
+        };
+        let html = render(&Figures {
+            view: std::sync::Arc::new(view),
+            stale: true,
+        });
+        assert!(html.contains("being counted"));
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("&lt;b&gt;ana&lt;/b&gt;"), "{html}");
         assert!(html.contains("Members and roles"));

@@ -6,8 +6,9 @@
 //! [`SESSION_TTL`]. The id goes in an `HttpOnly`, `SameSite=Strict` cookie, and the browser is
 //! sent on to `next`, so the token leaves the address bar at once.
 //!
-//! - A session reads (`GET`, `HEAD`). A write with it also needs the session's CSRF token in
-//!   the [`CSRF_HEADER`] header (`GET /session` gives it to the app's own pages).
+//! - A session reads (`GET`, `HEAD`). A write with it also needs the session's CSRF token:
+//!   in the [`CSRF_HEADER`] header (`GET /session` gives it to a script), or, from one of
+//!   the web app's HTML forms, in the hidden [`CSRF_FIELD`] the app's pages fill in.
 //! - Every request whose `Host` or `Origin` is not the API's own address is refused
 //!   (`own_origin`), `/login` included. Browsers send cookies to every port of a host,
 //!   so a page from another local port could otherwise use the session; and a DNS-rebinding
@@ -130,24 +131,67 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// Whether a request may go ahead on its session cookie: a read with a live session, or a
-/// write that also carries that session's CSRF token.
-pub(super) fn session_allows(
+/// What a request's session cookie lets it do.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Grant {
+    /// No live session, or a write without its CSRF token.
+    Denied,
+    /// A read with a live session, or a write carrying the session's CSRF token in the
+    /// [`CSRF_HEADER`] header.
+    Allowed,
+    /// A write from an HTML form: allowed only if its body's [`CSRF_FIELD`] is this token.
+    IfFormCarries(String),
+}
+
+/// What a request may do on its session cookie: read with a live session, write with that
+/// session's CSRF token (in the header, or in the body of one of the app's forms).
+pub(super) fn session_grant(
     sessions: &Sessions,
     method: &Method,
     headers: &HeaderMap,
     now: Instant,
-) -> bool {
+) -> Grant {
     let Some(csrf) = session_id(headers).and_then(|id| sessions.csrf_of(&id, now)) else {
-        return false;
+        return Grant::Denied;
     };
     if method == Method::GET || method == Method::HEAD {
-        return true;
+        return Grant::Allowed;
     }
+    match headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(given) if same_secret(given.as_bytes(), csrf.as_bytes()) => Grant::Allowed,
+        Some(_) => Grant::Denied,
+        None if is_form(headers) => Grant::IfFormCarries(csrf),
+        None => Grant::Denied,
+    }
+}
+
+/// The hidden field every form of the web app carries its session's CSRF token in.
+pub const CSRF_FIELD: &str = "csrf";
+
+fn is_form(headers: &HeaderMap) -> bool {
     headers
-        .get(CSRF_HEADER)
+        .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|given| same_secret(given.as_bytes(), csrf.as_bytes()))
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// True if the form `body` carries `csrf` in its [`CSRF_FIELD`].
+pub(super) fn form_carries(body: &[u8], csrf: &str) -> bool {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).is_ok_and(|fields| {
+        fields.iter().any(|(name, value)| {
+            name == CSRF_FIELD && same_secret(value.as_bytes(), csrf.as_bytes())
+        })
+    })
+}
+
+/// The CSRF token of the session a request's cookie names, for the forms of the pages it
+/// gets (`None` for a client that signs its requests with the bearer token).
+pub(super) fn csrf_of_request(sessions: &Sessions, headers: &HeaderMap) -> Option<String> {
+    session_id(headers).and_then(|id| sessions.csrf_of(&id, Instant::now()))
 }
 
 /// Whether `Host` and `Origin`, where present, name the API's own address `own`
@@ -290,21 +334,35 @@ mod tests {
         let id = sessions.open(now);
         let csrf = sessions.csrf_of(&id, now).expect("live");
         assert_ne!(csrf, id);
+        let grant = |headers: &HeaderMap, method: &Method, at: Instant| {
+            session_grant(&sessions, method, headers, at)
+        };
         let mut headers = cookie(&id);
-        assert!(session_allows(&sessions, &Method::GET, &headers, now));
-        assert!(!session_allows(&sessions, &Method::POST, &headers, now));
-        headers.insert(CSRF_HEADER, "wrong".parse().unwrap());
-        assert!(!session_allows(&sessions, &Method::POST, &headers, now));
-        headers.insert(CSRF_HEADER, csrf.parse().unwrap());
-        assert!(session_allows(&sessions, &Method::POST, &headers, now));
-        assert!(!session_allows(
-            &sessions,
-            &Method::GET,
-            &cookie("abc"),
-            now
+        assert_eq!(grant(&headers, &Method::GET, now), Grant::Allowed);
+        assert_eq!(grant(&headers, &Method::POST, now), Grant::Denied);
+        let mut form = headers.clone();
+        form.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        assert_eq!(
+            grant(&form, &Method::POST, now),
+            Grant::IfFormCarries(csrf.clone())
+        );
+        assert!(form_carries(
+            format!("title=a&csrf={csrf}").as_bytes(),
+            &csrf
         ));
-        assert!(
-            !session_allows(&sessions, &Method::GET, &headers, now + SESSION_TTL),
+        assert!(!form_carries(b"title=a&csrf=wrong", &csrf));
+        assert!(!form_carries(b"title=a", &csrf));
+        headers.insert(CSRF_HEADER, "wrong".parse().unwrap());
+        assert_eq!(grant(&headers, &Method::POST, now), Grant::Denied);
+        headers.insert(CSRF_HEADER, csrf.parse().unwrap());
+        assert_eq!(grant(&headers, &Method::POST, now), Grant::Allowed);
+        assert_eq!(grant(&cookie("abc"), &Method::GET, now), Grant::Denied);
+        assert_eq!(
+            grant(&headers, &Method::GET, now + SESSION_TTL),
+            Grant::Denied,
             "a session expires"
         );
     }

@@ -335,6 +335,37 @@ impl SqliteReader {
         )
     }
 
+    /// A mark that changes whenever the store gains a record or a warrant: the newest
+    /// record's id and the number of warrants kept.
+    pub fn mark(&self) -> Result<(i64, i64), StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT (SELECT IFNULL(MAX(id), 0) FROM records), (SELECT COUNT(*) FROM warrants)",
+            )
+            .map_err(sqlite_error)?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(sqlite_error)
+    }
+
+    /// Every record of `pod` held here that writes `zome`'s `entry_type` (its proposals, say),
+    /// newest first: read through the type index, chain by chain, so it costs the records of
+    /// that type, not the pod.
+    pub fn pod_typed(
+        &self,
+        pod: &DnaHash,
+        zome: &str,
+        entry_type: &str,
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut out = Vec::new();
+        for (chain, _) in self.chains_of(pod)? {
+            out.extend(codec::typed_records(
+                &self.conn, &self.key, chain, zome, entry_type, None,
+            )?);
+        }
+        out.sort_by_key(|record| std::cmp::Reverse((record.action().timestamp, record.hash())));
+        Ok(out)
+    }
+
     /// Every record of `pod` held here, chain by chain, for folding the pod's state. It costs
     /// the size of the pod: the transparency figures are folded from it.
     pub fn pod_records(&self, pod: &DnaHash) -> Result<Vec<Record>, StoreError> {
