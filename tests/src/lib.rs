@@ -45,6 +45,7 @@ pub mod netns;
 #[cfg(unix)]
 pub mod probe;
 pub mod scan;
+pub mod side_by_side;
 #[cfg(unix)]
 pub mod storyteller;
 

@@ -23,6 +23,10 @@ use super::{ApiError, AppState};
 /// How long a page waits for figures folded afresh before it shows the ones kept.
 pub const FRESH_WAIT: Duration = Duration::from_secs(1);
 
+/// Most folds a request waits for before it gives up (each failed, or each was of an
+/// older mark than the store's).
+const MAX_FOLDS_WAITED: usize = 4;
+
 /// Most proposals, and most audit log entries, kept and listed (the newest).
 pub const STATE_LIST_CAP: usize = 200;
 
@@ -65,12 +69,13 @@ pub struct Figures {
     pub stale: bool,
 }
 
-/// The store's mark, and the minute: figures that count "open" proposals and "active"
-/// members change with time too.
+/// The store's mark, and the time in [`RECOUNT_MICROS`]: figures that count "open" proposals
+/// and "active" members change with time too.
 type Mark = (i64, i64, u64);
 
-/// How often figures are folded again though no record came.
-const MINUTE_MICROS: u64 = 60_000_000;
+/// How often figures are folded again though no record came (in the background: the
+/// page shows the kept ones meanwhile).
+const RECOUNT_MICROS: u64 = 10 * 60_000_000;
 
 /// The figures kept for each pod, and the folds under way.
 #[derive(Default)]
@@ -146,54 +151,57 @@ pub(crate) async fn figures(state: &AppState, pod: DnaHash) -> Result<Figures, A
     let mark = (
         records,
         warrants,
-        crate::daemon::now_micros() / MINUTE_MICROS,
+        crate::daemon::now_micros() / RECOUNT_MICROS,
     );
     let cache = &state.figures;
     let kept = || cache.kept.lock().ok().and_then(|k| k.get(&pod).cloned());
-    let older = match kept() {
-        Some((at, view)) if at == mark => return Ok(Figures { view, stale: false }),
-        other => other.map(|(_, view)| view),
-    };
-    let done = cache.done.notified();
-    tokio::pin!(done);
-    done.as_mut().enable();
-    let start = cache.folding.lock().is_ok_and(|mut f| f.insert(pod));
-    if start {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Err(error) = refold(state.clone(), pod, mark).await {
-                tracing::warn!(%pod, error = %error.message, "could not fold the pod's figures");
+    dna_of(state, pod).await?;
+    let deadline = tokio::time::Instant::now() + FRESH_WAIT;
+    // A fold under way may be of an older mark: wait for it, then for one of this mark.
+    for _ in 0..MAX_FOLDS_WAITED {
+        let done = cache.done.notified();
+        tokio::pin!(done);
+        done.as_mut().enable();
+        let older = match kept() {
+            Some((at, view)) if at == mark => return Ok(Figures { view, stale: false }),
+            Some((at, view)) => Some((at, view)),
+            None => None,
+        };
+        start_fold(state, pod, mark);
+        match older {
+            // Only time has passed: show the kept figures at once, and recount behind them.
+            Some((at, view)) if (at.0, at.1) == (mark.0, mark.1) => {
+                return Ok(Figures { view, stale: false })
             }
-            if let Ok(mut folding) = state.figures.folding.lock() {
-                folding.remove(&pod);
-            }
-            state.figures.done.notify_waiters();
-        });
-    }
-    loop {
-        match &older {
-            Some(view) => {
-                if tokio::time::timeout(FRESH_WAIT, done.as_mut())
-                    .await
-                    .is_err()
-                {
-                    return Ok(Figures {
-                        view: view.clone(),
-                        stale: true,
-                    });
+            Some((_, view)) => {
+                if tokio::time::timeout_at(deadline, done).await.is_err() {
+                    return Ok(Figures { view, stale: true });
                 }
             }
-            None => done.as_mut().await,
+            None => done.await,
         }
-        if let Some((_, view)) = kept() {
-            if older.as_ref().is_none_or(|o| !Arc::ptr_eq(o, &view)) {
-                return Ok(Figures { view, stale: false });
-            }
-        }
-        if !cache.folding.lock().is_ok_and(|f| f.contains(&pod)) {
-            return Err(ApiError::unavailable());
-        }
-        done.set(cache.done.notified());
-        done.as_mut().enable();
     }
+    Err(ApiError::unavailable())
+}
+
+/// Starts folding `pod` at `mark` in the background, unless a fold of it is under way.
+fn start_fold(state: &AppState, pod: DnaHash, mark: Mark) {
+    if !state
+        .figures
+        .folding
+        .lock()
+        .is_ok_and(|mut f| f.insert(pod))
+    {
+        return;
+    }
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = refold(state.clone(), pod, mark).await {
+            tracing::warn!(%pod, error = %error.message, "could not fold the pod's figures");
+        }
+        if let Ok(mut folding) = state.figures.folding.lock() {
+            folding.remove(&pod);
+        }
+        state.figures.done.notify_waiters();
+    });
 }

@@ -22,10 +22,10 @@
 //! | `POST /pods/{pod}/leave` | leave the pod: this node writes nothing more in it |
 //! | `GET /pods/{pod}/members` | members, usernames, roles and the decision that granted each |
 //! | `POST /pods/{pod}/invitations` | sign a steward's invitation (no record is written) |
-//! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed) |
+//! | `GET /pods/{pod}/state` | the pod's figures, roster, value, newest proposals and audit entries, and this agent's dashboard, as JSON (stories: the feed), folded once per change and kept ([`figures`]) |
 //! | `GET /pods/{pod}/page` | the transparency page, as HTML |
 //! | `GET /pods/{pod}/feed`, `GET /content/{hash}` | reads, from the store's indexes ([`reads`]) |
-//! | `GET /app`, `/app/pods/{pod}`, `/app/stories/{hash}` | the web app's pages (`api/app/`) |
+//! | `GET /app…`, form posts to `/app…` | the web app: stories, publish and edit, revoke and delete, proposals and votes, value, my dashboard (`api/app/`) |
 //! | `GET /records/{hash}` | whether a record is stored here |
 //! | `GET /lookup/{key_hash}` | registry lookup and public profile |
 //! | `GET /metrics` | Prometheus metrics |

@@ -91,11 +91,16 @@ pub enum PodCommand {
     /// List the pods this node hosts
     #[command(after_help = "Examples:\n  myco pod list\n  myco pod list --json")]
     List,
-    /// Print a link that opens the pod's transparency page in a browser on this machine
+    /// Print a link that signs a browser on this machine in to the web app, landing on the
+    /// pod's transparency page (or, with --app, its stories)
     #[command(after_help = PAGE_EXAMPLES)]
     Page {
         /// The pod's id (`dna_…`, from `myco pod list`)
         pod: myco_dna::DnaHash,
+        /// Land on the pod's stories in the web app, where you publish, vote and see your
+        /// dashboard
+        #[arg(long)]
+        app: bool,
     },
     /// Leave a pod: this node writes nothing more in it
     #[command(after_help = super::membership::LEAVE_EXAMPLES)]
@@ -153,10 +158,11 @@ impl fmt::Display for ForgetReport {
 const PAGE_EXAMPLES: &str = "\
 Examples:
   myco pod page dna_…            open the printed link in a browser on this machine
+  myco pod page dna_… --app      land on the pod's stories: publish, vote, your dashboard
   myco pod page dna_… --json
 
-The link signs the browser in for reading only, until the daemon restarts; keep it to
-yourself as you would the API token.";
+The link signs the browser in to the web app for 12 hours, or until the daemon restarts. It
+holds the API token: keep it to yourself as you would the token.";
 
 #[derive(Serialize)]
 struct PageLink {
@@ -350,7 +356,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             let pods: Vec<PodSummary> = api()?.get("/pods")?;
             output::emit(&PodList { pods }, ctx.json())
         }
-        PodCommand::Page { pod } => {
+        PodCommand::Page { pod, app } => {
             let pods: Vec<PodSummary> = api()?.get("/pods")?;
             let pod = pod.to_string();
             if !pods.iter().any(|p| p.dna_hash == pod) {
@@ -358,7 +364,12 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
                     "this node does not host pod {pod}; `myco pod list` shows the ones it does"
                 );
             }
-            let url = api()?.login_link(&format!("/pods/{pod}/page"));
+            let landing = if app {
+                format!("/app/pods/{pod}")
+            } else {
+                format!("/pods/{pod}/page")
+            };
+            let url = api()?.login_link(&landing);
             output::emit(&PageLink { pod, url }, ctx.json())
         }
     }

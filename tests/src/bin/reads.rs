@@ -5,7 +5,8 @@
 //!
 //! How it runs:
 //!
-//! 1. Two agents each create a one-founder pod ([`SoloPod`]); their daemons stop.
+//! 1. Two agents each create a one-founder pod ([`myco_tests::bench::SoloPod`]); their
+//!    daemons stop.
 //! 2. Stories are appended to each agent's chain offline ([`myco_tests::bench::seed`]),
 //!    built by the daemon's own write path: 1,000 in the small pod, N in the big one.
 //! 3. Both daemons start. Each read is asked `MYCO_READS_ROUNDS` times (200 by default) of
@@ -21,12 +22,11 @@
 //! ```
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-use anyhow::Context;
 use myco_node::api::views::{FeedView, StoryView};
 use myco_node::devnet::process::Daemon;
-use myco_tests::bench::{bench_main, count_from_env, seed, stop, SoloPod};
+use myco_tests::bench::{bench_main, count_from_env, stop};
+use myco_tests::side_by_side::{alternate, report, seeded_pair, Requests, Run};
 
 const USAGE: &str = "\
 reads: feed and show latency through the daemon's API on a pod of N records, against the
@@ -60,14 +60,8 @@ fn say(message: impl std::fmt::Display) {
     eprintln!("reads: {message}");
 }
 
-/// Latencies of one read, in µs.
-struct Timing {
-    median_us: f64,
-    p95_us: f64,
-}
-
 /// The reads measured, by name, with the path each asks.
-fn reads(pod: &str, author: &str, middle: &str) -> Vec<(&'static str, String)> {
+fn reads(pod: &str, author: &str, middle: &str) -> Requests {
     vec![
         ("feed_first_page", format!("/pods/{pod}/feed?limit=20")),
         (
@@ -98,117 +92,39 @@ fn ask(daemon: &Daemon, name: &str, path: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn timing(mut micros: Vec<f64>) -> Timing {
-    micros.sort_by(f64::total_cmp);
-    Timing {
-        median_us: micros[micros.len() / 2],
-        p95_us: micros[micros.len() * 95 / 100],
-    }
-}
-
-/// Times each read on both daemons, alternating round by round; (small, big) per read.
-fn time_reads(
-    small: (&Daemon, Vec<(&'static str, String)>),
-    big: (&Daemon, Vec<(&'static str, String)>),
-    rounds: usize,
-) -> anyhow::Result<Vec<(Timing, Timing)>> {
-    let mut out = Vec::new();
-    for ((name, small_path), (_, big_path)) in small.1.iter().zip(&big.1) {
-        for _ in 0..rounds.min(20) {
-            ask(small.0, name, small_path).with_context(|| format!("cannot read {small_path}"))?;
-            ask(big.0, name, big_path).with_context(|| format!("cannot read {big_path}"))?;
-        }
-        let (mut at_small, mut at_big) = (Vec::new(), Vec::new());
-        for _ in 0..rounds {
-            let started = Instant::now();
-            ask(small.0, name, small_path)?;
-            at_small.push(started.elapsed().as_secs_f64() * 1e6);
-            let started = Instant::now();
-            ask(big.0, name, big_path)?;
-            at_big.push(started.elapsed().as_secs_f64() * 1e6);
-        }
-        let (small_timing, big_timing) = (timing(at_small), timing(at_big));
-        say(format_args!(
-            "  {name}: median {:.0} µs at N, {:.0} µs at 1k (p95 {:.0} and {:.0})",
-            big_timing.median_us, small_timing.median_us, big_timing.p95_us, small_timing.p95_us
-        ));
-        out.push((small_timing, big_timing));
-    }
-    Ok(out)
-}
-
 fn run() -> anyhow::Result<serde_json::Value> {
     let total = count_from_env("MYCO_READS_RECORDS", DEFAULT_RECORDS)?.max(BASELINE_RECORDS + 1);
     let rounds = count_from_env("MYCO_READS_ROUNDS", DEFAULT_ROUNDS)?;
-    say("the daemons create their pods…");
-    let small_pod = SoloPod::found("reads-1k")?;
-    let big_pod = SoloPod::found("reads-big")?;
-    say(format_args!(
-        "seeding {BASELINE_RECORDS} stories in the small pod…"
-    ));
-    let small = seed(&small_pod.dir, &small_pod.dna, BASELINE_RECORDS, |_| {})
-        .context("cannot seed the small pod")?;
-    say(format_args!("seeding {total} stories in the big pod…"));
-    let big = seed(&big_pod.dir, &big_pod.dna, total, |n| {
-        say(format_args!("  {n} of {total} stored"))
-    })
-    .context("cannot seed the big pod")?;
+    let pair = seeded_pair("reads", BASELINE_RECORDS, total)?;
     let small_paths = reads(
-        &small_pod.pod,
-        &small_pod.key.to_string(),
-        &small.signatures[BASELINE_RECORDS / 2].1.to_string(),
+        &pair.small_pod.pod,
+        &pair.small_pod.key.to_string(),
+        &pair.small.signatures[BASELINE_RECORDS / 2].1.to_string(),
     );
     let big_paths = reads(
-        &big_pod.pod,
-        &big_pod.key.to_string(),
-        &big.signatures[total / 2].1.to_string(),
+        &pair.big_pod.pod,
+        &pair.big_pod.key.to_string(),
+        &pair.big.signatures[total / 2].1.to_string(),
     );
-    let mut small_daemon = small_pod
-        .start()
-        .context("cannot start the small pod's daemon")?;
-    let mut big_daemon = big_pod
-        .start()
-        .context("cannot start the big pod's daemon")?;
+    let (mut small_daemon, mut big_daemon) = pair.start()?;
     say(format_args!(
         "{rounds} rounds of each read on each daemon, alternating…"
     ));
-    let timings = time_reads(
-        (&small_daemon, small_paths.clone()),
-        (&big_daemon, big_paths.clone()),
+    let timings = alternate(
+        "reads",
+        (&small_daemon, &small_paths),
+        (&big_daemon, &big_paths),
         rounds,
+        ask,
     )?;
     stop(&mut small_daemon)?;
     stop(&mut big_daemon)?;
-
-    let mut report = serde_json::Map::new();
-    report.insert("bench".into(), "reads".into());
-    report.insert("records".into(), total.into());
-    report.insert("baseline_records".into(), BASELINE_RECORDS.into());
-    report.insert("rounds".into(), rounds.into());
-    report.insert(
-        "baseline".into(),
-        "the same reads on a pod of 1,000 records, on a daemon running beside it, same run".into(),
-    );
-    report.insert("goal_ratio".into(), GOAL_RATIO.into());
-    let mut worst: f64 = 0.0;
-    for ((name, _), (small, big)) in big_paths.iter().zip(&timings) {
-        let ratio = big.median_us / small.median_us.max(1.0);
-        worst = worst.max(ratio);
-        report.insert(
-            (*name).into(),
-            serde_json::json!({
-                "median_us": big.median_us.round(),
-                "p95_us": big.p95_us.round(),
-                "baseline_median_us": small.median_us.round(),
-                "baseline_p95_us": small.p95_us.round(),
-                "ratio": (ratio * 100.0).round() / 100.0,
-            }),
-        );
-    }
-    report.insert(
-        "worst_ratio".into(),
-        ((worst * 100.0).round() / 100.0).into(),
-    );
-    say(format_args!("worst ratio {worst:.2} (goal ≤ {GOAL_RATIO})"));
-    Ok(serde_json::Value::Object(report))
+    let run = Run {
+        bench: "reads",
+        records: total,
+        baseline_records: BASELINE_RECORDS,
+        rounds,
+        goal_ratio: GOAL_RATIO,
+    };
+    Ok(report(&run, &big_paths, &timings))
 }

@@ -61,7 +61,7 @@ fn statement_body(view: &StatementView, names: &BTreeMap<KeyHash, String>) -> Ma
         }
     }
     for paid in currencies.values_mut() {
-        paid.sort_by(|a, b| b.1.cmp(&a.1));
+        paid.sort_by_key(|(_, amount)| std::cmp::Reverse(*amount));
         paid.truncate(PLOTTED_MEMBERS);
     }
     html! {
