@@ -11,6 +11,8 @@
 //!   acknowledged as durable, and its parser;
 //! - [`decoders`]: one check per decoder of a stranger's bytes, run by the fuzz targets in
 //!   `tests/fuzz/` and by `tests/decoders.rs` in CI;
+//! - `browser` (unix): a headless Chromium driven through `chromedriver`, for the web
+//!   app's end-to-end test;
 //! - `storyteller` (unix): the `myco` CLI driven with `--json` against real daemons, for the
 //!   tests of a member's day.
 //!
@@ -35,6 +37,10 @@
 
 #[cfg(unix)]
 pub mod bench;
+/// A real headless Chromium driven through `chromedriver` (WebDriver), for the web app's
+/// browser test: finding and starting the driver, the session, signing in.
+#[cfg(unix)]
+pub mod browser;
 pub mod decoders;
 #[cfg(unix)]
 pub mod forger;

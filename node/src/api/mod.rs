@@ -273,14 +273,16 @@ async fn require_own_origin(
 
 /// The headers every answer carries, so a page of the web app runs no script (none of its
 /// own, none a member wrote), posts forms only to this API, cannot be framed by another
-/// page, and never tells another site where its reader was.
+/// page, and never tells another site where its reader was. The referrer policy is
+/// `same-origin`, not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with
+/// the app's own form posts, and [`session::own_origin`] rightly refuses those.
 const GUARD_HEADERS: [(&str, &str); 4] = [
     (
         "content-security-policy",
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("x-frame-options", "DENY"),
 ];
 

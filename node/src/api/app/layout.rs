@@ -20,7 +20,8 @@ article.story{background:#fff;border:1px solid #d5d5cf;padding:1em 1.4em;margin-
 .notice{background:#eef5ee;border-left:4px solid #3b6e4f;padding:.6em 1em}\
 form.wide label{display:block;margin:.8em 0 .2em;font-weight:600}\
 form.wide input[type=text],form.wide textarea,form.wide select{width:100%;max-width:48em;font:inherit;padding:.3em}\
-fieldset{border:1px solid #d5d5cf;margin:1em 0;max-width:48em}fieldset label{font-weight:400}\
+fieldset{border:1px solid #d5d5cf;margin:1em 0;max-width:48em}\
+fieldset label,form.wide fieldset label{display:inline;margin:0;font-weight:400}fieldset div{margin:.3em 0}\
 button{font:inherit;padding:.35em 1.1em;margin:.6em .4em .6em 0;background:#24402f;color:#fff;border:0;border-radius:3px;cursor:pointer}\
 form{display:inline-block}form.wide{display:block}\
 figure{margin:1em 0}svg{max-width:100%;height:auto}\
