@@ -33,5 +33,6 @@ pub mod engine;
 pub mod keystore;
 #[cfg(feature = "net")]
 pub mod net;
+pub mod phrase;
 pub mod registry;
 pub mod store;
