@@ -196,9 +196,7 @@ impl Keystore {
     /// Generates a new key from the OS RNG, stores it under `passphrase`, and returns its
     /// public key. Refuses if a key file already exists.
     pub fn generate(&self, passphrase: &[u8], kdf: KdfParams) -> Result<AgentKey, KeystoreError> {
-        let mut seed = Zeroizing::new([0u8; SEED_LEN]);
-        fill_random(&mut seed[..])?;
-        self.save(&SigningKey::from_bytes(&seed), passphrase, kdf)
+        self.save(&new_signing_key()?, passphrase, kdf)
     }
 
     /// Stores `key` under `passphrase`, and returns its public key. Refuses if a key file
@@ -351,6 +349,13 @@ impl Keystore {
             source,
         }
     }
+}
+
+/// A new agent key from the operating system's random number generator.
+pub fn new_signing_key() -> Result<SigningKey, KeystoreError> {
+    let mut seed = Zeroizing::new([0u8; SEED_LEN]);
+    fill_random(&mut seed[..])?;
+    Ok(SigningKey::from_bytes(&seed))
 }
 
 fn fill_random(out: &mut [u8]) -> Result<(), KeystoreError> {

@@ -11,7 +11,16 @@ use super::{output, passphrase, Context};
 pub(super) const EXAMPLES: &str = "\
 Examples:
   myco key show
-  myco key show --verify --json";
+  myco key show --verify --json
+  myco key phrase                  the recovery phrase again, after the passphrase";
+
+const PHRASE_EXAMPLES: &str = "\
+Examples:
+  myco key phrase
+  myco key phrase --json           {\"recovery_phrase\": \"…\", …}
+
+The phrase is computed from the unlocked key; it is never stored. Anyone who reads it can
+become this agent: show it only where nobody looks over your shoulder.";
 
 const SHOW_EXAMPLES: &str = "\
 Examples:
@@ -29,6 +38,25 @@ pub enum KeyCommand {
         #[arg(long)]
         verify: bool,
     },
+    /// Show the recovery phrase again, after the passphrase
+    #[command(after_help = PHRASE_EXAMPLES)]
+    Phrase,
+}
+
+/// What `myco key phrase` prints.
+#[derive(Serialize)]
+struct PhraseReport {
+    agent_key: String,
+    key_hash: String,
+    recovery_phrase: String,
+}
+
+impl fmt::Display for PhraseReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "agent key: {}", self.agent_key)?;
+        writeln!(f, "recovery phrase:")?;
+        write!(f, "  {}", self.recovery_phrase)
+    }
 }
 
 /// What `myco key show` prints.
@@ -53,8 +81,20 @@ impl fmt::Display for KeyReport {
 }
 
 pub(super) fn run(ctx: &Context, command: KeyCommand) -> anyhow::Result<()> {
-    let KeyCommand::Show { verify } = command;
     let keystore = ctx.paths()?.keystore();
+    let verify = match command {
+        KeyCommand::Show { verify } => verify,
+        KeyCommand::Phrase => {
+            let key = passphrase::unlock_agent(ctx, &keystore)?;
+            let agent = myco_dna::agent_key_of(&key);
+            let report = PhraseReport {
+                agent_key: agent.to_string(),
+                key_hash: agent.key_hash().to_string(),
+                recovery_phrase: crate::phrase::phrase_of(&key).to_string(),
+            };
+            return output::emit(&report, ctx.json());
+        }
+    };
     let agent = keystore.public_key()?;
     let passphrase_ok = if verify {
         let passphrase =

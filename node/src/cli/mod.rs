@@ -92,9 +92,10 @@ pub struct GlobalArgs {
 /// A `myco` command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the data dir and a new agent key, encrypted with a passphrase
+    /// Create the data dir and an agent key, encrypted with a passphrase: a new key with
+    /// its recovery phrase, or the key of a phrase
     #[command(after_help = init::EXAMPLES)]
-    Init,
+    Init(init::InitArgs),
     /// Show or check the agent key
     #[command(subcommand, after_help = key::EXAMPLES)]
     Key(key::KeyCommand),
@@ -261,7 +262,7 @@ fn report_error(err: &anyhow::Error, json: bool) {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context { global: cli.global };
     match cli.command {
-        Command::Init => init::run(&ctx),
+        Command::Init(args) => init::run(&ctx, args),
         Command::Key(command) => key::run(&ctx, command),
         Command::Chain(command) => chain::run(&ctx, command),
         Command::Dna(command) => dna::run(&ctx, command),

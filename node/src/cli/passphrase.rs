@@ -68,7 +68,32 @@ fn non_interactive(file: Option<&Path>) -> anyhow::Result<Option<Zeroizing<Strin
 
 /// The first line of `path`, without its line ending.
 fn from_file(path: &Path) -> anyhow::Result<Zeroizing<String>> {
-    let context = || format!("cannot read the passphrase file {}", path.display());
+    let text = bounded_text(path, "passphrase file")?;
+    let first_line = text.lines().next().unwrap_or_default();
+    Ok(Zeroizing::new(first_line.to_string()))
+}
+
+/// A recovery phrase: the whole of `file` (its words may span lines), else typed at a
+/// hidden prompt. It is held only in memory, and zeroized when dropped.
+pub(crate) fn recovery_phrase(file: Option<&Path>) -> anyhow::Result<Zeroizing<String>> {
+    match file {
+        Some(path) => bounded_text(path, "phrase file"),
+        None => {
+            if !std::io::stdin().is_terminal() {
+                bail!(
+                    "no recovery phrase: pass --phrase-file FILE, or run in a terminal to type it"
+                );
+            }
+            rpassword::prompt_password("Recovery phrase (24 words): ")
+                .map(Zeroizing::new)
+                .context("cannot read the recovery phrase from the terminal")
+        }
+    }
+}
+
+/// The text of `path`, at most [`MAX_PASSPHRASE_FILE_BYTES`], never reallocated.
+fn bounded_text(path: &Path, what: &str) -> anyhow::Result<Zeroizing<String>> {
+    let context = || format!("cannot read the {what} {}", path.display());
     let file = File::open(path).with_context(context)?;
     // Reserved up front so the text is never reallocated, which would leave copies behind.
     let mut text = Zeroizing::new(String::with_capacity(
@@ -79,12 +104,11 @@ fn from_file(path: &Path) -> anyhow::Result<Zeroizing<String>> {
         .with_context(context)?;
     if text.len() as u64 > MAX_PASSPHRASE_FILE_BYTES {
         bail!(
-            "the passphrase file {} is over {MAX_PASSPHRASE_FILE_BYTES} bytes; it should hold one line",
+            "the {what} {} is over {MAX_PASSPHRASE_FILE_BYTES} bytes; it should hold a few lines of text",
             path.display()
         );
     }
-    let first_line = text.lines().next().unwrap_or_default();
-    Ok(Zeroizing::new(first_line.to_string()))
+    Ok(text)
 }
 
 fn prompt(text: &str) -> anyhow::Result<Zeroizing<String>> {

@@ -261,7 +261,7 @@ impl std::fmt::Display for WriteRefusal {
                 write!(f, "this node does not host pod {pod}; join it first")
             }
             WriteRefusal::NotJoined => {
-                f.write_str("this agent has no Genesis in the pod; join it first")
+                f.write_str("this node holds no chain of this agent in the pod yet. If the agent was a member before (a lost, wiped or restored data dir), do not join again, which would fork its chain: wait a few seconds for sync to bring the chain back from the pod's peers, or run `myco recover`. Only an agent that was never a member joins, with `myco pod join`")
             }
             WriteRefusal::Refused(refusal) => write!(f, "{refusal}"),
             WriteRefusal::NeedsRecords { missing } if missing.is_empty() => f.write_str(
