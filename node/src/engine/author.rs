@@ -87,8 +87,12 @@ impl<S: Store> Engine<S> {
         body: ActionBody,
         entry: Option<Entry>,
     ) {
-        if !self.pods.contains_key(&pod) {
+        let Some(view) = self.pods.get(&pod) else {
             return self.refuse_write(pod, WriteRefusal::NotHosted(pod));
+        };
+        if view.blocked.contains(&self.agent.key_hash()) {
+            // Stored here, it would be answered as written and never replicate.
+            return self.refuse_write(pod, WriteRefusal::Blocked);
         }
         if let ActionBody::Delete { target } = &body {
             // Only a Delete purges an author's own entry, so a purge here means it was

@@ -97,3 +97,46 @@ fn deciding_a_decided_proposal_is_refused_as_a_repeat() {
         "{error}"
     );
 }
+
+/// A Pod-visible story, as a write.
+fn pod_story(body: &str) -> Write {
+    Write::Content {
+        request: Box::new(crate::api::types::PublishRequest::story(
+            "Harbour",
+            body,
+            "pod",
+            &[],
+            crate::api::types::ConsentBody::public(),
+        )),
+        visibility: myco_dna::Visibility::Pod,
+    }
+}
+
+#[test]
+fn a_blocked_agent_is_refused_with_the_reason_not_answered_as_written() {
+    // An old copy of the data dir wrote seq 1 again, differently: when the other version
+    // arrives by sync, the node sees its own fork, warrants itself, and is blocked.
+    let mut node = engine(1);
+    let genesis = super::test_support::chain_of(&node)[0].clone();
+    let ours =
+        super::test_support::write_story(&mut node, T0 + 10, "kept", myco_dna::Visibility::Pod);
+    let dna = dna();
+    let (body, entry) = pod_story("the other version")
+        .build(T0 + 11, &dna, Vec::new)
+        .expect("builds");
+    let other = myco_dna::ChainAuthor::resume(super::test_support::key(1), &genesis.signed).next(
+        myco_dna::Timestamp(T0 + 11),
+        body,
+        entry,
+    );
+    assert_eq!(other.action().seq, ours.action().seq);
+    super::test_support::feed(&mut node, T0 + 12, 9, &[other]);
+
+    let before = super::test_support::chain_of(&node).len();
+    let outputs = author(&mut node, T0 + 20, pod_story("after"));
+    let reason = refusal(&outputs).expect("the write is refused");
+    assert_eq!(reason, &WriteRefusal::Blocked);
+    assert!(reason.to_string().contains("warrant"), "{reason}");
+    assert!(super::test_support::accepted(&outputs).is_empty());
+    assert_eq!(super::test_support::chain_of(&node).len(), before);
+}

@@ -239,6 +239,9 @@ pub enum WriteRefusal {
     NotHosted(DnaHash),
     /// This agent has no Genesis in the pod.
     NotJoined,
+    /// A warrant (or an emergency decision) this node holds blocks this agent in the pod:
+    /// every member ignores its records, so a write would be stored here and nowhere else.
+    Blocked,
     /// The pod would refuse the record, for this reason: the same checks as a record from
     /// the network, size bounds included.
     Refused(super::Refusal),
@@ -263,6 +266,7 @@ impl std::fmt::Display for WriteRefusal {
             WriteRefusal::NotJoined => {
                 f.write_str("this node holds no chain of this agent in the pod yet. If the agent was a member before (a lost, wiped or restored data dir), do not join again, which would fork its chain: wait a few seconds for sync to bring the chain back from the pod's peers, or run `myco recover`. Only an agent that was never a member joins, with `myco pod join`")
             }
+            WriteRefusal::Blocked => f.write_str("this agent is blocked in the pod by a warrant or an emergency decision (`myco record` on the warrant shows why, for example two different records at one seq after an old copy of the data dir was used): every member ignores its records, so nothing was written. Ask the pod's stewards about the warrant"),
             WriteRefusal::Refused(refusal) => write!(f, "{refusal}"),
             WriteRefusal::NeedsRecords { missing } if missing.is_empty() => f.write_str(
                 "the write needs records this node does not hold yet; wait for sync and retry",
