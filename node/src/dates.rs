@@ -21,6 +21,13 @@ pub fn micros_as_day(micros: u64) -> String {
         .unwrap_or_default()
 }
 
+/// The current time in µs since the Unix epoch (0 if the clock is before it).
+pub fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -30,6 +30,7 @@ pub mod dates;
 #[cfg(feature = "net")]
 pub mod devnet;
 pub mod engine;
+pub mod export;
 pub mod keystore;
 #[cfg(feature = "net")]
 pub mod net;

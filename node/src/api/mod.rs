@@ -35,6 +35,7 @@
 mod app;
 pub mod client;
 mod community;
+mod export;
 pub mod figures;
 mod handlers;
 mod listener;
@@ -319,6 +320,7 @@ pub fn router(
     };
     handlers::routes()
         .merge(reads::routes())
+        .merge(export::routes())
         .merge(app::routes())
         .route(session::SESSION_PATH, axum::routing::get(session::session))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))

@@ -99,6 +99,13 @@ impl ReadPool {
         self.with(read).await
     }
 
+    /// The data dir the store lives in.
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        self.dir
+            .parent()
+            .map_or_else(|| self.dir.clone(), Path::to_path_buf)
+    }
+
     /// The agent whose node this is.
     pub fn me(&self) -> KeyHash {
         self.me
@@ -135,7 +142,7 @@ pub(crate) fn store_error(error: StoreError) -> ApiError {
     }
 }
 
-fn not_found(message: String) -> ApiError {
+pub(crate) fn not_found(message: String) -> ApiError {
     ApiError {
         status: axum::http::StatusCode::NOT_FOUND,
         message,

@@ -10,6 +10,8 @@ mod community;
 #[cfg(feature = "net")]
 mod devnet;
 mod dna;
+#[cfg(feature = "net")]
+mod export;
 mod init;
 #[cfg(feature = "net")]
 mod inspect;
@@ -188,6 +190,10 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(subcommand, after_help = community::VALUE_EXAMPLES)]
     Value(community::ValueCommand),
+    /// Export everything about this agent in one file, or check an export offline
+    #[cfg(feature = "net")]
+    #[command(after_help = export::EXAMPLES)]
+    Export(export::ExportArgs),
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -296,6 +302,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consent(command) => read::consent(&ctx, command),
         #[cfg(feature = "net")]
         Command::Record { hash } => inspect::record(&ctx, &hash),
+        #[cfg(feature = "net")]
+        Command::Export(args) => export::run(&ctx, args),
         #[cfg(feature = "net")]
         Command::Metrics => inspect::metrics(&ctx),
         #[cfg(feature = "net")]

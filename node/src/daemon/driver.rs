@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use libp2p::futures::StreamExt;
 use libp2p::gossipsub::{MessageAcceptance, MessageId, TopicHash};
@@ -39,9 +39,7 @@ const RENDEZVOUS_TTL: u64 = 2 * 3600;
 
 /// The current time in µs since the Unix epoch.
 pub fn now_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
+    crate::dates::now_micros()
 }
 
 /// Everything the swarm loop owns: the swarm and what is network-side. The engine and its

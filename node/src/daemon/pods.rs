@@ -108,6 +108,13 @@ impl PodsList {
         self.manifests.iter().map(|(dna, _)| dna)
     }
 
+    /// The hosted pods' manifests with the TOML text each was loaded from.
+    pub fn manifest_texts(&self) -> impl Iterator<Item = (&DnaManifest, &str)> {
+        self.manifests
+            .iter()
+            .map(|(dna, text)| (dna, text.as_str()))
+    }
+
     /// True if the pod is listed.
     pub fn contains(&self, pod: &DnaHash) -> bool {
         self.manifests.iter().any(|(dna, _)| &dna.dna_hash() == pod)

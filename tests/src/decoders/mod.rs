@@ -26,10 +26,12 @@
 
 mod api;
 mod engine;
+mod export;
 mod wire;
 
 pub use api::{api_answer, api_body};
 pub use engine::{engine, engine_input, engine_stores};
+pub use export::export;
 pub use wire::{gossip, manifest, pointer, profile, record, sync_request, sync_response, warrant};
 
 use myco_dna::{
@@ -100,6 +102,11 @@ pub const TARGETS: &[Target] = &[
         name: "api_body",
         check: api_body,
         seeds: api::api_body_seeds,
+    },
+    Target {
+        name: "export",
+        check: export,
+        seeds: export::export_seeds,
     },
 ];
 

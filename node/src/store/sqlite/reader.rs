@@ -393,6 +393,27 @@ impl SqliteReader {
         Ok(out)
     }
 
+    /// The chain of `author` in `pod`, from Genesis in seq order, with the entries this node
+    /// holds (empty if it has no chain there).
+    pub fn chain_of(&self, pod: &DnaHash, author: &AgentKey) -> Result<Vec<Record>, StoreError> {
+        let chain: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT id FROM chains WHERE pod = ?1 AND author = ?2")
+            .map_err(sqlite_error)?
+            .query_row(params![pod.as_bytes(), author.as_bytes()], |row| row.get(0))
+            .optional()
+            .map_err(sqlite_error)?;
+        let Some(chain) = chain else {
+            return Ok(Vec::new());
+        };
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id, action, entry FROM records WHERE chain = ?1 ORDER BY seq")
+            .map_err(sqlite_error)?;
+        let mut rows = statement.query([chain]).map_err(sqlite_error)?;
+        codec::decode_rows(&self.key, &mut rows)
+    }
+
     /// The warrants kept for `pod`.
     pub fn warrants(&self, pod: &DnaHash) -> Result<Vec<Warrant>, StoreError> {
         super::read_warrants(&self.conn, &self.key, pod)

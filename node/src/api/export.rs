@@ -1,0 +1,77 @@
+//! `GET /export`: everything about this node's agent in one file ([`crate::export`]): its
+//! chain in every pod it hosts (Private entries included, opened with the store key), and
+//! each pod's DNA as listed in `pods.toml`. `?pod=dna_…` exports one pod.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use myco_dna::{AgentKey, DnaHash};
+use serde::Deserialize;
+
+use super::reads::{not_found, store_error};
+use super::{ApiError, ApiQuery, AppState};
+use crate::daemon::pods::PodsList;
+use crate::daemon::Command;
+use crate::export::Export;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new().route("/export", get(export))
+}
+
+/// The query of `GET /export`.
+#[derive(Debug, Default, Deserialize)]
+pub struct ExportParams {
+    /// Only this pod.
+    pod: Option<String>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ExportParams>,
+) -> Result<Response, ApiError> {
+    let only: Option<DnaHash> = params
+        .pod
+        .as_deref()
+        .map(|p| {
+            p.trim()
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("`{p}` is not a valid pod id (dna_…)")))
+        })
+        .transpose()?;
+    let status = state.ask(Command::Status).await?;
+    let agent: AgentKey = status
+        .agent_key
+        .parse()
+        .map_err(|_| ApiError::unavailable())?;
+    let now = crate::dates::now_micros();
+    let data_dir = state.reads.data_dir();
+    let bytes = state
+        .reads
+        .with_fold(move |reader| {
+            let pods = PodsList::load(&data_dir).map_err(|e| ApiError {
+                status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                message: format!("reading the pods list failed: {e}"),
+            })?;
+            let mut export = Export::new(&agent, now);
+            for (dna, text) in pods.manifest_texts() {
+                let pod = dna.dna_hash();
+                if only.is_some_and(|only| only != pod) {
+                    continue;
+                }
+                let chain = reader.chain_of(&pod, &agent).map_err(store_error)?;
+                export.add_pod(&pod, text.to_string(), &chain);
+            }
+            if let Some(only) = only {
+                if export.pods.is_empty() {
+                    return Err(not_found(format!(
+                        "this node does not host pod {only}; `myco pod list` shows the pods it hosts"
+                    )));
+                }
+            }
+            Ok(export.to_json())
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
