@@ -54,6 +54,10 @@ pub struct PodExport {
     pub dna_toml: String,
     /// The agent's own chain in the pod, from Genesis, in seq order.
     pub chain: Vec<ExportedRecord>,
+    /// Records others signed about the agent's records: the deletion receipts members sent
+    /// for the agent's purged records.
+    #[serde(default)]
+    pub received: Vec<ExportedRecord>,
 }
 
 /// One record, as signed and as people read it.
@@ -134,12 +138,20 @@ impl Export {
         }
     }
 
-    /// Adds a pod: its DNA's TOML and the agent's chain in it, in seq order.
-    pub fn add_pod(&mut self, pod: &DnaHash, dna_toml: String, chain: &[Record]) {
+    /// Adds a pod: its DNA's TOML, the agent's chain in it in seq order, and the records
+    /// others signed about it (`received`).
+    pub fn add_pod(
+        &mut self,
+        pod: &DnaHash,
+        dna_toml: String,
+        chain: &[Record],
+        received: &[Record],
+    ) {
         self.pods.push(PodExport {
             pod: pod.to_string(),
             dna_toml,
             chain: chain.iter().map(ExportedRecord::of).collect(),
+            received: received.iter().map(ExportedRecord::of).collect(),
         });
     }
 
@@ -162,6 +174,8 @@ pub struct VerifyReport {
     pub entries: usize,
     /// Records whose entry it does not hold (purged, or never held).
     pub without_entry: usize,
+    /// Records others signed about the agent's (deletion receipts).
+    pub received: usize,
 }
 
 /// Why an export is not sound: what is wrong, and where.
@@ -219,17 +233,34 @@ pub fn verify(bytes: &[u8]) -> Result<VerifyReport, ExportError> {
         records: 0,
         entries: 0,
         without_entry: 0,
+        received: 0,
     };
     for pod in &export.pods {
         let records = verify_pod(&agent, pod)?;
         report.records += records.len();
         report.entries += records.iter().filter(|r| r.entry.is_some()).count();
         report.without_entry += records.iter().filter(|r| r.entry.is_none()).count();
+        report.received += pod.received.len();
     }
     Ok(report)
 }
 
-/// One pod's DNA and chain; returns the decoded records.
+/// The record of `exported`, decoded, whose plain view says what it says.
+fn decode(place: &str, exported: &ExportedRecord) -> Result<Record, ExportError> {
+    let bytes = hex::decode(&exported.record)
+        .map_err(|e| tampered(place, format!("its record is not hex: {e}")))?;
+    let record = Record::from_bytes(&bytes)
+        .map_err(|e| tampered(place, format!("its record does not decode: {e}")))?;
+    if RecordView::of(&record) != exported.view {
+        return Err(tampered(
+            place,
+            "its plain view does not say what its signed record says",
+        ));
+    }
+    Ok(record)
+}
+
+/// One pod's DNA, chain and received records; returns the chain's decoded records.
 fn verify_pod(agent: &AgentKey, pod: &PodExport) -> Result<Vec<Record>, ExportError> {
     let place = format!("pod {}", pod.pod);
     let id: DnaHash = pod
@@ -244,10 +275,7 @@ fn verify_pod(agent: &AgentKey, pod: &PodExport) -> Result<Vec<Record>, ExportEr
     let mut records = Vec::with_capacity(pod.chain.len());
     for (index, exported) in pod.chain.iter().enumerate() {
         let where_ = format!("{place}, record {index} ({})", exported.view.hash);
-        let bytes = hex::decode(&exported.record)
-            .map_err(|e| tampered(&where_, format!("its record is not hex: {e}")))?;
-        let record = Record::from_bytes(&bytes)
-            .map_err(|e| tampered(&where_, format!("its record does not decode: {e}")))?;
+        let record = decode(&where_, exported)?;
         if record.action().pod != id {
             return Err(tampered(&where_, "the record belongs to another pod"));
         }
@@ -255,12 +283,6 @@ fn verify_pod(agent: &AgentKey, pod: &PodExport) -> Result<Vec<Record>, ExportEr
             return Err(tampered(
                 &where_,
                 "the record's author is not the exported agent",
-            ));
-        }
-        if RecordView::of(&record) != exported.view {
-            return Err(tampered(
-                &where_,
-                "its plain view does not say what its signed record says",
             ));
         }
         records.push(record);
@@ -271,6 +293,15 @@ fn verify_pod(agent: &AgentKey, pod: &PodExport) -> Result<Vec<Record>, ExportEr
             error.to_string(),
         )
     })?;
+    for (index, exported) in pod.received.iter().enumerate() {
+        let where_ = format!("{place}, received record {index} ({})", exported.view.hash);
+        let record = decode(&where_, exported)?;
+        if record.action().pod != id {
+            return Err(tampered(&where_, "the record belongs to another pod"));
+        }
+        // One record of another member's chain: checked on its own, signature included.
+        myco_dna::chain::check_record(&record).map_err(|e| tampered(&where_, e.to_string()))?;
+    }
     Ok(records)
 }
 

@@ -5,6 +5,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use myco_tests::loopback::{holds, wait_until};
 use myco_tests::storyteller::{myco, publish, storytelling_pod};
 
 #[test]
@@ -82,4 +83,48 @@ fn an_export_holds_the_private_stories_and_a_flipped_byte_is_named() {
     .expect("write");
     let error = myco(&dir, &["export", "verify", flipped_arg]).refused();
     assert!(error.contains("plain view"), "{error}");
+}
+
+#[test]
+fn an_export_carries_the_receipts_members_signed_for_a_deletion() {
+    let (net, pod) = storytelling_pod(2, "export-receipts");
+    let (a, b) = (net.dir(0), net.dir(1));
+    let story = publish(&net, 0, &pod, "Told once", "pod", &[]);
+    wait_until("the member to hold the story", || {
+        holds(&net.daemons[1].api, &story)
+    });
+    myco(&a, &["delete", "--pod", &pod, "--target", &story]).ok();
+    wait_until("the author to hold the member's receipt", || {
+        let shown = myco(&a, &["show", &story]).ok();
+        shown["receipts"]["confirmed"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    });
+
+    let file = net.root.path().join("a.json");
+    let out = file.to_str().expect("utf-8 path");
+    let report = myco(&a, &["export", "--out", out]).ok();
+    assert_eq!(report["received"], 1, "{report}");
+    // Genesis, the story, its Delete; the story's entry is gone from the export too.
+    assert_eq!(report["records"], 3, "{report}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("JSON");
+    let chain = json["pods"][0]["chain"].as_array().expect("chain");
+    let deleted = chain.iter().find(|r| r["hash"] == story.as_str());
+    assert_eq!(deleted.map(|r| &r["entry"]), Some(&serde_json::Value::Null));
+    let receipt = &json["pods"][0]["received"][0];
+    assert_eq!(receipt["entry_type"], "content/receipt", "{receipt}");
+
+    let verified = myco(&b, &["export", "verify", out]).ok();
+    assert_eq!(verified["received"], 1);
+    // The member's signature on the receipt is checked: a flipped digit is named.
+    let text = std::fs::read_to_string(&file).expect("read");
+    let record = receipt["record"].as_str().expect("bytes").to_string();
+    let at = text.find(&record).expect("in the file") + record.len() - 3;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    let flipped = net.root.path().join("flipped.json");
+    std::fs::write(&flipped, &bytes).expect("write");
+    let error = myco(&b, &["export", "verify", flipped.to_str().unwrap()]).refused();
+    assert!(error.contains("received record 0"), "{error}");
 }

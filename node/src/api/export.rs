@@ -1,13 +1,14 @@
 //! `GET /export`: everything about this node's agent in one file ([`crate::export`]): its
 //! chain in every pod it hosts (Private entries included, opened with the store key), and
-//! each pod's DNA as listed in `pods.toml`. `?pod=dna_…` exports one pod.
+//! each pod's DNA as listed in `pods.toml`, and the deletion receipts members signed for its
+//! purged records. `?pod=dna_…` exports one pod.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use myco_dna::{AgentKey, DnaHash};
+use myco_dna::{ActionHash, AgentKey, DnaHash, Record};
 use serde::Deserialize;
 
 use super::reads::{not_found, store_error};
@@ -15,6 +16,30 @@ use super::{ApiError, ApiQuery, AppState};
 use crate::daemon::pods::PodsList;
 use crate::daemon::Command;
 use crate::export::Export;
+use crate::store::{Relation, SqliteReader, StoreError};
+
+/// Receipts read per index page.
+const RECEIPT_PAGE: usize = 1_000;
+
+/// The deletion receipts members signed for the purged records of `chain`.
+fn receipts_for(reader: &SqliteReader, chain: &[Record]) -> Result<Vec<Record>, StoreError> {
+    let mut out = Vec::new();
+    for record in chain.iter().filter(|r| r.entry.is_none()) {
+        let mut after: Option<ActionHash> = None;
+        loop {
+            let page = reader.referring(
+                &record.hash(),
+                Relation::Receipt,
+                after.as_ref(),
+                RECEIPT_PAGE,
+            )?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.hash());
+            out.extend(page);
+        }
+    }
+    Ok(out)
+}
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/export", get(export))
@@ -61,7 +86,8 @@ async fn export(
                     continue;
                 }
                 let chain = reader.chain_of(&pod, &agent).map_err(store_error)?;
-                export.add_pod(&pod, text.to_string(), &chain);
+                let received = receipts_for(reader, &chain).map_err(store_error)?;
+                export.add_pod(&pod, text.to_string(), &chain, &received);
             }
             if let Some(only) = only {
                 if export.pods.is_empty() {

@@ -37,7 +37,7 @@ fn export() -> Export {
     // A purged entry: the record stays, its entry does not.
     chain[1] = chain[1].without_entry();
     let mut export = Export::new(&myco_dna::agent_key_of(&key), 99);
-    export.add_pod(&dna.dna_hash(), DNA.to_string(), &chain);
+    export.add_pod(&dna.dna_hash(), DNA.to_string(), &chain, &[]);
     export
 }
 

@@ -33,7 +33,7 @@ pub(super) fn export_seeds() -> Vec<Vec<u8>> {
         "fuzz",
     );
     let mut whole = Export::new(&agent_key_of(&key(2)), super::NOW);
-    whole.add_pod(&dna.dna_hash(), text, &chain_of_two(&dna));
+    whole.add_pod(&dna.dna_hash(), text, &chain_of_two(&dna), &[]);
     assert!(
         verify(&whole.to_json()).is_ok(),
         "the export seed is a sound export"
