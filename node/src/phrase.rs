@@ -2,7 +2,7 @@
 //!
 //! The 32-byte seed *is* the phrase's entropy (BIP-39's 256-bit form, with its 8-bit
 //! checksum in the last word), so the phrase alone recreates the agent key, and with it
-//! the store key ([`crate::store::StoreKey::derive`]) and the backup key. Unlike wallets,
+//! the store key ([`crate::store::StoreKey::derive`]). Unlike wallets,
 //! Myco does not stretch the phrase through BIP-39's PBKDF2 seed: one key, one phrase,
 //! both ways, and any agent key ever made (even one from before phrases existed) has one.
 //!

@@ -11,7 +11,7 @@ use axum::Router;
 use myco_dna::{ActionHash, AgentKey, DnaHash, Record};
 use serde::Deserialize;
 
-use super::reads::{not_found, store_error};
+use super::reads::{not_found, parse, store_error};
 use super::{ApiError, ApiQuery, AppState};
 use crate::daemon::pods::PodsList;
 use crate::daemon::Command;
@@ -59,11 +59,7 @@ async fn export(
     let only: Option<DnaHash> = params
         .pod
         .as_deref()
-        .map(|p| {
-            p.trim()
-                .parse()
-                .map_err(|_| ApiError::bad_request(format!("`{p}` is not a valid pod id (dna_…)")))
-        })
+        .map(|p| parse(p, "pod id (dna_…)"))
         .transpose()?;
     let status = state.ask(Command::Status).await?;
     let agent: AgentKey = status

@@ -155,7 +155,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/content/{hash}", get(story))
 }
 
-fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, ApiError> {
     text.trim()
         .parse()
         .map_err(|_| ApiError::bad_request(format!("`{text}` is not a valid {what}")))

@@ -22,7 +22,7 @@ Examples:
   myco init --phrase-file words.txt                the same, the words read from a file
 
 A new key comes with a recovery phrase of 24 words, printed once. Write it down and keep it
-offline: it alone recreates the agent key (and opens its backups) if the data dir and the
+offline: it alone recreates the agent key, and the key that seals its store, if the data dir and the
 passphrase are lost. It is never written to disk; `myco key phrase` shows it again.";
 
 /// `myco init`'s flags.
@@ -80,13 +80,13 @@ impl fmt::Display for InitReport {
             writeln!(f)?;
             writeln!(
                 f,
-                "The phrase alone recreates this agent (`myco init --from-phrase`) and opens its backups."
+                "The phrase alone recreates this agent (`myco init --from-phrase`)."
             )?;
         }
         if self.from_phrase {
             write!(
                 f,
-                "Start the daemon, then run `myco recover` to fetch this agent's chains from its pods' peers."
+                "This data dir holds no chain yet. Do not join your pods again: that would fork your chains. Copy pods.toml and store/ from the old data dir if you have them, then start the daemon; sync fetches what is newer from the pods' peers."
             )
         } else {
             write!(

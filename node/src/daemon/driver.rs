@@ -37,10 +37,7 @@ pub const SETTLED_DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
 /// Rendezvous registration lifetime, in seconds.
 const RENDEZVOUS_TTL: u64 = 2 * 3600;
 
-/// The current time in µs since the Unix epoch.
-pub fn now_micros() -> u64 {
-    crate::dates::now_micros()
-}
+pub use crate::dates::now_micros;
 
 /// Everything the swarm loop owns: the swarm and what is network-side. The engine and its
 /// store live on their own thread ([`super::engine_thread`]), reached through [`EngineLink`].

@@ -7,7 +7,9 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
+
+use crate::dates::now_micros;
 
 use libp2p::kad::store::{MemoryStore, MemoryStoreConfig, RecordStore, Result as StoreResult};
 use libp2p::kad::{ProviderRecord, Record, RecordKey};
@@ -79,12 +81,6 @@ pub fn check_provider(record: &ProviderRecord) -> Result<(), RecordRefused> {
 pub struct RegistryStore {
     memory: MemoryStore,
     disk: Option<sled::Db>,
-}
-
-fn now_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
 }
 
 impl RegistryStore {

@@ -381,16 +381,19 @@ impl SqliteReader {
             rows.collect::<Result<_, _>>().map_err(sqlite_error)?
         };
         for chain in chains {
-            let mut statement = self
-                .conn
-                .prepare_cached(
-                    "SELECT id, action, entry FROM records WHERE chain = ?1 ORDER BY seq",
-                )
-                .map_err(sqlite_error)?;
-            let mut rows = statement.query([chain]).map_err(sqlite_error)?;
-            out.extend(codec::decode_rows(&self.key, &mut rows)?);
+            out.extend(self.chain_records(chain)?);
         }
         Ok(out)
+    }
+
+    /// Every record of the chain with row id `chain`, in seq order.
+    fn chain_records(&self, chain: i64) -> Result<Vec<Record>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id, action, entry FROM records WHERE chain = ?1 ORDER BY seq")
+            .map_err(sqlite_error)?;
+        let mut rows = statement.query([chain]).map_err(sqlite_error)?;
+        codec::decode_rows(&self.key, &mut rows)
     }
 
     /// The chain of `author` in `pod`, from Genesis in seq order, with the entries this node
@@ -403,15 +406,10 @@ impl SqliteReader {
             .query_row(params![pod.as_bytes(), author.as_bytes()], |row| row.get(0))
             .optional()
             .map_err(sqlite_error)?;
-        let Some(chain) = chain else {
-            return Ok(Vec::new());
-        };
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT id, action, entry FROM records WHERE chain = ?1 ORDER BY seq")
-            .map_err(sqlite_error)?;
-        let mut rows = statement.query([chain]).map_err(sqlite_error)?;
-        codec::decode_rows(&self.key, &mut rows)
+        match chain {
+            Some(chain) => self.chain_records(chain),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The warrants kept for `pod`.
