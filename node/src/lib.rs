@@ -22,6 +22,7 @@
 
 #[cfg(feature = "net")]
 pub mod api;
+pub mod backup;
 pub mod cli;
 #[cfg(feature = "net")]
 pub mod daemon;
@@ -36,4 +37,5 @@ pub mod keystore;
 pub mod net;
 pub mod phrase;
 pub mod registry;
+pub mod restored;
 pub mod store;

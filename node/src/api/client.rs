@@ -147,6 +147,52 @@ impl ApiClient {
         self.answer(self.call_get(path))
     }
 
+    /// `GET path`, its body copied into `out` as it arrives, however long it is; `seen` is
+    /// told the bytes so far. Returns the bytes copied. A body cut short is an error.
+    pub fn download(
+        &self,
+        path: &str,
+        out: &mut impl std::io::Write,
+        mut seen: impl FnMut(u64),
+    ) -> Result<u64, ClientError> {
+        let result = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .config()
+            .timeout_global(None)
+            .timeout_recv_body(Some(CALL_TIMEOUT))
+            .build()
+            .call();
+        let response = match result {
+            Ok(response) if response.status().is_success() => response,
+            other => {
+                return self
+                    .answer(other)
+                    .and(Err(ClientError::BadAnswer("an empty refusal".into())))
+            }
+        };
+        let mut body = response
+            .into_body()
+            .into_with_config()
+            .limit(u64::MAX)
+            .reader();
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut total = 0u64;
+        loop {
+            let n = std::io::Read::read(&mut body, &mut buffer).map_err(|e| {
+                ClientError::BadAnswer(format!("the answer was cut after {total} bytes: {e}"))
+            })?;
+            if n == 0 {
+                return Ok(total);
+            }
+            out.write_all(&buffer[..n])
+                .map_err(|e| ClientError::BadAnswer(format!("cannot keep the answer: {e}")))?;
+            total += n as u64;
+            seen(total);
+        }
+    }
+
     /// `POST path` with a JSON body, answered with JSON.
     pub fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -33,6 +33,7 @@
 //! | `GET /session` | the signed-in browser's CSRF token, for its writes |
 
 mod app;
+pub mod backup;
 pub mod client;
 mod community;
 mod export;
@@ -128,6 +129,7 @@ impl From<crate::daemon::CommandError> for ApiError {
             FailureKind::Refused => StatusCode::UNPROCESSABLE_ENTITY,
             FailureKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             FailureKind::Storage => StatusCode::INSUFFICIENT_STORAGE,
+            FailureKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         ApiError {
             status,
@@ -321,6 +323,7 @@ pub fn router(
     handlers::routes()
         .merge(reads::routes())
         .merge(export::routes())
+        .merge(backup::routes())
         .merge(app::routes())
         .route(session::SESSION_PATH, axum::routing::get(session::session))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))

@@ -47,6 +47,9 @@ pub const RECEIPT_NOTE: &str = "a receipt is the signing node's claim that it er
 pub struct ReadPool {
     dir: PathBuf,
     key: StoreKey,
+    /// What `GET /backup` encrypts under.
+    backup_key: crate::backup::BackupKey,
+    agent: myco_dna::AgentKey,
     me: KeyHash,
     idle: Mutex<Vec<SqliteReader>>,
     /// One fold of a whole pod at a time: a fold holds the pod in memory.
@@ -60,12 +63,16 @@ pub struct ReadPool {
 const MAX_COUNTED_STORIES: usize = 100_000;
 
 impl ReadPool {
-    /// A pool of readers of the store in `dir`, sealed under `key`, for the agent `me`.
-    pub fn new(dir: &Path, key: StoreKey, me: KeyHash) -> Self {
+    /// A pool of readers of the store in `dir`, for the agent of `signing_key` (whose store
+    /// key sealed it).
+    pub fn new(dir: &Path, signing_key: &myco_dna::SigningKey) -> Self {
+        let agent = myco_dna::agent_key_of(signing_key);
         ReadPool {
             dir: dir.to_path_buf(),
-            key,
-            me,
+            key: StoreKey::derive(signing_key),
+            backup_key: crate::backup::BackupKey::derive(signing_key),
+            agent,
+            me: agent.key_hash(),
             idle: Mutex::new(Vec::new()),
             folds: tokio::sync::Semaphore::new(1),
             views: Mutex::new(BTreeMap::new()),
@@ -104,6 +111,16 @@ impl ReadPool {
         self.dir
             .parent()
             .map_or_else(|| self.dir.clone(), Path::to_path_buf)
+    }
+
+    /// The store's folder.
+    pub(crate) fn store_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The agent whose node this is, and the key its backups are encrypted under.
+    pub(crate) fn backup_key(&self) -> (&myco_dna::AgentKey, &crate::backup::BackupKey) {
+        (&self.agent, &self.backup_key)
     }
 
     /// The agent whose node this is.

@@ -86,7 +86,7 @@ impl fmt::Display for InitReport {
         if self.from_phrase {
             write!(
                 f,
-                "This data dir holds no chain yet. Do not join your pods again: that would fork your chains. Copy pods.toml and store/ from the old data dir if you have them, then start the daemon; sync fetches what is newer from the pods' peers."
+                "This data dir holds no chain yet. Restore a backup instead if you have one (`myco backup restore`). Otherwise start the daemon and join your pods again with their DNAs: before it writes anything in a pod, the node asks the pod's peers for your chain there and fetches it, so no second Genesis forks it. Private entries come back only from a backup."
             )
         } else {
             write!(
@@ -119,6 +119,15 @@ pub(super) fn run(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let passphrase = passphrase::new(ctx.global.passphrase_file.as_deref())?;
     // The keystore checks again, now under the lock, and never overwrites.
     let agent = keystore.save(&key, passphrase.as_bytes(), KdfParams::OWASP)?;
+    if from_phrase {
+        // This agent may have chains on its pods' peers: the daemon writes in a pod only
+        // once they have said how far (`crate::restored`).
+        crate::restored::RestoredMark::new(
+            "recreated from the recovery phrase",
+            crate::dates::now_micros(),
+        )
+        .save(dir.paths().root())?;
+    }
     let report = InitReport {
         agent_key: agent.to_string(),
         key_hash: agent.key_hash().to_string(),

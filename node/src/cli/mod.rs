@@ -4,6 +4,8 @@
 //!
 //! Exit codes: 0 success, 1 failure, 2 bad usage.
 
+#[cfg(feature = "net")]
+mod backup;
 mod chain;
 #[cfg(feature = "net")]
 mod community;
@@ -194,6 +196,11 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(after_help = export::EXAMPLES)]
     Export(export::ExportArgs),
+    /// Encrypted backups of the whole data dir: take one while the daemon runs, check one,
+    /// restore one into a fresh data dir
+    #[cfg(feature = "net")]
+    #[command(subcommand, after_help = backup::EXAMPLES)]
+    Backup(backup::BackupCommand),
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -304,6 +311,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record { hash } => inspect::record(&ctx, &hash),
         #[cfg(feature = "net")]
         Command::Export(args) => export::run(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Backup(command) => backup::run(&ctx, command),
         #[cfg(feature = "net")]
         Command::Metrics => inspect::metrics(&ctx),
         #[cfg(feature = "net")]

@@ -80,6 +80,11 @@ pub struct NetArgs {
     /// The region this node declares to pods that restrict where data lives
     #[arg(long, env = "MYCO_REGION")]
     pub region: Option<String>,
+    /// Write in every pod at once, even if this data dir was restored and the pods' peers
+    /// have not confirmed its newest records: only when no other copy of your chains can
+    /// exist, since a write on an old copy forks the chain
+    #[arg(long)]
+    pub accept_fork_risk: bool,
 }
 
 impl PeerArgs {
@@ -131,6 +136,7 @@ pub(super) fn run(ctx: &Context, args: NetArgs) -> anyhow::Result<()> {
             store,
             settings,
             announce_json: ctx.json(),
+            accept_fork_risk: args.accept_fork_risk,
         }))
         .context("the daemon stopped with an error")
 }

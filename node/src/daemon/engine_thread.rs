@@ -10,6 +10,7 @@
 //! panics, its channel closes and the daemon stops with an error.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -22,6 +23,7 @@ use super::metrics::Metrics;
 use super::pods::PodsList;
 use crate::engine::{Engine, Event, Input, Output};
 use crate::net;
+use crate::restored::RestoredMark;
 use crate::store::Store;
 
 /// The engine thread's name.
@@ -48,6 +50,7 @@ pub struct EngineStopped(pub String);
 pub fn spawn<S: Store + Send + 'static>(
     engine: Engine<S>,
     pods: PodsList,
+    restored: Option<(PathBuf, RestoredMark)>,
     metrics: Arc<Metrics>,
 ) -> std::io::Result<EngineThread> {
     let (queue, inbox) = mpsc::channel(ENGINE_QUEUE);
@@ -56,6 +59,7 @@ pub fn spawn<S: Store + Send + 'static>(
         .name(THREAD_NAME.into())
         .spawn(move || {
             let mut side = EngineSide::new(engine, pods, metrics, out);
+            side.restored = restored;
             side.run(inbox);
             tracing::debug!("engine thread done; the store is dropped and flushed");
         })?;
@@ -86,6 +90,8 @@ pub(super) struct EngineSide<S: Store> {
     pub(super) warrants: Vec<Warrant>,
     /// Pods whose topic the swarm loop subscribed to: those a profile request may ask about.
     pub(super) subscribed: HashSet<DnaHash>,
+    /// A restored data dir's mark and where it lives: each pod anchored is noted in it.
+    restored: Option<(PathBuf, RestoredMark)>,
     hosted: usize,
     last_now: u64,
     out: mpsc::Sender<FromEngine>,
@@ -101,6 +107,7 @@ impl<S: Store> EngineSide<S> {
         let subscribed: HashSet<DnaHash> = engine.pods().map(|d| d.dna_hash()).collect();
         let mut side = EngineSide {
             hosted: subscribed.len(),
+            restored: None,
             last_now: 0,
             engine,
             pods,
@@ -241,6 +248,15 @@ impl<S: Store> EngineSide<S> {
             Event::Purged { pod, hash } => tracing::info!(%pod, %hash, "entry purged"),
             Event::EntryFilled { pod, hash } => {
                 tracing::info!(%pod, %hash, "entry received after approval")
+            }
+            Event::Anchored { pod, next_seq } => {
+                tracing::info!(%pod, next_seq, "the pod's peers confirmed this agent's newest records");
+                if let Some((dir, mark)) = &mut self.restored {
+                    mark.anchored(*pod);
+                    if let Err(error) = mark.save(dir) {
+                        tracing::warn!(%error, "cannot note the anchored pod in restored.toml; the pod waits for its peers again at the next start");
+                    }
+                }
             }
             Event::StoreFailed { detail } => {
                 Metrics::inc(&m.store_faults_total);

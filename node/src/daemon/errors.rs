@@ -38,6 +38,8 @@ pub enum FailureKind {
     TooLarge,
     /// This node's disk failed: 507.
     Storage,
+    /// The write must wait for the pod's peers (a restored data dir): 503.
+    Unavailable,
 }
 
 impl CommandError {
@@ -47,6 +49,7 @@ impl CommandError {
             CommandError::Write(WriteRefusal::Refused(refusal)) if refusal.is_too_large() => {
                 FailureKind::TooLarge
             }
+            CommandError::Write(refusal) if refusal.is_unavailable() => FailureKind::Unavailable,
             CommandError::Write(WriteRefusal::Store(_))
             | CommandError::Store(_)
             | CommandError::Electorate(ElectorateError::Store(_)) => FailureKind::Storage,

@@ -21,6 +21,7 @@ use super::pods::{PodsError, PodsList};
 use crate::datadir::DataDir;
 use crate::engine::{Engine, EngineConfig};
 use crate::net::{self, BehaviourEvent, RegistryStore, Role};
+use crate::restored::RestoredMark;
 use crate::store::DaemonStore;
 
 /// The file listing a running node's addresses (one multiaddr with `/p2p/` per line).
@@ -31,6 +32,9 @@ pub const REGISTRY_DIR: &str = "registry";
 /// Why a daemon or bootstrap peer could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
+    /// The data dir's restored mark cannot be read.
+    #[error("{0}")]
+    Restored(String),
     /// The node key could not be loaded.
     #[error(transparent)]
     Identity(#[from] net::identity::IdentityError),
@@ -77,6 +81,8 @@ pub struct DaemonOptions {
     pub settings: Settings,
     /// Print the addresses as they become known, one JSON object a line on stdout (`--json`).
     pub announce_json: bool,
+    /// Write at once even in a restored data dir (`--accept-fork-risk`).
+    pub accept_fork_risk: bool,
 }
 
 /// What `myco bootstrap` starts with.
@@ -182,6 +188,26 @@ pub async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
+/// The restored mark of the data dir at `root`, if it has one and its pods are to wait for
+/// their peers (not `accept_fork_risk`): `engine` is told which pods are anchored already.
+fn restored_mark<S: crate::store::Store>(
+    root: &Path,
+    accept_fork_risk: bool,
+    engine: &mut Engine<S>,
+) -> Result<Option<(PathBuf, RestoredMark)>, DaemonError> {
+    let Some(mark) = RestoredMark::load(root).map_err(|e| DaemonError::Restored(e.to_string()))?
+    else {
+        return Ok(None);
+    };
+    if accept_fork_risk {
+        tracing::warn!(from = %mark.from, "this data dir was restored, and --accept-fork-risk writes without waiting for the pods' peers: a write on an old copy forks the chain");
+        return Ok(None);
+    }
+    tracing::info!(from = %mark.from, "this data dir was restored: each pod waits for its peers to confirm this agent's newest records before writing");
+    engine.require_anchor(crate::dates::now_micros(), mark.anchored_pods());
+    Ok(Some((root.to_path_buf(), mark)))
+}
+
 /// Runs a daemon until SIGINT or SIGTERM.
 pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
     let DaemonOptions {
@@ -190,16 +216,14 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         store,
         settings,
         announce_json,
+        accept_fork_risk,
     } = options;
     let root: PathBuf = data_dir.paths().root().to_path_buf();
+    crate::api::backup::remove_leftover_copies(&root);
     let node_key = net::identity::load_or_create(&root)?;
     let peer = node_key.public().to_peer_id();
     let pods = PodsList::load(&root)?;
-    let reads = Arc::new(crate::api::reads::ReadPool::new(
-        store.dir(),
-        crate::store::StoreKey::derive(&key),
-        myco_dna::agent_key_of(&key).key_hash(),
-    ));
+    let reads = Arc::new(crate::api::reads::ReadPool::new(store.dir(), &key));
     let mut engine = Engine::new(
         EngineConfig::default(),
         key.clone(),
@@ -211,6 +235,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         engine.resume_pod(dna.clone())?;
         tracing::info!(pod = %dna.dna_hash(), name = %dna.name, "resumed pod");
     }
+    let restored = restored_mark(&root, accept_fork_risk, &mut engine)?;
     let bootstrap = bootstrap_peers(&settings)?;
     let mut swarm = net::build_swarm(
         node_key,
@@ -256,7 +281,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
             tracing::warn!("{warning}");
         }
     }
-    let thread = engine_thread::spawn(engine, pods, metrics.clone())
+    let thread = engine_thread::spawn(engine, pods, restored, metrics.clone())
         .map_err(|e| DaemonError::Engine(format!("cannot start it: {e}")))?;
     let parts = DriverParts {
         queue: thread.queue,

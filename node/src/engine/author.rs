@@ -38,6 +38,7 @@ impl<S: Store> Engine<S> {
                 });
                 return;
             }
+            self.begin_anchor(now, pod, None);
         }
         let chain = ChainId {
             pod,
@@ -45,6 +46,11 @@ impl<S: Store> Engine<S> {
         };
         if matches!(self.store.head(&chain), Ok(Some(_))) {
             return; // Already joined: hosting resumes.
+        }
+        if self.begin_anchor(now, pod, Some(membrane_proof.clone())) {
+            // A restored agent may have a chain here on the pod's peers: its Genesis waits
+            // until a member's peer says it holds none.
+            return;
         }
         let record =
             ChainAuthor::new(self.key.clone(), pod).genesis(Timestamp(now), membrane_proof);
@@ -94,6 +100,9 @@ impl<S: Store> Engine<S> {
             // Stored here, it would be answered as written and never replicate.
             return self.refuse_write(pod, WriteRefusal::Blocked);
         }
+        if let Some(refusal) = self.anchor_refusal(now, &pod) {
+            return self.refuse_write(pod, refusal);
+        }
         if let ActionBody::Delete { target } = &body {
             // Only a Delete purges an author's own entry, so a purge here means it was
             // deleted already: a second Delete would be a record that changes nothing.
@@ -128,7 +137,7 @@ impl<S: Store> Engine<S> {
         self.commit_local(now, pod, record, false);
     }
 
-    fn commit_local(&mut self, now: u64, pod: DnaHash, record: Record, may_wait: bool) {
+    pub(crate) fn commit_local(&mut self, now: u64, pod: DnaHash, record: Record, may_wait: bool) {
         // The checks a stranger's record meets before the chain and the zomes see it.
         if let Err(error) = myco_dna::chain::check_record_shape(&record)
             .and_then(|()| myco_dna::chain::check_signature(&record.signed))

@@ -37,6 +37,10 @@ pub struct EngineConfig {
     /// Sync requests one peer may make in a burst above the average. A peer that keeps
     /// sending more than twice its allowance is disconnected once its refusals exceed this.
     pub peer_request_burst: u32,
+    /// How long a restored node waits for a pod's peers to confirm its agent's newest
+    /// records before it says that no member answered, in µs (see `anchor.rs`). Writes wait
+    /// in the meantime either way.
+    pub anchor_timeout_micros: u64,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +57,7 @@ impl Default for EngineConfig {
             max_pending_gossip: 4_096,
             peer_requests_per_sec: 200,
             peer_request_burst: 400,
+            anchor_timeout_micros: 30_000_000,
         }
     }
 }

@@ -224,6 +224,14 @@ pub enum Event {
         /// The record.
         hash: ActionHash,
     },
+    /// The pod's peers confirmed this agent's newest records there: a restored node writes in
+    /// the pod again (see `anchor.rs`).
+    Anchored {
+        /// The pod.
+        pod: DnaHash,
+        /// The seq of this agent's next record there.
+        next_seq: u64,
+    },
     /// This node's store failed a read or a write: nothing was decided on it (a record being
     /// judged is tried again later; a batch being written was not kept).
     StoreFailed {
@@ -255,6 +263,37 @@ pub enum WriteRefusal {
     Store(String),
     /// The write repeats one already made and would change nothing.
     Repeated(String),
+    /// This data dir was restored, and the pod's peers have not yet confirmed this agent's
+    /// newest records: a write now could fork its chain.
+    Anchoring {
+        /// How long it has asked so far, in s.
+        waited_secs: u64,
+        /// How long it asks before it says no member answered, in s.
+        bound_secs: u64,
+    },
+    /// This data dir was restored, and within the bound no member confirmed this agent's
+    /// newest records.
+    Unanchored {
+        /// Members' peers that answered in full.
+        answered: usize,
+        /// The seq a peer said this agent's chain reaches, if any did.
+        claimed_seq: Option<u64>,
+        /// The seq this node's next record would have.
+        have: u64,
+        /// The bound, in s.
+        bound_secs: u64,
+    },
+}
+
+impl WriteRefusal {
+    /// True for a refusal that passes once the pod's peers are heard from: the write is worth
+    /// trying again later.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            WriteRefusal::Anchoring { .. } | WriteRefusal::Unanchored { .. }
+        )
+    }
 }
 
 impl std::fmt::Display for WriteRefusal {
@@ -280,6 +319,28 @@ impl std::fmt::Display for WriteRefusal {
                 )
             }
             WriteRefusal::Repeated(detail) => f.write_str(detail),
+            WriteRefusal::Anchoring { waited_secs, bound_secs } => write!(
+                f,
+                "this data dir was restored, and the node is asking the pod's peers for your newest records before it writes (so your chain does not fork); asked for {waited_secs} s of up to {bound_secs} s so far: retry in a few seconds"
+            ),
+            WriteRefusal::Unanchored { answered: 0, bound_secs, .. } => write!(
+                f,
+                "this data dir was restored, and no member of the pod answered within {bound_secs} s, so the node cannot tell whether your chain there has newer records elsewhere; a write now could fork it and get you warranted. Bring a member's node online (or check this node's bootstrap peers) and retry; only if no other copy of your chain can exist, restart with `myco run --accept-fork-risk`"
+            ),
+            WriteRefusal::Unanchored { claimed_seq: Some(claimed), have, .. } if *have <= *claimed => {
+                let held = match have.checked_sub(1) {
+                    Some(last) => format!("only up to seq {last}"),
+                    None => "none of it".to_string(),
+                };
+                write!(
+                    f,
+                    "this data dir was restored; a peer says your chain in the pod reaches seq {claimed}, but this node holds {held} and has not received the rest, so a write now would fork it. Bring more of the pod's members online and retry; `myco run --accept-fork-risk` writes anyway"
+                )
+            }
+            WriteRefusal::Unanchored { claimed_seq, .. } => write!(
+                f,
+                "this data dir was restored, and a peer holds a different record of your chain at seq {}: the chain has forked already. Ask the pod's stewards; `myco record` on the warrant shows it", claimed_seq.unwrap_or_default()
+            ),
             WriteRefusal::Store(detail) => write!(
                 f,
                 "this node's store failed and nothing was stored ({detail}); check the disk, then retry"

@@ -33,6 +33,7 @@
 //! assert!(outputs.iter().any(|o| matches!(o, Output::Event(Event::Accepted { seq: 0, .. }))));
 //! ```
 
+mod anchor;
 mod author;
 mod backfill;
 mod config;
@@ -64,6 +65,7 @@ mod stranger_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+pub use anchor::AnchorStatus;
 pub use author::ForgetError;
 pub use config::EngineConfig;
 pub use electorate::{Electorate, ElectorateError};
@@ -156,6 +158,9 @@ pub struct Engine<S: Store> {
     outputs: Vec<Output>,
     /// Deletion receipts owed for purges made while handling the current input.
     receipts_due: Vec<receipts::Due>,
+    /// Whether writes wait for the pods' peers to confirm this agent's newest records
+    /// (`anchor.rs`).
+    anchoring: anchor::Anchoring,
 }
 
 impl<S: Store> Engine<S> {
@@ -194,6 +199,7 @@ impl<S: Store> Engine<S> {
             timers_armed: false,
             outputs: Vec::new(),
             receipts_due: Vec::new(),
+            anchoring: anchor::Anchoring::default(),
         }
     }
 

@@ -28,6 +28,11 @@ impl<S: Store> Engine<S> {
     /// member with a chain in the pod writes one: others have no chain to sign it in.
     pub(crate) fn write_receipts(&mut self, now: u64) {
         for due in std::mem::take(&mut self.receipts_due) {
+            if self.anchoring(&due.pod) {
+                // Signed only once this chain is known to be the newest.
+                self.hold_receipt(due);
+                continue;
+            }
             let member = self
                 .pods
                 .get(&due.pod)

@@ -268,6 +268,7 @@ impl<S: Store> Engine<S> {
                         }
                     }
                 }
+                self.anchor_heard_heights(now, &from, pod, &heights, !more);
                 if more {
                     if let Some(last) = heights.last() {
                         let binding = self.binding(now, &pod);
@@ -284,7 +285,10 @@ impl<S: Store> Engine<S> {
                 // Not (yet) a member in the peer's eyes: hand it our Genesis to validate, if
                 // the peer proves it speaks for a member we can vouch for.
                 match self.authentic_binding(now, &from, &pod, &binding) {
-                    Ok(member) => self.push_own_chain(now, &from, pod, &member),
+                    Ok(member) => {
+                        self.anchor_heard_none(now, &from, pod, &member);
+                        self.push_own_chain(now, &from, pod, &member)
+                    }
                     Err(denied) => {
                         tracing::debug!(?from, %denied, "a \"not a member\" answer with a bad binding; not pushing our Genesis")
                     }
@@ -308,6 +312,9 @@ impl<S: Store> Engine<S> {
                 let last_seq = batch.iter().map(|i| i.record.action().seq).max();
                 let before = self.next_seq_of(&pod, &author);
                 self.ingest(now, pod, batch);
+                if author == self.agent.key_hash() {
+                    self.check_anchor(now, pod);
+                }
                 // Resume: a full batch means there may be more.
                 if let (true, Some(last_seq)) = (full, last_seq) {
                     self.continue_range(now, &from, (pod, author), limit, before, last_seq);

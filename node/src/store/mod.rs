@@ -27,8 +27,8 @@ pub use sealing::{StoreKey, UnsealError};
 pub(crate) use sled_store::open_sled;
 pub use sled_store::SledStore;
 pub use sqlite::{
-    salvage, ChainSalvage, FeedItem, FeedQuery, PodMember, SalvageReport, SqliteReader,
-    SqliteStore, Versions, DB_FILE, MAX_FEED_PAGE, MAX_MEMBERS, MAX_VERSIONS,
+    salvage, snapshot_into, ChainSalvage, FeedItem, FeedQuery, PodMember, SalvageReport,
+    SqliteReader, SqliteStore, Versions, DB_FILE, MAX_FEED_PAGE, MAX_MEMBERS, MAX_VERSIONS,
 };
 pub use valid::{Heads, ValidRecord};
 

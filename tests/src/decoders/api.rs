@@ -47,11 +47,8 @@ impl InProcessApi {
             myco_node::store::SqliteStore::open(store.path(), store_key.clone())
                 .expect("an empty store opens"),
         );
-        let reads = std::sync::Arc::new(myco_node::api::reads::ReadPool::new(
-            store.path(),
-            store_key,
-            agent_key_of(&key(9)).key_hash(),
-        ));
+        let reads =
+            std::sync::Arc::new(myco_node::api::reads::ReadPool::new(store.path(), &key(9)));
         InProcessApi {
             runtime: tokio::runtime::Builder::new_current_thread()
                 .build()

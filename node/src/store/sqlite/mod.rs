@@ -23,6 +23,7 @@ mod rebuild;
 mod salvage;
 mod schema;
 mod scrub;
+mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -42,6 +43,7 @@ pub use reader::{
     MAX_VERSIONS,
 };
 pub use salvage::{salvage, ChainSalvage, SalvageReport};
+pub use snapshot::snapshot_into;
 
 /// The database file's name inside the store dir.
 pub const DB_FILE: &str = "chains.db";
