@@ -4,6 +4,8 @@
 //! Parsing goes from the TOML text to a raw serde struct and then to the typed
 //! [`DnaManifest`], checking every value on the way; a manifest that parses is a valid one.
 
+mod write;
+
 use serde::{Deserialize, Serialize};
 
 use crate::action::Visibility;

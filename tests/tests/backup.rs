@@ -259,3 +259,63 @@ fn a_damaged_cut_or_foreign_backup_is_named_and_a_refused_restore_writes_nothing
     .refused();
     assert!(refused.contains("not empty"), "{refused}");
 }
+
+#[test]
+fn recover_rebuilds_the_chains_from_the_pods_peers_with_the_phrase_alone() {
+    let (mut net, pod) = storytelling_pod(2, "recover");
+    let (a, b) = (net.dir(0), net.dir(1));
+    publish(&net, 0, &pod, "Harbour song", "pod", &[]);
+    let private = publish(&net, 0, &pod, "Grandmother's recipe", "private", &[]);
+    let last = publish(&net, 0, &pod, "The old boat", "pod", &[]);
+    wait_until("the member to hold the author's stories", || {
+        holds(&net.daemons[1].api, &last) && holds(&net.daemons[1].api, &private)
+    });
+    let key_hash = net.agent(0).key_hash().to_string();
+    wait_until("the author's registry pointer to be published", || {
+        let found = myco(&b, &["lookup", &key_hash]).ok();
+        found["found"] == true
+    });
+    let phrase = phrase_file(&net, 0);
+    let pass = passphrase_file(&net);
+    let before = exported_chain(&net, &a, &pod, "author-before.json");
+
+    // Everything is lost but the phrase.
+    net.daemons[0].process.stop();
+    std::fs::remove_dir_all(&a).expect("wipe");
+    let init = myco(
+        &a,
+        &[
+            "init",
+            "--phrase-file",
+            arg(&phrase),
+            "--passphrase-file",
+            arg(&pass),
+        ],
+    )
+    .ok();
+    assert_eq!(init["key_hash"], key_hash.as_str());
+    net.daemons[0] = net.start_daemon(0);
+
+    let report = myco(&a, &["recover"]).ok();
+    assert_eq!(report["pods"][0]["dna_hash"], pod.as_str(), "{report}");
+    assert_eq!(report["records"], before.len(), "{report}");
+    let unfilled: Vec<&str> = report["pods"][0]["private_unfilled"]
+        .as_array()
+        .expect("listed")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(unfilled, vec![private.as_str()], "{report}");
+
+    let after = exported_chain(&net, &a, &pod, "author-after.json");
+    assert_eq!(after, before, "the recovered chain matches, hash for hash");
+    for hash in &after {
+        assert!(holds(&net.daemons[1].api, hash), "the member holds {hash}");
+    }
+    // And the agent writes on from there, with no fork.
+    let next = publish(&net, 0, &pod, "Back on the water", "pod", &[]);
+    wait_until("the member to take the new story", || {
+        holds(&net.daemons[1].api, &next)
+    });
+    assert_eq!(warrants(&b, &pod), 0);
+}

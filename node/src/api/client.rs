@@ -193,6 +193,27 @@ impl ApiClient {
         }
     }
 
+    /// `POST path` with a JSON body, answered with JSON, allowing the call `timeout` (for a
+    /// command that crosses the network several times, such as recovery).
+    pub fn post_slow<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<T, ClientError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::BadAnswer(e.to_string()))?;
+        let result = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Content-Type", "application/json")
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .send(&bytes[..]);
+        self.answer_json(result)
+    }
+
     /// `POST path` with a JSON body, answered with JSON.
     pub fn post<B: Serialize, T: DeserializeOwned>(
         &self,

@@ -42,6 +42,7 @@ mod handlers;
 mod listener;
 mod page;
 pub mod reads;
+mod recover;
 pub mod session;
 pub mod types;
 pub mod views;
@@ -324,6 +325,7 @@ pub fn router(
         .merge(reads::routes())
         .merge(export::routes())
         .merge(backup::routes())
+        .merge(recover::routes())
         .merge(app::routes())
         .route(session::SESSION_PATH, axum::routing::get(session::session))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))

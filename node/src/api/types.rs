@@ -390,3 +390,57 @@ pub struct LookupView {
     /// The public profile, when a verified one was found.
     pub profile: Option<PublicProfile>,
 }
+
+/// One pod of `POST /recover`'s answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecoverPod {
+    /// The pod (`dna_…`).
+    pub dna_hash: String,
+    /// `hosted` (this node hosted it already), `joined` (its DNA came from a member and the
+    /// node now hosts it, fetching the agent's chain), or `not_found`.
+    pub status: String,
+    /// Why not, for `not_found`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// `POST /recover`: what the registry pointer named, and what became of each pod.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecoverStarted {
+    /// The agent's key hash.
+    pub key_hash: String,
+    /// Whether a valid registry pointer was found.
+    pub pointer_found: bool,
+    /// Each pod the pointer lists, and each hosted already.
+    pub pods: Vec<RecoverPod>,
+}
+
+/// One pod of `GET /recover`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecoveryPodView {
+    /// The pod (`dna_…`).
+    pub dna_hash: String,
+    /// Its name.
+    pub name: String,
+    /// True once its peers confirmed this agent's newest records and this node holds them.
+    pub anchored: bool,
+    /// Seconds asked so far, while not anchored.
+    pub waited_secs: Option<u64>,
+    /// Members' peers that answered in full, while not anchored.
+    pub answered: usize,
+    /// The seq a peer said this agent's chain reaches, if any did.
+    pub claimed_seq: Option<u64>,
+    /// Records of this agent's chain held here.
+    pub records: u64,
+    /// Private records held without their entry (not deleted): only a backup can fill them.
+    pub private_unfilled_count: usize,
+    /// The first of them, by hash.
+    pub private_unfilled: Vec<String>,
+}
+
+/// `GET /recover`: how far recovering this agent's chains is, pod by pod.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RecoveryView {
+    /// The pods.
+    pub pods: Vec<RecoveryPodView>,
+}

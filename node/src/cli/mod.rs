@@ -29,6 +29,8 @@ mod query;
 #[cfg(feature = "net")]
 mod read;
 #[cfg(feature = "net")]
+mod recover;
+#[cfg(feature = "net")]
 mod run;
 #[cfg(feature = "net")]
 mod write;
@@ -201,6 +203,10 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(subcommand, after_help = backup::EXAMPLES)]
     Backup(backup::BackupCommand),
+    /// Rebuild this agent's chains from its pods' peers, with only the recovery phrase
+    #[cfg(feature = "net")]
+    #[command(after_help = recover::EXAMPLES)]
+    Recover(recover::RecoverArgs),
     /// Look a person up by key hash: their pods, and their profile if public
     #[cfg(feature = "net")]
     #[command(after_help = query::LOOKUP_EXAMPLES)]
@@ -311,6 +317,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Record { hash } => inspect::record(&ctx, &hash),
         #[cfg(feature = "net")]
         Command::Export(args) => export::run(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Recover(args) => recover::run(&ctx, args),
         #[cfg(feature = "net")]
         Command::Backup(command) => backup::run(&ctx, command),
         #[cfg(feature = "net")]

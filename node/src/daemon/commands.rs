@@ -29,6 +29,7 @@ impl Driver {
                     .get_record(RecordKey::new(&registry_key(&key)));
                 self.lookups.start(key, query, reply);
             }
+            Command::FetchDnas { pods, reply } => self.fetch_dnas(pods, reply),
             command => {
                 let view = self.net_view();
                 if !self.link.command(command, view) {

@@ -70,6 +70,10 @@ pub struct Driver {
     pub(super) next_discovery: Instant,
     pub(super) redials: Redials,
     pub(super) bans: Bans,
+    /// DNAs being fetched for `myco recover` ([`super::recovery`]).
+    pub(super) dna_fetches: super::recovery::DnaFetches,
+    /// The region the node declares, for the bindings the swarm loop signs itself.
+    pub(super) region: Option<String>,
 }
 
 /// What a driver starts with besides its swarm.
@@ -94,6 +98,8 @@ pub struct DriverParts {
     pub warnings: Vec<String>,
     /// Print each new listen address as JSON on stdout.
     pub announce_json: bool,
+    /// The region the node declares.
+    pub region: Option<String>,
 }
 
 impl Driver {
@@ -126,6 +132,8 @@ impl Driver {
             next_discovery: now,
             redials: Redials::default(),
             bans: Bans::default(),
+            dna_fetches: Default::default(),
+            region: parts.region,
         };
         for pod in parts.hosted {
             driver.subscribe(pod);
@@ -211,6 +219,7 @@ impl Driver {
         }
         // Timed-out lookups are answered as failed; the API counts them.
         self.lookups.sweep();
+        self.finish_dna_fetches(true);
         self.refresh_pod_peers();
         let instant = Instant::now();
         if instant >= self.next_publish {

@@ -94,8 +94,41 @@ impl<S: Store> EngineSide<S> {
             Command::Members { pod, reply } => {
                 let _ = reply.send(self.members(pod));
             }
-            // The swarm loop runs lookups; dropping the reply answers 503 should one get here.
-            Command::Lookup { .. } => {}
+            Command::Anchoring(reply) => {
+                let now = self.now();
+                let me = *self.engine.agent();
+                let pods = self
+                    .engine
+                    .pods()
+                    .map(|dna| {
+                        let pod = dna.dna_hash();
+                        let next_seq = self
+                            .engine
+                            .store()
+                            .head(&ChainId { pod, author: me })
+                            .ok()
+                            .flatten()
+                            .map_or(0, |h| h.seq + 1);
+                        super::PodAnchoring {
+                            pod,
+                            name: dna.name.clone(),
+                            waiting: self.engine.anchor_status(now, &pod),
+                            next_seq,
+                        }
+                    })
+                    .collect();
+                let _ = reply.send(pods);
+            }
+            Command::ExpectExistingChains {
+                data_dir,
+                mark,
+                reply,
+            } => {
+                let _ = reply.send(self.expect_existing_chains(data_dir, mark));
+            }
+            // The swarm loop runs lookups and DNA fetches; dropping the reply answers 503
+            // should one get here.
+            Command::Lookup { .. } | Command::FetchDnas { .. } => {}
         }
     }
 
@@ -147,6 +180,42 @@ impl<S: Store> EngineSide<S> {
             author: *self.engine.agent(),
         };
         matches!(self.engine.store().head(&chain), Ok(Some(_)))
+    }
+
+    /// Makes the engine wait for each pod's peers before it writes, unless it already does.
+    fn expect_existing_chains(
+        &mut self,
+        data_dir: std::path::PathBuf,
+        mark: crate::restored::RestoredMark,
+    ) -> Result<(), CommandError> {
+        if self.engine.anchor_required() {
+            return Ok(());
+        }
+        let me = *self.engine.agent();
+        let mut mark = mark;
+        // Chains this node holds are its own newest: it wrote them, here.
+        let held: std::collections::BTreeSet<DnaHash> = self
+            .engine
+            .pods()
+            .map(|d| d.dna_hash())
+            .filter(|pod| {
+                matches!(
+                    self.engine.store().head(&ChainId {
+                        pod: *pod,
+                        author: me
+                    }),
+                    Ok(Some(_))
+                )
+            })
+            .collect();
+        for pod in &held {
+            mark.anchored(*pod);
+        }
+        mark.save(&data_dir)
+            .map_err(|e| CommandError::Store(e.to_string()))?;
+        self.engine.require_anchor(self.now(), held);
+        self.set_restored(data_dir, mark);
+        Ok(())
     }
 
     fn join_pod(

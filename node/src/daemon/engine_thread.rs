@@ -167,6 +167,11 @@ impl<S: Store> EngineSide<S> {
         }
     }
 
+    /// Keeps the restored mark of `data_dir`, to note each pod anchored in it.
+    pub(super) fn set_restored(&mut self, data_dir: PathBuf, mark: RestoredMark) {
+        self.restored = Some((data_dir, mark));
+    }
+
     /// Tells the swarm loop the hosted pods (for the registry pointer) if they changed.
     pub(super) fn tell_hosted(&mut self) {
         let hosted = self.engine.pods().count();

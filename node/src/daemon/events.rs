@@ -119,6 +119,9 @@ impl Driver {
                 ..
             } => {
                 self.redials.connected(peer_id);
+                if num_established.get() == 1 {
+                    self.dna_peer_connected(peer_id);
+                }
                 if let libp2p::core::ConnectedPoint::Dialer { address, .. } = endpoint {
                     self.redials.add_address(peer_id, address);
                 }
@@ -291,6 +294,9 @@ impl Driver {
                     request_id,
                     response,
                 } => {
+                    if self.on_dna_answer(&request_id, &response) {
+                        return;
+                    }
                     if let Some(token) = self.outbound.remove(&request_id) {
                         self.feed(Input::Response {
                             from: net::engine_peer(&peer),
@@ -306,6 +312,9 @@ impl Driver {
                 error,
                 ..
             } => {
+                if self.on_dna_failure(&request_id) {
+                    return;
+                }
                 if let Some(token) = self.outbound.remove(&request_id) {
                     Metrics::inc(&self.metrics.sync_requests_failed_total);
                     tracing::debug!(%peer, %error, "sync request failed");
@@ -419,7 +428,7 @@ impl Driver {
         for peer in providers {
             if *peer != me
                 && !self.swarm.is_connected(peer)
-                && self.topics.contains_key(&net::topic(&pod).hash())
+                && (self.topics.contains_key(&net::topic(&pod).hash()) || self.wants_dna(&pod))
             {
                 let _ = self.swarm.dial(*peer);
             }

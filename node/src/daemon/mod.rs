@@ -38,6 +38,7 @@ mod off_loop_tests;
 pub mod pods;
 mod prepare;
 mod profiles;
+pub mod recovery;
 mod redial;
 mod residency;
 pub mod roles;
@@ -60,11 +61,25 @@ use crate::api::types::{
     StatusView,
 };
 pub use errors::{CommandError, FailureKind};
+pub use recovery::DnaFetched;
 pub use writes::Write;
 
 /// Most API commands waiting for the swarm loop: the API answers 503 beyond this (and when
 /// the engine thread's queue is full).
 pub const MAX_QUEUED_COMMANDS: usize = 256;
+
+/// One hosted pod's anchoring, for `myco recover`.
+#[derive(Clone, Debug)]
+pub struct PodAnchoring {
+    /// The pod.
+    pub pod: DnaHash,
+    /// Its name.
+    pub name: String,
+    /// Where its wait is; `None` once anchored (or when no wait was needed).
+    pub waiting: Option<crate::engine::AnchorStatus>,
+    /// The seq of this agent's next record there: its chain's length.
+    pub next_seq: u64,
+}
 
 /// What the local API asks the driver for. Each carries a channel for the answer.
 #[derive(Debug)]
@@ -153,6 +168,26 @@ pub enum Command {
         pod: DnaHash,
         /// The answer.
         reply: oneshot::Sender<Result<MembersView, CommandError>>,
+    },
+    /// Where each hosted pod's anchoring is (`myco recover`).
+    Anchoring(oneshot::Sender<Vec<PodAnchoring>>),
+    /// From now on, write in a pod only once its peers confirm this agent's newest records
+    /// there, as in a restored data dir; pods where this node holds a chain of the agent
+    /// already count as confirmed. The mark is kept in the data dir.
+    ExpectExistingChains {
+        /// The data dir.
+        data_dir: std::path::PathBuf,
+        /// The mark to keep there, if it has none.
+        mark: crate::restored::RestoredMark,
+        /// Done.
+        reply: oneshot::Sender<Result<(), CommandError>>,
+    },
+    /// Fetch the DNAs of pods this node does not host from their members (`myco recover`).
+    FetchDnas {
+        /// The pods.
+        pods: Vec<DnaHash>,
+        /// The answer: each pod's DNA text, or why not.
+        reply: oneshot::Sender<Vec<DnaFetched>>,
     },
     /// Look an agent up in the registry and ask its pods for its public profile.
     Lookup {

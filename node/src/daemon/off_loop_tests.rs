@@ -215,6 +215,7 @@ fn start(store: GatedStore) -> Node {
             data_dir: dir.path().to_path_buf(),
             warnings: Vec::new(),
             announce_json: false,
+            region: None,
         },
     );
     let (commands, receiver) = mpsc::channel(super::MAX_QUEUED_COMMANDS);

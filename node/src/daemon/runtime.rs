@@ -294,6 +294,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         data_dir: root.clone(),
         warnings: data_dir.warnings(),
         announce_json,
+        region: settings.region.clone(),
     };
     let ran = Driver::new(swarm, parts)
         .run(receiver, shutdown_signal())

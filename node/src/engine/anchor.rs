@@ -77,6 +77,11 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// True once [`Engine::require_anchor`] was called.
+    pub fn anchor_required(&self) -> bool {
+        self.anchoring.required
+    }
+
     /// Where `pod`'s anchoring is, if it waits.
     pub fn anchor_status(&self, now: u64, pod: &DnaHash) -> Option<AnchorStatus> {
         self.anchoring.waits.get(pod).map(|wait| AnchorStatus {

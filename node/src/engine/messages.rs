@@ -152,6 +152,14 @@ pub enum SyncRequest {
         /// Record wire bytes.
         records: Vec<ByteBuf>,
     },
+    /// The pod's DNA: how a member recovering with only its recovery phrase learns the DNA
+    /// of a pod its registry pointer names. Members only, like Heights.
+    Dna {
+        /// The pod.
+        pod: DnaHash,
+        /// The requester's binding.
+        binding: SessionBinding,
+    },
 }
 
 impl SyncRequest {
@@ -162,7 +170,8 @@ impl SyncRequest {
             | SyncRequest::Range { pod, .. }
             | SyncRequest::Get { pod, .. }
             | SyncRequest::Warrant { pod, .. }
-            | SyncRequest::Push { pod, .. } => pod,
+            | SyncRequest::Push { pod, .. }
+            | SyncRequest::Dna { pod, .. } => pod,
         }
     }
 }
@@ -188,6 +197,14 @@ pub enum SyncResponse {
     },
     /// The pushed records were taken for validation.
     Pushed,
+    /// The pod's DNA manifest, as canonical CBOR: its blake2b-256 is the pod id, so the asker
+    /// checks it against the pod it asked for.
+    Dna {
+        /// The pod.
+        pod: DnaHash,
+        /// The manifest's canonical CBOR.
+        manifest: ByteBuf,
+    },
     /// The requester is not a current member in this node's view: pod data is served to
     /// members only. The answering member shows its own binding, so a joining node can tell a
     /// member it may hand its Genesis (with its membrane proof) to from a stranger.

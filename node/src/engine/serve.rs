@@ -138,6 +138,16 @@ impl<S: Store> Engine<S> {
                     Err(error) => refused(format!("cannot read that chain: {error}")),
                 }
             }
+            SyncRequest::Dna { binding, .. } => match self.check_binding(now, from, &pod, &binding)
+            {
+                Ok(_) => SyncResponse::Dna {
+                    pod,
+                    manifest: ByteBuf::from(myco_dna::encoding::to_canonical_cbor(
+                        &self.pods[&pod].dna,
+                    )),
+                },
+                Err(denied) => refused(denied.to_string()),
+            },
             SyncRequest::Get {
                 binding, hashes, ..
             } => {
