@@ -43,6 +43,35 @@ pub struct Export {
     pub exported_at: u64,
     /// The agent's pods.
     pub pods: Vec<PodExport>,
+    /// The registry pointer this node last published for the agent, if it has: what the
+    /// global registry says of the agent (its key and its pods, nothing else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry_pointer: Option<PointerExport>,
+}
+
+/// The agent's registry pointer, as signed and as people read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointerExport {
+    /// The pods it lists (`dna_…`).
+    pub pods: Vec<String>,
+    /// Its sequence number: newer pointers have higher ones.
+    pub seq: u64,
+    /// When it stops being valid, µs since the Unix epoch.
+    pub expires: u64,
+    /// The signed pointer's canonical bytes, hex.
+    pub pointer: String,
+}
+
+impl PointerExport {
+    /// The export of `pointer`.
+    pub fn of(pointer: &crate::registry::Pointer) -> Self {
+        PointerExport {
+            pods: pointer.terms.pods.iter().map(ToString::to_string).collect(),
+            seq: pointer.terms.seq,
+            expires: pointer.terms.expires.0,
+            pointer: hex::encode(pointer.to_bytes()),
+        }
+    }
 }
 
 /// One pod of an export.
@@ -54,8 +83,8 @@ pub struct PodExport {
     pub dna_toml: String,
     /// The agent's own chain in the pod, from Genesis, in seq order.
     pub chain: Vec<ExportedRecord>,
-    /// Records others signed about the agent's records: the deletion receipts members sent
-    /// for the agent's purged records.
+    /// Records others signed about the agent: the deletion receipts members sent for the
+    /// agent's purged records, and the distributions that paid the agent (value received).
     #[serde(default)]
     pub received: Vec<ExportedRecord>,
 }
@@ -135,6 +164,7 @@ impl Export {
             key_hash: agent.key_hash().to_string(),
             exported_at,
             pods: Vec::new(),
+            registry_pointer: None,
         }
     }
 
@@ -174,8 +204,10 @@ pub struct VerifyReport {
     pub entries: usize,
     /// Records whose entry it does not hold (purged, or never held).
     pub without_entry: usize,
-    /// Records others signed about the agent's (deletion receipts).
+    /// Records others signed about the agent (deletion receipts, distributions that paid it).
     pub received: usize,
+    /// Whether the file holds the agent's registry pointer, checked.
+    pub registry_pointer: bool,
 }
 
 /// Why an export is not sound: what is wrong, and where.
@@ -234,7 +266,12 @@ pub fn verify(bytes: &[u8]) -> Result<VerifyReport, ExportError> {
         entries: 0,
         without_entry: 0,
         received: 0,
+        registry_pointer: false,
     };
+    if let Some(pointer) = &export.registry_pointer {
+        verify_pointer(&agent, export.exported_at, pointer)?;
+        report.registry_pointer = true;
+    }
     for pod in &export.pods {
         let records = verify_pod(&agent, pod)?;
         report.records += records.len();
@@ -243,6 +280,32 @@ pub fn verify(bytes: &[u8]) -> Result<VerifyReport, ExportError> {
         report.received += pod.received.len();
     }
     Ok(report)
+}
+
+/// Checks the pointer's signature and key, that it was valid when the file was made, and
+/// that its plain fields say what it says.
+fn verify_pointer(
+    agent: &AgentKey,
+    exported_at: u64,
+    exported: &PointerExport,
+) -> Result<(), ExportError> {
+    let place = "registry_pointer";
+    let bytes = hex::decode(&exported.pointer)
+        .map_err(|e| tampered(place, format!("its pointer is not hex: {e}")))?;
+    let pointer = crate::registry::Pointer::validate(
+        &agent.key_hash(),
+        &bytes,
+        myco_dna::Timestamp(exported_at),
+        None,
+    )
+    .map_err(|e| tampered(place, e.to_string()))?;
+    if PointerExport::of(&pointer) != *exported {
+        return Err(tampered(
+            place,
+            "its plain fields do not say what its signed pointer says",
+        ));
+    }
+    Ok(())
 }
 
 /// The record of `exported`, decoded, whose plain view says what it says.

@@ -16,6 +16,10 @@
 //! mark.anchored(pod);
 //! mark.save(dir.path()).unwrap();
 //! assert!(RestoredMark::load(dir.path()).unwrap().unwrap().is_anchored(&pod));
+//!
+//! // An empty file, as `touch restored.toml` makes, is a mark with no pod anchored.
+//! std::fs::write(dir.path().join("restored.toml"), "").unwrap();
+//! assert!(!RestoredMark::load(dir.path()).unwrap().unwrap().is_anchored(&pod));
 //! ```
 
 use std::io::Write as _;
@@ -32,9 +36,12 @@ const MAX_MARK_BYTES: u64 = 1024 * 1024;
 /// What the mark says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoredMark {
-    /// Where the data dir came from, for a person.
+    /// Where the data dir came from, for a person. An empty file is a mark too: a person
+    /// who put a copy back by hand can `touch restored.toml`.
+    #[serde(default)]
     pub from: String,
     /// When it was restored, µs since the Unix epoch.
+    #[serde(default)]
     pub restored_at: u64,
     /// The pods whose peers confirmed this agent's newest records since (dna_…).
     #[serde(default)]

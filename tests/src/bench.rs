@@ -388,3 +388,23 @@ pub fn disk_usage(dir: &Path) -> anyhow::Result<DiskUsage> {
     }
     Ok(usage)
 }
+
+/// A bare `verify_strict` loop over `signatures`, the benches' same-run baseline; returns how
+/// many hold.
+pub fn verify_strict_count(
+    signatures: &[(
+        myco_dna::AgentKey,
+        myco_dna::ActionHash,
+        myco_dna::Signature,
+    )],
+) -> usize {
+    signatures
+        .iter()
+        .filter(|(author, hash, signature)| {
+            ed25519_dalek::VerifyingKey::from_bytes(author.as_bytes()).is_ok_and(|key| {
+                let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
+                key.verify_strict(hash.as_bytes(), &signature).is_ok()
+            })
+        })
+        .count()
+}

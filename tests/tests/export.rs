@@ -5,7 +5,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use myco_tests::loopback::{holds, wait_until};
+use myco_tests::loopback::{holds, metric, wait_until};
 use myco_tests::storyteller::{myco, publish, storytelling_pod};
 
 #[test]
@@ -101,10 +101,14 @@ fn an_export_carries_the_receipts_members_signed_for_a_deletion() {
             .is_some_and(|c| !c.is_empty())
     });
 
+    wait_until("the author's registry pointer to be published", || {
+        metric(&net.daemons[0].api, "registry_published_total") >= 1
+    });
     let file = net.root.path().join("a.json");
     let out = file.to_str().expect("utf-8 path");
     let report = myco(&a, &["export", "--out", out]).ok();
     assert_eq!(report["received"], 1, "{report}");
+    assert_eq!(report["registry_pointer"], true, "{report}");
     // Genesis, the story, its Delete; the story's entry is gone from the export too.
     assert_eq!(report["records"], 3, "{report}");
     let json: serde_json::Value =
@@ -112,6 +116,13 @@ fn an_export_carries_the_receipts_members_signed_for_a_deletion() {
     let chain = json["pods"][0]["chain"].as_array().expect("chain");
     let deleted = chain.iter().find(|r| r["hash"] == story.as_str());
     assert_eq!(deleted.map(|r| &r["entry"]), Some(&serde_json::Value::Null));
+    // Gone from the file's bytes, not only from its JSON.
+    let raw = std::fs::read(&file).expect("read");
+    assert!(
+        !raw.windows(9).any(|w| w == b"Told once"),
+        "the deleted title is in the file"
+    );
+    assert_eq!(json["registry_pointer"]["pods"][0], pod.as_str());
     let receipt = &json["pods"][0]["received"][0];
     assert_eq!(receipt["entry_type"], "content/receipt", "{receipt}");
 

@@ -181,6 +181,29 @@ fn value_on_a_75_percent_creator_share_is_paid_exactly_and_the_statement_balance
     wait_until("the member to accept the communal distribution", || {
         holds(&net.daemons[1].api, &distribution)
     });
+
+    // The value the co-author received is in their export, signed by whoever distributed it.
+    let file = net.root.path().join("b-export.json");
+    let report = myco(
+        &b,
+        &[
+            "export",
+            "--out",
+            file.to_str().expect("utf-8"),
+            "--pod",
+            &pod,
+        ],
+    )
+    .ok();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("JSON");
+    let received = json["pods"][0]["received"].as_array().expect("received");
+    assert!(
+        received
+            .iter()
+            .any(|r| r["entry_type"] == "value/distribution"),
+        "{report}"
+    );
 }
 #[test]
 fn a_treasurer_records_and_distributes_value_showing_the_decision_that_granted_the_role() {

@@ -41,6 +41,24 @@ fn receipts_for(reader: &SqliteReader, chain: &[Record]) -> Result<Vec<Record>, 
     Ok(out)
 }
 
+/// The distributions in `pod` that paid `agent`: the value it received there.
+fn distributions_paying(
+    reader: &SqliteReader,
+    pod: &DnaHash,
+    agent: &AgentKey,
+) -> Result<Vec<Record>, StoreError> {
+    use myco_zomes::value::{Distribution, DISTRIBUTION};
+    let me = agent.key_hash();
+    Ok(reader
+        .pod_typed(pod, myco_zomes::ZOME_VALUE, DISTRIBUTION)?
+        .into_iter()
+        .filter(|record| {
+            myco_zomes::codec::read::<Distribution>(record, "distribution")
+                .is_some_and(|d| d.payouts.iter().any(|p| p.recipient == me))
+        })
+        .collect())
+}
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/export", get(export))
 }
@@ -67,6 +85,10 @@ async fn export(
         .parse()
         .map_err(|_| ApiError::unavailable())?;
     let now = crate::dates::now_micros();
+    let pointer = state
+        .ask(Command::OwnPointer)
+        .await?
+        .and_then(|bytes| crate::registry::Pointer::from_bytes(&bytes).ok());
     let data_dir = state.reads.data_dir();
     let bytes = state
         .reads
@@ -82,7 +104,8 @@ async fn export(
                     continue;
                 }
                 let chain = reader.chain_of(&pod, &agent).map_err(store_error)?;
-                let received = receipts_for(reader, &chain).map_err(store_error)?;
+                let mut received = receipts_for(reader, &chain).map_err(store_error)?;
+                received.extend(distributions_paying(reader, &pod, &agent).map_err(store_error)?);
                 export.add_pod(&pod, text.to_string(), &chain, &received);
             }
             if let Some(only) = only {
@@ -92,6 +115,7 @@ async fn export(
                     )));
                 }
             }
+            export.registry_pointer = pointer.as_ref().map(crate::export::PointerExport::of);
             Ok(export.to_json())
         })
         .await?;

@@ -120,7 +120,13 @@ async fn progress(State(state): State<AppState>) -> Result<Json<RecoveryView>, A
         .with(move |reader| {
             let mut pods = Vec::with_capacity(anchoring.len());
             for pod in anchoring {
-                let chain = reader.chain_of(&pod.pod, &agent).map_err(store_error)?;
+                // The chain is read only once it is all here: while it is being fetched, a
+                // poll costs a head lookup, not a read of every record.
+                let chain = if pod.waiting.is_none() {
+                    reader.chain_of(&pod.pod, &agent).map_err(store_error)?
+                } else {
+                    Vec::new()
+                };
                 let deleted_targets: std::collections::BTreeSet<_> = chain
                     .iter()
                     .filter_map(|r| match &r.action().body {

@@ -433,6 +433,7 @@ pub struct RecoveryPodView {
     /// Records of this agent's chain held here.
     pub records: u64,
     /// Private records held without their entry (not deleted): only a backup can fill them.
+    /// Counted once the pod is anchored (0 before: the chain is still coming).
     pub private_unfilled_count: usize,
     /// The first of them, by hash.
     pub private_unfilled: Vec<String>,

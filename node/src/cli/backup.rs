@@ -13,7 +13,7 @@ use myco_dna::{AgentKey, SigningKey};
 use serde::Serialize;
 
 use super::pod::client;
-use super::{output, passphrase, Context};
+use super::{files, output, passphrase, Context};
 use crate::backup::{unpack_into, BackupError, BackupHeader, BackupKey, Decrypting};
 use crate::restored::RestoredMark;
 use crate::store::{full_check, SqliteStore, StoreKey};
@@ -172,22 +172,10 @@ pub(super) fn run(ctx: &Context, command: BackupCommand) -> anyhow::Result<()> {
 }
 
 fn create(ctx: &Context, out: &Path) -> anyhow::Result<()> {
-    if out.exists() {
-        anyhow::bail!(
-            "{} exists already; refusing to overwrite it (choose another --out)",
-            out.display()
-        );
-    }
+    files::refuse_existing(out)?;
     let api = client(ctx)?;
-    let dir = match out.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     let context = || format!("cannot write the backup to {}", out.display());
-    let mut file = tempfile::NamedTempFile::new_in(&dir).with_context(context)?;
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))
-        .with_context(context)?;
+    let mut file = files::private_beside(out, "backup")?;
     let bar = if ctx.json() {
         ProgressBar::hidden()
     } else {
@@ -201,15 +189,11 @@ fn create(ctx: &Context, out: &Path) -> anyhow::Result<()> {
     std::io::Write::flush(&mut writer).with_context(context)?;
     drop(writer);
     bar.finish_and_clear();
-    file.as_file().sync_all().with_context(context)?;
     // What the daemon sent must at least be a backup of its own agent; `verify` checks the
     // rest with the key.
     let (header, _) = Decrypting::open(File::open(file.path()).with_context(context)?)
         .context("the daemon's answer is not a backup")?;
-    file.persist_noclobber(out)
-        .map_err(|e| e.error)
-        .with_context(context)?;
-    sync_dir(&dir);
+    files::keep(file, out, "backup")?;
     output::emit(
         &Created {
             file: out.display().to_string(),
@@ -312,10 +296,7 @@ fn restore(ctx: &Context, file: &Path, phrase: &PhraseArgs) -> anyhow::Result<()
         };
         anyhow::bail!("{}: {error}", file.display());
     }
-    let parent = match target.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = files::parent_of(&target);
     std::fs::create_dir_all(&parent)
         .with_context(|| format!("cannot make {}", parent.display()))?;
     // Unpacked beside the target and moved there only once all of it checks out: a bad
@@ -345,7 +326,7 @@ fn restore(ctx: &Context, file: &Path, phrase: &PhraseArgs) -> anyhow::Result<()
         return Err(error)
             .with_context(|| format!("cannot move the restored data dir to {}", target.display()));
     }
-    sync_dir(&parent);
+    files::sync_dir(&parent);
     output::emit(
         &Restored {
             data_dir: target.display().to_string(),
@@ -353,11 +334,4 @@ fn restore(ctx: &Context, file: &Path, phrase: &PhraseArgs) -> anyhow::Result<()
         },
         ctx.json(),
     )
-}
-
-/// Makes a rename in `dir` durable.
-fn sync_dir(dir: &Path) {
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
 }

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::io::Write as _;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -11,11 +10,12 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::pod::client;
-use super::{output, Context};
+use super::{files, output, Context};
 use crate::export::{verify, VerifyReport};
 
-/// Largest export file `myco export verify` reads: the daemon's answer bound.
-const MAX_EXPORT_BYTES: u64 = crate::api::client::MAX_ANSWER_BYTES;
+/// Largest export file `myco export` keeps and `myco export verify` reads: it is checked in
+/// memory, at about three times its size.
+const MAX_EXPORT_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Shown after `myco export --help`.
 pub(super) const EXAMPLES: &str = "\
@@ -125,24 +125,20 @@ pub(super) fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<()> {
     let Some(out) = args.out else {
         anyhow::bail!("say where to write the export: myco export --out FILE (or check one: myco export verify FILE)");
     };
-    if out.exists() {
-        anyhow::bail!(
-            "{} exists already; refusing to overwrite it (choose another --out)",
-            out.display()
-        );
-    }
+    files::refuse_existing(&out)?;
     let path = match &args.pod {
         Some(pod) => format!("/export?pod={}", pod.trim()),
         None => "/export".to_string(),
     };
-    let text = client(ctx)?.get_text(&path)?;
+    let (file, bytes) = download_private(ctx, &path, &out)?;
     // The daemon's own answer is checked before it is kept: a bad export is never written.
-    let counts = verify(text.as_bytes()).context("the daemon's export does not verify")?;
-    write_private(&out, text.as_bytes())?;
+    let counts =
+        verify(&read_bounded(file.path())?).context("the daemon's export does not verify")?;
+    files::keep(file, &out, "export")?;
     output::emit(
         &ExportReport {
             file: out.display().to_string(),
-            bytes: text.len() as u64,
+            bytes,
             counts,
         },
         ctx.json(),
@@ -162,21 +158,19 @@ fn read_bounded(file: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(file).with_context(|| format!("cannot read the export {}", file.display()))
 }
 
-/// Writes `bytes` to `path` with mode 0600, atomically: a crash leaves no half file.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let context = || format!("cannot write the export to {}", path.display());
-    let mut file = tempfile::NamedTempFile::new_in(&dir).with_context(context)?;
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))
-        .with_context(context)?;
-    file.write_all(bytes).with_context(context)?;
-    file.as_file().sync_all().with_context(context)?;
-    file.persist_noclobber(path)
-        .map_err(|e| e.error)
-        .with_context(context)?;
-    Ok(())
+/// Streams the daemon's answer to `path` into a new 0600 file beside `out`; returns it (not
+/// yet in place) and its size.
+fn download_private(
+    ctx: &Context,
+    path: &str,
+    out: &Path,
+) -> anyhow::Result<(tempfile::NamedTempFile, u64)> {
+    let mut file = files::private_beside(out, "export")?;
+    let mut writer = std::io::BufWriter::new(file.as_file_mut());
+    let bytes = client(ctx)?.download(path, &mut writer, |_| ())?;
+    writer
+        .flush()
+        .with_context(|| format!("cannot write the export to {}", out.display()))?;
+    drop(writer);
+    Ok((file, bytes))
 }

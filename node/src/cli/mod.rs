@@ -14,6 +14,8 @@ mod devnet;
 mod dna;
 #[cfg(feature = "net")]
 mod export;
+#[cfg(feature = "net")]
+mod files;
 mod init;
 #[cfg(feature = "net")]
 mod inspect;

@@ -30,6 +30,9 @@ impl Driver {
                 self.lookups.start(key, query, reply);
             }
             Command::FetchDnas { pods, reply } => self.fetch_dnas(pods, reply),
+            Command::OwnPointer(reply) => {
+                let _ = reply.send(self.last_pointer.clone());
+            }
             command => {
                 let view = self.net_view();
                 if !self.link.command(command, view) {

@@ -74,6 +74,8 @@ pub struct Driver {
     pub(super) dna_fetches: super::recovery::DnaFetches,
     /// The region the node declares, for the bindings the swarm loop signs itself.
     pub(super) region: Option<String>,
+    /// The registry pointer last published, for the export.
+    pub(super) last_pointer: Option<Vec<u8>>,
 }
 
 /// What a driver starts with besides its swarm.
@@ -134,6 +136,7 @@ impl Driver {
             bans: Bans::default(),
             dna_fetches: Default::default(),
             region: parts.region,
+            last_pointer: None,
         };
         for pod in parts.hosted {
             driver.subscribe(pod);
@@ -476,6 +479,7 @@ impl Driver {
             .put_record(record, Quorum::One)
         {
             Ok(_) => {
+                self.last_pointer = Some(pointer.to_bytes());
                 Metrics::inc(&self.metrics.registry_published_total);
                 tracing::info!(key = %agent.key_hash(), pods = pointer.terms.pods.len(), "registry pointer published");
             }

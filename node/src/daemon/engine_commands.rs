@@ -128,7 +128,7 @@ impl<S: Store> EngineSide<S> {
             }
             // The swarm loop runs lookups and DNA fetches; dropping the reply answers 503
             // should one get here.
-            Command::Lookup { .. } | Command::FetchDnas { .. } => {}
+            Command::Lookup { .. } | Command::FetchDnas { .. } | Command::OwnPointer(_) => {}
         }
     }
 

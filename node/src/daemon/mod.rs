@@ -169,6 +169,8 @@ pub enum Command {
         /// The answer.
         reply: oneshot::Sender<Result<MembersView, CommandError>>,
     },
+    /// The registry pointer this node last published for its agent, as bytes (the export).
+    OwnPointer(oneshot::Sender<Option<Vec<u8>>>),
     /// Where each hosted pod's anchoring is (`myco recover`).
     Anchoring(oneshot::Sender<Vec<PodAnchoring>>),
     /// From now on, write in a pod only once its peers confirm this agent's newest records

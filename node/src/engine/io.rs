@@ -303,7 +303,7 @@ impl std::fmt::Display for WriteRefusal {
                 write!(f, "this node does not host pod {pod}; join it first")
             }
             WriteRefusal::NotJoined => {
-                f.write_str("this node holds no chain of this agent in the pod yet. If the agent was a member before (a lost, wiped or restored data dir), do not join again, which would fork its chain: wait a few seconds for sync to bring the chain back from the pod's peers. Only an agent that was never a member joins, with `myco pod join`")
+                f.write_str("this node holds no chain of this agent in the pod yet. If the agent was a member before (a lost, wiped or restored data dir), do not join again, which would fork its chain: wait a few seconds for sync to bring the chain back from the pod's peers, or run `myco recover`, which fetches it. Only an agent that was never a member joins, with `myco pod join`")
             }
             WriteRefusal::Blocked => f.write_str("this agent is blocked in the pod by a warrant or an emergency decision (`myco record` on the warrant shows why, for example two different records at one seq after an old copy of the data dir was used): every member ignores its records, so nothing was written. Ask the pod's stewards about the warrant"),
             WriteRefusal::Refused(refusal) => write!(f, "{refusal}"),

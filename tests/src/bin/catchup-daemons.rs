@@ -36,14 +36,14 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use myco_dna::{ActionHash, AgentKey, Signature};
 use myco_node::api::types::RecordView;
 use myco_node::devnet::process::{
     init_agent, loopback_tcp, start_bootstrap, start_daemon, Process,
 };
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
 use myco_tests::bench::{
-    bench_main, count_from_env, cpu_seconds, create_pod, metric, myco_binary, seed, wait_for, POLL,
+    bench_main, count_from_env, cpu_seconds, create_pod, metric, myco_binary, seed,
+    verify_strict_count, wait_for, POLL,
 };
 
 const USAGE: &str = "\
@@ -165,7 +165,7 @@ fn bench(binary: &Path, root: &Path, total: usize) -> anyhow::Result<serde_json:
 
     say("baseline: verify_strict over the same records…");
     let started = Instant::now();
-    let verified = baseline(&seeded.signatures);
+    let verified = verify_strict_count(&seeded.signatures);
     let baseline_secs = started.elapsed().as_secs_f64();
     if verified != total {
         bail!(
@@ -328,17 +328,4 @@ fn bench(binary: &Path, root: &Path, total: usize) -> anyhow::Result<serde_json:
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
-}
-
-/// A bare `verify_strict` loop; returns how many signatures hold.
-fn baseline(signatures: &[(AgentKey, ActionHash, Signature)]) -> usize {
-    signatures
-        .iter()
-        .filter(|(author, hash, signature)| {
-            ed25519_dalek::VerifyingKey::from_bytes(author.as_bytes()).is_ok_and(|key| {
-                let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
-                key.verify_strict(hash.as_bytes(), &signature).is_ok()
-            })
-        })
-        .count()
 }

@@ -25,11 +25,13 @@
 //! ```
 
 mod api;
+mod backup;
 mod engine;
 mod export;
 mod wire;
 
 pub use api::{api_answer, api_body};
+pub use backup::backup;
 pub use engine::{engine, engine_input, engine_stores};
 pub use export::export;
 pub use wire::{gossip, manifest, pointer, profile, record, sync_request, sync_response, warrant};
@@ -107,6 +109,11 @@ pub const TARGETS: &[Target] = &[
         name: "export",
         check: export,
         seeds: export::export_seeds,
+    },
+    Target {
+        name: "backup",
+        check: backup,
+        seeds: backup::backup_seeds,
     },
 ];
 
