@@ -75,6 +75,21 @@ fn a_signed_in_browser_reads_its_pods_the_feed_and_a_story_with_markup_shown_as_
     let (status, pods) = page("/app");
     assert_eq!(status, 200, "{pods}");
     assert!(pods.contains(&format!("/app/pods/{pod}")), "{pods}");
+    // Your data, from the same page: the export and an encrypted backup, as downloads.
+    assert!(pods.contains("href=\"/export\"") && pods.contains("href=\"/backup\""));
+    let mut backup = agent
+        .get(format!("{base}/backup"))
+        .header("Cookie", &cookie)
+        .call()
+        .expect("answered");
+    assert_eq!(backup.status().as_u16(), 200);
+    let bytes = backup
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .expect("the backup");
+    assert!(bytes.starts_with(myco_node::backup::MAGIC), "a backup file");
 
     // Wait for the author's profile too, so the feed names her.
     wait_until("the other member to hold the author's profile", || {

@@ -29,7 +29,11 @@ Examples:
   myco --json run                                   each address as a JSON line on stdout
 
 Settings come from <data-dir>/myco.toml (or --config), then MYCO_* variables and flags.
-Stop with Ctrl-C or SIGTERM: the daemon flushes and exits cleanly.";
+Stop with Ctrl-C or SIGTERM: the daemon flushes and exits cleanly.
+
+A restored or recovered data dir (it holds restored.toml) writes in a pod only once the
+pod's peers have confirmed your newest records there. --accept-fork-risk writes at once: use
+it only when no other copy of your chains can exist.";
 
 /// Shown after `myco bootstrap --help`.
 pub(super) const BOOTSTRAP_EXAMPLES: &str = "\

@@ -134,5 +134,20 @@ async fn my_pods(State(state): State<AppState>) -> Result<Html<String>, PageErro
             }
         }
     };
+    let body = html! {
+        (body)
+        h2 { "Your data" }
+        p {
+            a href="/export" download="myco-export.json" { "Download everything about you" }
+            " (one file with your stories in every pod, Private ones too, and each pod's rules;
+            readable without Myco, checked with " code { "myco export verify" } ")"
+        }
+        p {
+            a href="/backup" download="myco.backup" { "Download an encrypted backup" }
+            " of this node (every story it holds, your key and your pods). Only your 24-word
+            recovery phrase opens it; " code { "myco backup restore" } " brings it back on any
+            machine, and your chains never fork."
+        }
+    };
     Ok(Html(layout::page("My pods", body).into_string()))
 }
