@@ -155,6 +155,13 @@ fn a_damaged_cut_or_foreign_backup_is_named_and_a_refused_restore_writes_nothing
     let (phrase, other_phrase) = (phrase_file(&net, 0), phrase_file(&net, 1));
     let backup = net.root.path().join("a.backup");
     myco(&a, &["backup", "create", "--out", arg(&backup)]).ok();
+    // The consistent copy the daemon sent from is gone from its data dir once it is sent.
+    wait_until("the daemon to remove its backup copy", || {
+        std::fs::read_dir(&a)
+            .expect("list")
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().starts_with(".backup-"))
+    });
     let again = myco(&a, &["backup", "create", "--out", arg(&backup)]).refused();
     assert!(again.contains("refusing to overwrite"), "{again}");
 

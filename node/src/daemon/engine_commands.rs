@@ -252,7 +252,14 @@ impl<S: Store> EngineSide<S> {
         }
         self.subscribed.insert(pod);
         tracing::info!(%pod, name = %dna.name, "hosting pod");
-        let warning = residency_warning(&dna, self.engine.region());
+        let mut warning = residency_warning(&dna, self.engine.region());
+        if !self.joined(pod) && self.engine.anchor_status(self.now(), &pod).is_some() {
+            // A restored data dir: the Genesis waits for the pod's peers (`engine::anchor`).
+            warning = Some(format!(
+                "this data dir was restored, so this agent's Genesis in the pod waits until a member's node says it holds no chain of yours there (if one does, your chain comes back by sync instead). {}For a pod nobody else hosts yet, restart once with `myco run --accept-fork-risk`",
+                warning.map(|w| format!("{w}. ")).unwrap_or_default()
+            ));
+        }
         if let Some(warning) = &warning {
             tracing::warn!("{warning}");
         }

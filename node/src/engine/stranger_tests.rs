@@ -146,3 +146,68 @@ fn a_crowd_of_strangers_sending_fake_have_notices_cannot_hold_back_a_members_not
         Output::GossipVerdict { message_id, verdict: GossipVerdict::Accept, .. } if message_id == &vec![42]
     )));
 }
+
+/// The answer `engine` gives `from` for `request`.
+fn answer_to(
+    engine: &mut Engine<MemoryStore>,
+    from: u8,
+    request: SyncRequest,
+) -> super::messages::SyncResponse {
+    let outputs = engine.handle(
+        T0 + 20,
+        Input::Request {
+            from: PeerId(vec![from]),
+            request_id: 7,
+            bytes: request.to_bytes(),
+        },
+    );
+    outputs
+        .into_iter()
+        .find_map(|o| match o {
+            Output::Respond { response, .. } => Some(response),
+            _ => None,
+        })
+        .expect("an answer")
+}
+
+#[test]
+fn a_pods_dna_goes_to_its_members_and_to_no_stranger() {
+    use super::messages::SyncResponse;
+    let (mut founder, _) = two_members();
+    let pod = dna().dna_hash();
+    // A member (agent 2, whose Genesis the founder holds) gets the DNA, which hashes to the pod.
+    let given = answer_to(
+        &mut founder,
+        2,
+        SyncRequest::Dna {
+            pod,
+            binding: binding_of(2),
+        },
+    );
+    let SyncResponse::Dna { manifest, .. } = given else {
+        panic!("a member is refused the DNA: {given:?}");
+    };
+    let dna: myco_dna::DnaManifest =
+        myco_dna::encoding::from_canonical_cbor("DNA", &manifest).expect("decodes");
+    assert_eq!(dna.dna_hash(), pod);
+    // A stranger (agent 9, no Genesis in the pod) gets a refusal that holds nothing of it.
+    let refused = answer_to(
+        &mut founder,
+        9,
+        SyncRequest::Dna {
+            pod,
+            binding: binding_of(9),
+        },
+    );
+    assert!(
+        matches!(refused, SyncResponse::Refused { .. }),
+        "{refused:?}"
+    );
+    let bytes = refused.to_bytes();
+    assert!(
+        !bytes
+            .windows(dna.name.len())
+            .any(|w| w == dna.name.as_bytes()),
+        "the refusal names the pod"
+    );
+}
