@@ -49,6 +49,12 @@ fn exported_chain(net: &Net, dir: &Path, pod: &str, name: &str) -> Vec<String> {
         .collect()
 }
 
+/// Daemon `n` stops and its data dir is gone.
+fn lose_data_dir(net: &mut Net, n: usize) {
+    net.daemons[n].process.stop();
+    std::fs::remove_dir_all(net.dir(n)).expect("wipe");
+}
+
 fn warrants(dir: &Path, pod: &str) -> Value {
     let state = myco(dir, &["pod", "state", "--pod", pod]).ok();
     state["state"]["figures"]["warrants"].clone()
@@ -82,8 +88,7 @@ fn a_restored_backup_fetches_what_is_newer_before_it_writes_and_forks_nothing() 
     assert_eq!(agent_chain_before.len(), 13, "Genesis, 2 stories, 10 more");
 
     // The disk is lost; the old backup comes back with the phrase alone.
-    net.daemons[0].process.stop();
-    std::fs::remove_dir_all(&a).expect("wipe");
+    lose_data_dir(&mut net, 0);
     let restored = myco(
         &a,
         &[
@@ -287,8 +292,7 @@ fn recover_rebuilds_the_chains_from_the_pods_peers_with_the_phrase_alone() {
     let before = exported_chain(&net, &a, &pod, "author-before.json");
 
     // Everything is lost but the phrase.
-    net.daemons[0].process.stop();
-    std::fs::remove_dir_all(&a).expect("wipe");
+    lose_data_dir(&mut net, 0);
     let init = myco(
         &a,
         &[

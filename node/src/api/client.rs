@@ -201,17 +201,7 @@ impl ApiClient {
         body: &B,
         timeout: Duration,
     ) -> Result<T, ClientError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| ClientError::BadAnswer(e.to_string()))?;
-        let result = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("Authorization", format!("Bearer {}", self.token))
-            .header("Content-Type", "application/json")
-            .config()
-            .timeout_global(Some(timeout))
-            .build()
-            .send(&bytes[..]);
-        self.answer_json(result)
+        self.post_within(path, body, Some(timeout))
     }
 
     /// `POST path` with a JSON body, answered with JSON.
@@ -220,13 +210,30 @@ impl ApiClient {
         path: &str,
         body: &B,
     ) -> Result<T, ClientError> {
+        self.post_within(path, body, None)
+    }
+
+    /// `POST path` within `timeout` (else [`CALL_TIMEOUT`]).
+    fn post_within<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: Option<Duration>,
+    ) -> Result<T, ClientError> {
         let bytes = serde_json::to_vec(body).map_err(|e| ClientError::BadAnswer(e.to_string()))?;
-        let result = self
+        let request = self
             .agent
             .post(format!("{}{path}", self.base))
             .header("Authorization", format!("Bearer {}", self.token))
-            .header("Content-Type", "application/json")
-            .send(&bytes[..]);
+            .header("Content-Type", "application/json");
+        let result = match timeout {
+            Some(timeout) => request
+                .config()
+                .timeout_global(Some(timeout))
+                .build()
+                .send(&bytes[..]),
+            None => request.send(&bytes[..]),
+        };
         self.answer_json(result)
     }
 }
