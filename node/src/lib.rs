@@ -32,6 +32,8 @@ pub mod dates;
 pub mod devnet;
 pub mod engine;
 pub mod export;
+#[cfg(feature = "net")]
+pub mod import;
 pub mod keystore;
 #[cfg(feature = "net")]
 pub mod net;

@@ -39,6 +39,7 @@ mod community;
 mod export;
 pub mod figures;
 mod handlers;
+pub mod import;
 mod listener;
 mod page;
 pub mod reads;
@@ -98,6 +99,8 @@ pub(crate) struct AppState {
     figures: Arc<figures::FigureCache>,
     /// The address the API listens on: requests must name it ([`session::own_origin`]).
     address: SocketAddr,
+    /// What imports wrote, per pod ([`import`]).
+    imports: Arc<import::Imports>,
 }
 
 /// An API error: a status and a message for a person.
@@ -320,12 +323,14 @@ pub fn router(
         sessions: Arc::default(),
         figures: Arc::default(),
         address,
+        imports: Arc::default(),
     };
     handlers::routes()
         .merge(reads::routes())
         .merge(export::routes())
         .merge(backup::routes())
         .merge(recover::routes())
+        .merge(import::routes())
         .merge(app::routes())
         .route(session::SESSION_PATH, axum::routing::get(session::session))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))

@@ -16,6 +16,8 @@ mod dna;
 mod export;
 #[cfg(feature = "net")]
 mod files;
+#[cfg(feature = "net")]
+mod import;
 mod init;
 #[cfg(feature = "net")]
 mod inspect;
@@ -205,6 +207,10 @@ pub enum Command {
     #[cfg(feature = "net")]
     #[command(subcommand, after_help = backup::EXAMPLES)]
     Backup(backup::BackupCommand),
+    /// Import a community's data from a JSON or CSV file, every row accounted for
+    #[cfg(feature = "net")]
+    #[command(after_help = import::EXAMPLES)]
+    Import(import::ImportArgs),
     /// Rebuild this agent's chains from its pods' peers, with only the recovery phrase
     #[cfg(feature = "net")]
     #[command(after_help = recover::EXAMPLES)]
@@ -321,6 +327,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => export::run(&ctx, args),
         #[cfg(feature = "net")]
         Command::Recover(args) => recover::run(&ctx, args),
+        #[cfg(feature = "net")]
+        Command::Import(args) => import::run(&ctx, args),
         #[cfg(feature = "net")]
         Command::Backup(command) => backup::run(&ctx, command),
         #[cfg(feature = "net")]

@@ -1,0 +1,296 @@
+//! `myco import`: a community's data from elsewhere, every row accounted for
+//! ([`crate::import`]).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use super::pod::client;
+use super::{output, Context};
+use crate::api::import::{ImportAnswer, ImportRequest, ImportRow, MAX_IMPORT_ROWS};
+use crate::import::{ImportMap, RowOutcome, Source, MAX_SOURCE_BYTES};
+
+/// Shown after `myco import --help`.
+pub(super) const EXAMPLES: &str = "\
+Examples:
+  myco import --pod dna_… --from airtable.json --map map.toml --dry-run
+  myco import --pod dna_… --from airtable.json --map map.toml
+  myco import --pod dna_… --from stories.csv --map map.toml --json
+
+The map (TOML) says which field becomes the title, body, kind, visibility, consent flags,
+protocol tags and attribution, and gives defaults for what the source lacks:
+
+  [source]
+  table = \"records\"      # the list of rows in a JSON export (Airtable: \"records\")
+  id = \"id\"              # names a row in the report
+  [fields]
+  title = \"Title\"
+  body = \"Story\"
+  [defaults]
+  visibility = \"pod\"
+  consent = { community_sharing = true }
+  principles = [\"…\"]     # the pod's principles, affirmed by you for every row
+
+Every row ends written, refused (with the reason) or a duplicate of one already imported
+(same content): the report balances, and a second run writes nothing new.";
+
+/// Bytes of rows sent in one batch: under the API's body bound with room to spare.
+const BATCH_BYTES: usize = 192 * 1024;
+/// Refused rows listed by reason in the text report.
+const LISTED_REFUSALS: usize = 20;
+
+/// `myco import`'s flags.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The pod (dna_…)
+    #[arg(long)]
+    pod: String,
+    /// The source: JSON (a list of rows, or an object holding one) or CSV (*.csv)
+    #[arg(long, value_name = "FILE")]
+    from: PathBuf,
+    /// The import map (TOML)
+    #[arg(long, value_name = "MAP.toml")]
+    map: PathBuf,
+    /// Check every row without writing any
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// One row that was refused.
+#[derive(Serialize)]
+struct Refusal {
+    row: usize,
+    id: String,
+    reason: String,
+}
+
+/// Counts of one table, by outcome.
+#[derive(Default, Serialize)]
+struct Counts {
+    source: usize,
+    written: usize,
+    refused: usize,
+    duplicates: usize,
+    would_write: usize,
+}
+
+/// What `myco import` prints.
+#[derive(Serialize)]
+struct ImportReport {
+    file: String,
+    pod: String,
+    dry_run: bool,
+    #[serde(flatten)]
+    counts: Counts,
+    balanced: bool,
+    tables: BTreeMap<String, Counts>,
+    refused_rows: Vec<Refusal>,
+}
+
+impl fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.counts;
+        let verb = if self.dry_run { "Checked" } else { "Imported" };
+        writeln!(f, "{verb} {} into pod {}", self.file, self.pod)?;
+        writeln!(
+            f,
+            "  table         source  written  would write  refused  duplicates"
+        )?;
+        for (table, t) in &self.tables {
+            writeln!(
+                f,
+                "  {table:<12} {:>7} {:>8} {:>12} {:>8} {:>11}",
+                t.source, t.written, t.would_write, t.refused, t.duplicates
+            )?;
+        }
+        writeln!(
+            f,
+            "  {} = {} written + {} would write + {} refused + {} duplicates: {}",
+            c.source,
+            c.written,
+            c.would_write,
+            c.refused,
+            c.duplicates,
+            if self.balanced {
+                "balanced"
+            } else {
+                "NOT BALANCED"
+            }
+        )?;
+        for refusal in self.refused_rows.iter().take(LISTED_REFUSALS) {
+            writeln!(
+                f,
+                "  refused {} (row {}): {}",
+                refusal.id, refusal.row, refusal.reason
+            )?;
+        }
+        if self.refused_rows.len() > LISTED_REFUSALS {
+            writeln!(
+                f,
+                "  … and {} more refused rows (--json lists them all)",
+                self.refused_rows.len() - LISTED_REFUSALS
+            )?;
+        }
+        write!(
+            f,
+            "A second run writes nothing new: rows already imported count as duplicates."
+        )
+    }
+}
+
+fn read_bounded(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
+    if meta.len() > max {
+        anyhow::bail!(
+            "the {what} {} is {} bytes, over the {max} this command reads",
+            path.display(),
+            meta.len()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
+}
+
+pub(super) fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<()> {
+    let map_text = String::from_utf8(read_bounded(
+        &args.map,
+        crate::import::MAX_MAP_BYTES,
+        "import map",
+    )?)
+    .context("the import map is not UTF-8 text")?;
+    let map = ImportMap::from_toml(&map_text)?;
+    let bytes = read_bounded(&args.from, MAX_SOURCE_BYTES, "source")?;
+    let is_csv = args
+        .from
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let source = if is_csv {
+        Source::from_csv(&bytes, &map)?
+    } else {
+        Source::from_json(&bytes, &map)?
+    };
+    drop(bytes);
+    let api = client(ctx)?;
+    let pod = args.pod.trim().to_string();
+    let bar = if ctx.json() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(source.rows.len() as u64).with_style(
+            ProgressStyle::with_template("importing {bar:40} {pos}/{len} rows ({eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        )
+    };
+    // Each row's outcome, in source order; rows the map refuses never leave this process.
+    let mut outcomes: Vec<Option<RowOutcome>> = vec![None; source.rows.len()];
+    let mut batch: Vec<(usize, ImportRow)> = Vec::new();
+    let mut batch_bytes = 0;
+    let send = |batch: &mut Vec<(usize, ImportRow)>,
+                outcomes: &mut Vec<Option<RowOutcome>>|
+     -> anyhow::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let request = ImportRequest {
+            rows: batch.iter().map(|(_, row)| row.clone()).collect(),
+            dry_run: args.dry_run,
+        };
+        let answer: ImportAnswer = api.post(&format!("/pods/{pod}/import"), &request)?;
+        if answer.outcomes.len() != batch.len() {
+            anyhow::bail!(
+                "the daemon answered {} outcomes for {} rows",
+                answer.outcomes.len(),
+                batch.len()
+            );
+        }
+        for ((index, _), outcome) in batch.drain(..).zip(answer.outcomes) {
+            outcomes[index] = Some(outcome);
+        }
+        bar.set_position(outcomes.iter().filter(|o| o.is_some()).count() as u64);
+        Ok(())
+    };
+    for (index, row) in source.rows.iter().enumerate() {
+        match map.story(row) {
+            Err(reason) => outcomes[index] = Some(RowOutcome::Refused { reason }),
+            Ok(story) => {
+                let size = serde_json::to_vec(&story).map_or(0, |b| b.len());
+                if batch.len() >= MAX_IMPORT_ROWS || batch_bytes + size > BATCH_BYTES {
+                    send(&mut batch, &mut outcomes)?;
+                    batch_bytes = 0;
+                }
+                batch_bytes += size;
+                batch.push((
+                    index,
+                    ImportRow {
+                        id: row.id.clone(),
+                        story,
+                    },
+                ));
+            }
+        }
+    }
+    send(&mut batch, &mut outcomes)?;
+    bar.finish_and_clear();
+    let report = reconcile(&args, &pod, &source, outcomes);
+    output::emit(&report, ctx.json())
+}
+
+fn reconcile(
+    args: &ImportArgs,
+    pod: &str,
+    source: &Source,
+    outcomes: Vec<Option<RowOutcome>>,
+) -> ImportReport {
+    let mut counts = Counts::default();
+    let mut refused_rows = Vec::new();
+    for (row, outcome) in source.rows.iter().zip(outcomes) {
+        counts.source += 1;
+        match outcome {
+            Some(RowOutcome::Written { .. }) => counts.written += 1,
+            Some(RowOutcome::WouldWrite { .. }) => counts.would_write += 1,
+            Some(RowOutcome::Duplicate { .. }) => counts.duplicates += 1,
+            Some(RowOutcome::Refused { reason }) => {
+                counts.refused += 1;
+                refused_rows.push(Refusal {
+                    row: row.number,
+                    id: row.id.clone(),
+                    reason,
+                });
+            }
+            None => {
+                counts.refused += 1;
+                refused_rows.push(Refusal {
+                    row: row.number,
+                    id: row.id.clone(),
+                    reason: "the daemon gave no outcome for it".into(),
+                });
+            }
+        }
+    }
+    let balanced =
+        counts.source == counts.written + counts.would_write + counts.refused + counts.duplicates;
+    let mut tables = BTreeMap::new();
+    tables.insert(
+        source.table.clone(),
+        Counts {
+            source: counts.source,
+            written: counts.written,
+            refused: counts.refused,
+            duplicates: counts.duplicates,
+            would_write: counts.would_write,
+        },
+    );
+    ImportReport {
+        file: args.from.display().to_string(),
+        pod: pod.to_string(),
+        dry_run: args.dry_run,
+        counts,
+        balanced,
+        tables,
+        refused_rows,
+    }
+}
