@@ -330,3 +330,69 @@ fn recover_rebuilds_the_chains_from_the_pods_peers_with_the_phrase_alone() {
     });
     assert_eq!(warrants(&b, &pod), 0);
 }
+
+#[test]
+fn while_no_member_is_online_a_restored_node_says_it_waits_and_writes_nothing() {
+    let (mut net, pod) = storytelling_pod(2, "backup-offline");
+    let a = net.dir(0);
+    publish(&net, 0, &pod, "Before the backup", "pod", &[]);
+    let phrase = phrase_file(&net, 0);
+    let backup = net.root.path().join("a.backup");
+    myco(&a, &["backup", "create", "--out", arg(&backup)]).ok();
+    let before = exported_chain(&net, &a, &pod, "before.json");
+
+    // The only other member is offline when the old backup comes back.
+    net.daemons[1].process.stop();
+    lose_data_dir(&mut net, 0);
+    myco(
+        &a,
+        &[
+            "backup",
+            "restore",
+            arg(&backup),
+            "--phrase-file",
+            arg(&phrase),
+        ],
+    )
+    .ok();
+    net.daemons[0] = net.start_daemon(0);
+    let status = myco(&a, &["status"]).ok();
+    let warnings = status["warnings"].to_string();
+    assert!(warnings.contains("waits for its peers"), "{status}");
+    let mut args = vec![
+        "publish",
+        "--pod",
+        &pod,
+        "--title",
+        "Too early",
+        "--visibility",
+        "pod",
+        "--consent",
+        "community_sharing",
+    ];
+    args.extend(affirming());
+    let refused = myco(&a, &args);
+    assert_eq!(refused.json["http_status"], 503, "{}", refused.json);
+    assert!(refused.refused().contains("asking the pod's peers"));
+    assert_eq!(
+        exported_chain(&net, &a, &pod, "held.json"),
+        before,
+        "nothing written"
+    );
+
+    // The member comes back: the node is anchored and writes again.
+    net.daemons[1] = net.start_daemon(1);
+    let mut written = String::new();
+    wait_until("a write once the member is back", || {
+        let run = myco(&a, &args);
+        if run.code == Some(0) {
+            written = run.ok()["hash"].as_str().unwrap_or_default().to_string();
+            return true;
+        }
+        false
+    });
+    wait_until("the member to take it", || {
+        holds(&net.daemons[1].api, &written)
+    });
+    assert_eq!(warrants(&net.dir(1), &pod), 0);
+}

@@ -151,9 +151,32 @@ impl<S: Store> EngineSide<S> {
                         .pods()
                         .filter_map(|dna| residency_warning(dna, self.engine.region())),
                 )
+                .chain(self.anchoring_warnings())
                 .collect(),
             uptime_secs: view.uptime_secs,
         }
+    }
+
+    /// One line per pod that waits for its peers before this (restored) node writes there.
+    fn anchoring_warnings(&self) -> Vec<String> {
+        let now = self.now();
+        self.engine
+            .pods()
+            .filter_map(|dna| {
+                let status = self.engine.anchor_status(now, &dna.dna_hash())?;
+                Some(format!(
+                    "pod {} ({}) waits for its peers to confirm your newest records, as this data dir was restored: asked for {} s, {} member(s) answered{}; writes there are refused until then (`myco recover` shows the progress)",
+                    dna.name,
+                    dna.dna_hash(),
+                    status.waited_micros / 1_000_000,
+                    status.answered,
+                    match status.claimed_seq {
+                        Some(seq) => format!(", your chain there reaches seq {seq}"),
+                        None => String::new(),
+                    }
+                ))
+            })
+            .collect()
     }
 
     fn pod_summaries(&self, view: &NetView) -> Vec<PodSummary> {
