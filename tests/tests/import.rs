@@ -94,6 +94,11 @@ fn an_import_accounts_for_every_row_and_a_second_run_writes_nothing() {
 
     let first = run(false);
     assert_eq!(first["written"], 8, "{first}");
+    let manifest = first["manifest"]["hash"]
+        .as_str()
+        .expect("a manifest")
+        .to_string();
+    assert_eq!(first["manifest"]["written"], 8, "{first}");
     assert_eq!(first["duplicates"], 1, "{first}");
     assert_eq!(first["refused"], 4, "{first}");
     assert_eq!(first["balanced"], true, "{first}");
@@ -129,9 +134,61 @@ fn an_import_accounts_for_every_row_and_a_second_run_writes_nothing() {
         .filter_map(|i| i["hash"].as_str().map(str::to_string))
         .collect();
     assert_eq!(hashes.len(), 8, "{feed}");
-    for hash in &hashes {
-        wait_until("the member to hold an imported story", || {
+    for hash in hashes.iter().chain([&manifest]) {
+        wait_until("the member to hold an imported record", || {
             holds(&net.daemons[1].api, hash)
         });
     }
+
+    // Any member checks the manifest against its own replica.
+    let b = net.dir(1);
+    let verified = myco(&b, &["import", "verify", "--pod", &pod]).ok();
+    let checked = &verified["manifests"][0];
+    assert_eq!(checked["manifest"], manifest.as_str(), "{verified}");
+    assert_eq!(checked["sound"], true, "{verified}");
+    assert_eq!(checked["held"], 8);
+
+    // A record dropped from that member's store (by another process, while the daemon
+    // runs: at its next start the store's own check would refuse the gap): the manifest
+    // check fails and names it.
+    let dropped = drop_record(&b, &net.agent(0), 4);
+    let refused = myco(&b, &["import", "verify", "--pod", &pod]).refused();
+    assert!(refused.contains("seq 4"), "{refused}");
+    assert!(
+        refused.contains(&dropped),
+        "the dropped record is named: {refused}"
+    );
+}
+
+/// Deletes the record at `seq` of `author`'s chain from the store in data dir `dir`, as a
+/// damaged disk or a careless hand would; returns its hash.
+fn drop_record(dir: &std::path::Path, author: &myco_dna::AgentKey, seq: u64) -> String {
+    let db = dir.join("store").join(myco_node::store::DB_FILE);
+    let conn = rusqlite::Connection::open(&db).expect("the store opens");
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .expect("a busy timeout");
+    let chain: i64 = conn
+        .query_row(
+            "SELECT id FROM chains WHERE author = ?1",
+            [author.as_bytes().as_slice()],
+            |row| row.get(0),
+        )
+        .expect("the author's chain");
+    // The next record names the dropped one by hash: read it from its link.
+    let next: Vec<u8> = conn
+        .query_row(
+            "SELECT action FROM records WHERE chain = ?1 AND seq = ?2",
+            rusqlite::params![chain, (seq + 1) as i64],
+            |row| row.get(0),
+        )
+        .expect("the next record");
+    let deleted = conn
+        .execute(
+            "DELETE FROM records WHERE chain = ?1 AND seq = ?2",
+            rusqlite::params![chain, seq as i64],
+        )
+        .expect("deleted");
+    assert_eq!(deleted, 1);
+    let next = myco_dna::Record::from_bytes(&next).expect("a stored record");
+    next.action().prev.expect("a link").to_string()
 }

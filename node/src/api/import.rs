@@ -69,7 +69,10 @@ impl Imports {
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    Router::new().route("/pods/{pod}/import", post(import))
+    Router::new()
+        .route("/pods/{pod}/import", post(import))
+        .route("/pods/{pod}/import/manifest", post(manifest))
+        .route("/pods/{pod}/import/verify", axum::routing::get(verify))
 }
 
 /// The content hashes of this agent's stories in `pod`.
@@ -175,4 +178,229 @@ async fn import(
         });
     }
     Ok(Json(ImportAnswer { outcomes }))
+}
+
+/// `POST /pods/{pod}/import/manifest`'s body: what an import counted, and the first and last
+/// record it wrote.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestRequest {
+    /// What was imported (a file name).
+    pub source: String,
+    /// Counts per source table.
+    pub tables: Vec<myco_zomes::content::TableCount>,
+    /// The first record written (`act_…`).
+    pub first: String,
+    /// The last.
+    pub last: String,
+}
+
+/// The manifest written.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestWritten {
+    /// The manifest record (`act_…`).
+    pub hash: String,
+    /// Content records from the first to the last.
+    pub written: u64,
+    /// Their Merkle root, hex.
+    pub merkle_root: String,
+}
+
+/// One manifest, checked against this node's replica.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestCheck {
+    /// The manifest record (`act_…`).
+    pub manifest: String,
+    /// Who imported (`kh_…`).
+    pub importer: String,
+    /// What was imported.
+    pub source: String,
+    /// Content records the manifest counts.
+    pub written: u64,
+    /// Content records this node holds from the first to the last.
+    pub held: u64,
+    /// Whether their Merkle root is the manifest's.
+    pub root_matches: bool,
+    /// Records of the range this node does not hold: `seq N`, with the hash where the next
+    /// record names it.
+    pub missing: Vec<String>,
+    /// True if everything matches.
+    pub sound: bool,
+}
+
+/// `GET /pods/{pod}/import/verify`: every manifest in the pod, checked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImportVerified {
+    /// The manifests, newest first.
+    pub manifests: Vec<ManifestCheck>,
+}
+
+/// Most missing records named per manifest.
+const NAMED_MISSING: usize = 100;
+
+/// The content entry hashes of `chain` from seq `from` to `to`, in order, and the seqs in
+/// that range it lacks (named by hash where the next record's link gives it).
+fn range_leaves(chain: &[myco_dna::Record], from: u64, to: u64) -> (Vec<[u8; 32]>, Vec<String>) {
+    let by_seq: std::collections::BTreeMap<u64, &myco_dna::Record> = chain
+        .iter()
+        .filter(|r| (from..=to).contains(&r.action().seq))
+        .map(|r| (r.action().seq, r))
+        .collect();
+    let mut leaves = Vec::new();
+    let mut missing = Vec::new();
+    for seq in from..=to {
+        match by_seq.get(&seq) {
+            Some(record) => {
+                if let ActionBody::Create(entry) | ActionBody::Update { entry, .. } =
+                    &record.action().body
+                {
+                    if entry.zome == myco_zomes::ZOME_CONTENT
+                        && entry.entry_type == myco_zomes::content::CONTENT
+                    {
+                        leaves.push(entry.entry_hash.0);
+                    }
+                }
+            }
+            None if missing.len() < NAMED_MISSING => {
+                let named = by_seq
+                    .get(&(seq + 1))
+                    .and_then(|next| next.action().prev)
+                    .map(|hash| format!("seq {seq} ({hash})"))
+                    .unwrap_or_else(|| format!("seq {seq}"));
+                missing.push(named);
+            }
+            None => {}
+        }
+    }
+    (leaves, missing)
+}
+
+async fn manifest(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+    ApiJson(request): ApiJson<ManifestRequest>,
+) -> Result<Json<ManifestWritten>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    let first: myco_dna::ActionHash = parse(&request.first, "record hash (act_…)")?;
+    let last: myco_dna::ActionHash = parse(&request.last, "record hash (act_…)")?;
+    let status = state.ask(Command::Status).await?;
+    let agent: myco_dna::AgentKey = status
+        .agent_key
+        .parse()
+        .map_err(|_| ApiError::unavailable())?;
+    let (written, root) = state
+        .reads
+        .with(move |reader| {
+            let chain = reader.chain_of(&pod, &agent).map_err(store_error)?;
+            let seq_of = |hash: &myco_dna::ActionHash| {
+                chain
+                    .iter()
+                    .find(|r| r.hash() == *hash)
+                    .map(|r| r.action().seq)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "record {hash} is not in this agent's chain in pod {pod}"
+                        ))
+                    })
+            };
+            let (from, to) = (seq_of(&first)?, seq_of(&last)?);
+            if from > to {
+                return Err(ApiError::bad_request(
+                    "the first record comes after the last",
+                ));
+            }
+            let (leaves, _) = range_leaves(&chain, from, to);
+            Ok((
+                leaves.len() as u64,
+                crate::import::merkle::merkle_root(&leaves),
+            ))
+        })
+        .await?;
+    let migration = myco_zomes::content::Migration {
+        source: request.source,
+        tables: request.tables,
+        first,
+        last,
+        written,
+        merkle_root: root,
+    };
+    let hash = state
+        .ask(|reply| Command::Author {
+            pod,
+            write: Write::Migration(Box::new(migration)),
+            reply,
+        })
+        .await?
+        .map_err(ApiError::from)?;
+    Ok(Json(ManifestWritten {
+        hash: hash.to_string(),
+        written,
+        merkle_root: hex::encode(root),
+    }))
+}
+
+async fn verify(
+    State(state): State<AppState>,
+    Path(pod): Path<String>,
+) -> Result<Json<ImportVerified>, ApiError> {
+    let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
+    dna_of(&state, pod).await?;
+    let manifests = state
+        .reads
+        .with_fold(move |reader| {
+            let records = reader
+                .pod_typed(
+                    &pod,
+                    myco_zomes::ZOME_CONTENT,
+                    myco_zomes::content::MIGRATION,
+                )
+                .map_err(store_error)?;
+            let mut checks = Vec::new();
+            for record in records {
+                let Some(migration) = myco_zomes::codec::read::<myco_zomes::content::Migration>(
+                    &record,
+                    "migration manifest",
+                ) else {
+                    continue;
+                };
+                let importer = record.action().author;
+                let chain = reader.chain_of(&pod, &importer).map_err(store_error)?;
+                let seq_of = |hash: &myco_dna::ActionHash| {
+                    chain
+                        .iter()
+                        .find(|r| r.hash() == *hash)
+                        .map(|r| r.action().seq)
+                };
+                let (held, root_matches, missing) =
+                    match (seq_of(&migration.first), seq_of(&migration.last)) {
+                        (Some(from), Some(to)) if from <= to => {
+                            let (leaves, missing) = range_leaves(&chain, from, to);
+                            let root = crate::import::merkle::merkle_root(&leaves);
+                            (leaves.len() as u64, root == migration.merkle_root, missing)
+                        }
+                        (first, last) => {
+                            let mut missing = Vec::new();
+                            if first.is_none() {
+                                missing.push(format!("the first record {}", migration.first));
+                            }
+                            if last.is_none() {
+                                missing.push(format!("the last record {}", migration.last));
+                            }
+                            (0, false, missing)
+                        }
+                    };
+                checks.push(ManifestCheck {
+                    manifest: record.hash().to_string(),
+                    importer: importer.key_hash().to_string(),
+                    source: migration.source.clone(),
+                    written: migration.written,
+                    held,
+                    root_matches,
+                    sound: root_matches && missing.is_empty() && held == migration.written,
+                    missing,
+                });
+            }
+            Ok(checks)
+        })
+        .await?;
+    Ok(Json(ImportVerified { manifests }))
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use clap::Args;
+use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -46,19 +46,74 @@ const LISTED_REFUSALS: usize = 20;
 
 /// `myco import`'s flags.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct ImportArgs {
+    /// Check the pod's migration manifests instead of importing
+    #[command(subcommand)]
+    command: Option<ImportCommand>,
     /// The pod (dna_…)
     #[arg(long)]
-    pod: String,
+    pod: Option<String>,
     /// The source: JSON (a list of rows, or an object holding one) or CSV (*.csv)
     #[arg(long, value_name = "FILE")]
-    from: PathBuf,
+    from: Option<PathBuf>,
     /// The import map (TOML)
     #[arg(long, value_name = "MAP.toml")]
-    map: PathBuf,
+    map: Option<PathBuf>,
     /// Check every row without writing any
     #[arg(long)]
     dry_run: bool,
+}
+
+/// `myco import verify`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Check every migration manifest of a pod against this node's replica: the records it
+    /// names are all here, as many as it counts, with its Merkle root
+    #[command(after_help = VERIFY_EXAMPLES)]
+    Verify {
+        /// The pod (dna_…)
+        #[arg(long)]
+        pod: String,
+    },
+}
+
+const VERIFY_EXAMPLES: &str = "\
+Examples:
+  myco import verify --pod dna_…
+  myco import verify --pod dna_… --json
+
+Any member can run it: it reads the manifests the importers signed and checks them against
+the records this node holds, naming every record of an import it lacks.";
+
+/// What `myco import verify` prints.
+#[derive(Serialize)]
+struct Verified {
+    pod: String,
+    manifests: Vec<crate::api::import::ManifestCheck>,
+}
+
+impl fmt::Display for Verified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} migration manifest(s) in pod {}:",
+            self.manifests.len(),
+            self.pod
+        )?;
+        for m in &self.manifests {
+            writeln!(
+                f,
+                "  {} by {}: {} of {} records held, Merkle root {}",
+                m.source,
+                m.importer,
+                m.held,
+                m.written,
+                if m.root_matches { "matches" } else { "DIFFERS" }
+            )?;
+        }
+        write!(f, "Every manifest matches this node's replica.")
+    }
 }
 
 /// One row that was refused.
@@ -90,6 +145,12 @@ struct ImportReport {
     balanced: bool,
     tables: BTreeMap<String, Counts>,
     refused_rows: Vec<Refusal>,
+    /// The first and last record written, for the manifest.
+    #[serde(skip)]
+    first_and_last: Option<(String, String)>,
+    /// The signed migration manifest, when the run wrote anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manifest: Option<crate::api::import::ManifestWritten>,
 }
 
 impl fmt::Display for ImportReport {
@@ -136,6 +197,13 @@ impl fmt::Display for ImportReport {
                 self.refused_rows.len() - LISTED_REFUSALS
             )?;
         }
+        if let Some(manifest) = &self.manifest {
+            writeln!(
+                f,
+                "  migration manifest {} (Merkle root {}): any member checks it with `myco import verify --pod {}`",
+                manifest.hash, manifest.merkle_root, self.pod
+            )?;
+        }
         write!(
             f,
             "A second run writes nothing new: rows already imported count as duplicates."
@@ -157,16 +225,21 @@ fn read_bounded(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
 }
 
 pub(super) fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<()> {
+    if let Some(ImportCommand::Verify { pod }) = &args.command {
+        return verify(ctx, pod.trim());
+    }
+    let (Some(pod), Some(from), Some(map_path)) = (&args.pod, &args.from, &args.map) else {
+        anyhow::bail!("say what to import: myco import --pod dna_… --from FILE --map MAP.toml (or check a pod's imports: myco import verify --pod dna_…)");
+    };
     let map_text = String::from_utf8(read_bounded(
-        &args.map,
+        map_path,
         crate::import::MAX_MAP_BYTES,
         "import map",
     )?)
     .context("the import map is not UTF-8 text")?;
     let map = ImportMap::from_toml(&map_text)?;
-    let bytes = read_bounded(&args.from, MAX_SOURCE_BYTES, "source")?;
-    let is_csv = args
-        .from
+    let bytes = read_bounded(from, MAX_SOURCE_BYTES, "source")?;
+    let is_csv = from
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let source = if is_csv {
@@ -176,7 +249,7 @@ pub(super) fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<()> {
     };
     drop(bytes);
     let api = client(ctx)?;
-    let pod = args.pod.trim().to_string();
+    let pod = pod.trim().to_string();
     let bar = if ctx.json() {
         ProgressBar::hidden()
     } else {
@@ -235,22 +308,94 @@ pub(super) fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<()> {
     }
     send(&mut batch, &mut outcomes)?;
     bar.finish_and_clear();
-    let report = reconcile(&args, &pod, &source, outcomes);
+    let mut report = reconcile(&args, from, &pod, &source, outcomes);
+    if let Some((first, last)) = report.first_and_last.take() {
+        let request = crate::api::import::ManifestRequest {
+            source: from.file_name().map_or_else(
+                || from.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+            tables: report
+                .tables
+                .iter()
+                .map(|(name, t)| myco_zomes::content::TableCount {
+                    name: name.clone(),
+                    source: t.source as u64,
+                    written: t.written as u64,
+                    refused: t.refused as u64,
+                    duplicates: t.duplicates as u64,
+                })
+                .collect(),
+            first,
+            last,
+        };
+        let written: crate::api::import::ManifestWritten = api
+            .post(&format!("/pods/{pod}/import/manifest"), &request)
+            .context("the rows are written, but the migration manifest was refused")?;
+        report.manifest = Some(written);
+    }
     output::emit(&report, ctx.json())
+}
+
+fn verify(ctx: &Context, pod: &str) -> anyhow::Result<()> {
+    let checked: crate::api::import::ImportVerified =
+        client(ctx)?.get(&format!("/pods/{pod}/import/verify"))?;
+    let unsound: Vec<String> = checked
+        .manifests
+        .iter()
+        .filter(|m| !m.sound)
+        .map(|m| {
+            format!(
+                "manifest {} ({} by {}): {} of {} records held, Merkle root {}{}",
+                m.manifest,
+                m.source,
+                m.importer,
+                m.held,
+                m.written,
+                if m.root_matches { "matches" } else { "differs" },
+                if m.missing.is_empty() {
+                    String::new()
+                } else {
+                    format!("; missing here: {}", m.missing.join(", "))
+                }
+            )
+        })
+        .collect();
+    if !unsound.is_empty() {
+        anyhow::bail!(
+            "this node's replica does not match: {}. Wait for sync, or ask the importer's node for the missing records",
+            unsound.join("; ")
+        );
+    }
+    output::emit(
+        &Verified {
+            pod: pod.to_string(),
+            manifests: checked.manifests,
+        },
+        ctx.json(),
+    )
 }
 
 fn reconcile(
     args: &ImportArgs,
+    from: &Path,
     pod: &str,
     source: &Source,
     outcomes: Vec<Option<RowOutcome>>,
 ) -> ImportReport {
     let mut counts = Counts::default();
     let mut refused_rows = Vec::new();
+    let mut first_and_last: Option<(String, String)> = None;
     for (row, outcome) in source.rows.iter().zip(outcomes) {
         counts.source += 1;
         match outcome {
-            Some(RowOutcome::Written { .. }) => counts.written += 1,
+            Some(RowOutcome::Written { hash }) => {
+                counts.written += 1;
+                first_and_last = Some(match first_and_last.take() {
+                    None => (hash.clone(), hash),
+                    Some((first, _)) => (first, hash),
+                });
+            }
             Some(RowOutcome::WouldWrite { .. }) => counts.would_write += 1,
             Some(RowOutcome::Duplicate { .. }) => counts.duplicates += 1,
             Some(RowOutcome::Refused { reason }) => {
@@ -285,7 +430,9 @@ fn reconcile(
         },
     );
     ImportReport {
-        file: args.from.display().to_string(),
+        file: from.display().to_string(),
+        first_and_last,
+        manifest: None,
         pod: pod.to_string(),
         dry_run: args.dry_run,
         counts,

@@ -106,6 +106,8 @@ pub enum Write {
     },
     /// Write a roster checkpoint (before a proposal that cites it).
     Checkpoint(Checkpoint),
+    /// Write the manifest of an import (Pod visibility, so every member can check it).
+    Migration(Box<myco_zomes::content::Migration>),
     /// Vote on a proposal.
     Vote {
         /// The proposal.
@@ -232,6 +234,12 @@ impl Write {
             Write::Checkpoint(checkpoint) => {
                 create(ZOME_GOVERNANCE, CHECKPOINT, Visibility::Pod, &checkpoint)
             }
+            Write::Migration(migration) => create(
+                ZOME_CONTENT,
+                myco_zomes::content::MIGRATION,
+                Visibility::Pod,
+                &*migration,
+            ),
             Write::Propose {
                 kind,
                 text,

@@ -34,6 +34,7 @@
 //! ```
 
 mod map;
+pub mod merkle;
 mod source;
 #[cfg(test)]
 mod tests;

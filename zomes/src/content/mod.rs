@@ -1,8 +1,10 @@
 //! The content zome: stories and creator content, consent, revenue shares, principles,
 //! cultural protocols and steward approvals, comments and reactions.
 
+pub mod migration;
 mod types;
 
+pub use migration::{Migration, TableCount, MIGRATION};
 pub use types::*;
 
 use myco_dna::{DnaManifest, KeyHash, Record, ValidationContext, Verdict, Visibility, Zome};
@@ -28,7 +30,7 @@ impl Zome for ContentZome {
     }
 
     fn entry_types(&self) -> &'static [&'static str] {
-        &[CONTENT, APPROVAL, COMMENT, REACTION, RECEIPT]
+        &[CONTENT, APPROVAL, COMMENT, REACTION, RECEIPT, MIGRATION]
     }
 
     fn validate(&self, record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Verdict {
@@ -89,6 +91,10 @@ fn validate(
             visibility,
             ctx,
         ),
+        MIGRATION => match decode::<Migration>(record, "migration manifest")? {
+            Some(migration) => migration::validate_migration(&migration, visibility),
+            None => Ok(()),
+        },
         other => Err(crate::unknown_entry_type(ZOME_CONTENT, other)),
     }
 }
