@@ -111,7 +111,7 @@ impl fmt::Display for Verified {
 
 pub(super) fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<()> {
     if let Some(ExportCommand::Verify { file }) = args.command {
-        let bytes = read_bounded(&file)?;
+        let bytes = files::read_bounded(&file, MAX_EXPORT_BYTES, "export")?;
         let counts =
             verify(&bytes).with_context(|| format!("{} does not verify", file.display()))?;
         return output::emit(
@@ -132,8 +132,12 @@ pub(super) fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<()> {
     };
     let (file, bytes) = download_private(ctx, &path, &out)?;
     // The daemon's own answer is checked before it is kept: a bad export is never written.
-    let counts =
-        verify(&read_bounded(file.path())?).context("the daemon's export does not verify")?;
+    let counts = verify(&files::read_bounded(
+        file.path(),
+        MAX_EXPORT_BYTES,
+        "export",
+    )?)
+    .context("the daemon's export does not verify")?;
     files::keep(file, &out, "export")?;
     output::emit(
         &ExportReport {
@@ -143,19 +147,6 @@ pub(super) fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<()> {
         },
         ctx.json(),
     )
-}
-
-fn read_bounded(file: &Path) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(file)
-        .with_context(|| format!("cannot read the export {}", file.display()))?;
-    if meta.len() > MAX_EXPORT_BYTES {
-        anyhow::bail!(
-            "{} is {} bytes, over the {MAX_EXPORT_BYTES} an export can be; is it an export?",
-            file.display(),
-            meta.len()
-        );
-    }
-    std::fs::read(file).with_context(|| format!("cannot read the export {}", file.display()))
 }
 
 /// Streams the daemon's answer to `path` into a new 0600 file beside `out`; returns it (not

@@ -52,3 +52,17 @@ pub(super) fn sync_dir(dir: &Path) {
         let _ = dir.sync_all();
     }
 }
+
+/// The bytes of `path`, the `what` a person named, refused past `max` bytes.
+pub(super) fn read_bounded(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
+    if meta.len() > max {
+        anyhow::bail!(
+            "the {what} {} is {} bytes, over the {max} this command reads",
+            path.display(),
+            meta.len()
+        );
+    }
+    std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
+}

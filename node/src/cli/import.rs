@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::pod::client;
-use super::{output, Context};
+use super::{files, output, Context};
 use crate::api::import::{ImportAnswer, ImportRequest, ImportRow, MAX_IMPORT_ROWS};
 use crate::import::{ImportMap, RowOutcome, Source, MAX_SOURCE_BYTES};
 
@@ -211,19 +211,6 @@ impl fmt::Display for ImportReport {
     }
 }
 
-fn read_bounded(path: &Path, max: u64, what: &str) -> anyhow::Result<Vec<u8>> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read the {what} {}", path.display()))?;
-    if meta.len() > max {
-        anyhow::bail!(
-            "the {what} {} is {} bytes, over the {max} this command reads",
-            path.display(),
-            meta.len()
-        );
-    }
-    std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
-}
-
 pub(super) fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<()> {
     if let Some(ImportCommand::Verify { pod }) = &args.command {
         return verify(ctx, pod.trim());
@@ -231,14 +218,14 @@ pub(super) fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<()> {
     let (Some(pod), Some(from), Some(map_path)) = (&args.pod, &args.from, &args.map) else {
         anyhow::bail!("say what to import: myco import --pod dna_… --from FILE --map MAP.toml (or check a pod's imports: myco import verify --pod dna_…)");
     };
-    let map_text = String::from_utf8(read_bounded(
+    let map_text = String::from_utf8(files::read_bounded(
         map_path,
         crate::import::MAX_MAP_BYTES,
         "import map",
     )?)
     .context("the import map is not UTF-8 text")?;
     let map = ImportMap::from_toml(&map_text)?;
-    let bytes = read_bounded(from, MAX_SOURCE_BYTES, "source")?;
+    let bytes = files::read_bounded(from, MAX_SOURCE_BYTES, "source")?;
     let is_csv = from
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
