@@ -111,12 +111,11 @@ impl Write for ToAnswer {
 }
 
 fn encrypt(copy: &Copy, reads: &ReadPool, out: ToAnswer) -> io::Result<()> {
-    let (agent, key) = reads.backup_key();
-    let header = BackupHeader::new(*agent, crate::dates::now_micros(), random_nonce());
+    let header = BackupHeader::new(reads.agent(), crate::dates::now_micros(), random_nonce());
     let out = BufWriter::with_capacity(PIECE_BYTES, out);
     let files = copy.files();
     let files: Vec<(&str, &Path)> = files.iter().map(|(n, p)| (*n, p.as_path())).collect();
-    let encrypting = Encrypting::new(out, key, &header)?;
+    let encrypting = Encrypting::new(out, reads.backup_key(), &header)?;
     let encrypting = archive::write_archive(encrypting, &files)?;
     encrypting.finish()?.flush()
 }

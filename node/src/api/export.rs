@@ -79,11 +79,7 @@ async fn export(
         .as_deref()
         .map(|p| parse(p, "pod id (dna_…)"))
         .transpose()?;
-    let status = state.ask(Command::Status).await?;
-    let agent: AgentKey = status
-        .agent_key
-        .parse()
-        .map_err(|_| ApiError::unavailable())?;
+    let agent: AgentKey = state.reads.agent();
     let now = crate::dates::now_micros();
     let pointer = state
         .ask(Command::OwnPointer)

@@ -75,29 +75,35 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/pods/{pod}/import/verify", axum::routing::get(verify))
 }
 
+/// The entry hash of `record` if it writes a story (a Create or Update of content).
+fn content_entry_hash(record: &myco_dna::Record) -> Option<EntryHash> {
+    match &record.action().body {
+        ActionBody::Create(entry) | ActionBody::Update { entry, .. }
+            if entry.zome == myco_zomes::ZOME_CONTENT
+                && entry.entry_type == myco_zomes::content::CONTENT =>
+        {
+            Some(entry.entry_hash)
+        }
+        _ => None,
+    }
+}
+
+/// The seq of the record `hash` in `chain`, if it is there.
+fn seq_in(chain: &[myco_dna::Record], hash: &myco_dna::ActionHash) -> Option<u64> {
+    chain
+        .iter()
+        .find(|r| r.hash() == *hash)
+        .map(|r| r.action().seq)
+}
+
 /// The content hashes of this agent's stories in `pod`.
 async fn written_in(state: &AppState, pod: DnaHash) -> Result<HashSet<EntryHash>, ApiError> {
-    let status = state.ask(Command::Status).await?;
-    let agent: myco_dna::AgentKey = status
-        .agent_key
-        .parse()
-        .map_err(|_| ApiError::unavailable())?;
+    let agent = state.reads.agent();
     state
         .reads
         .with(move |reader| {
             let chain = reader.chain_of(&pod, &agent).map_err(store_error)?;
-            Ok(chain
-                .iter()
-                .filter_map(|record| match &record.action().body {
-                    ActionBody::Create(entry) | ActionBody::Update { entry, .. }
-                        if entry.zome == myco_zomes::ZOME_CONTENT
-                            && entry.entry_type == myco_zomes::content::CONTENT =>
-                    {
-                        Some(entry.entry_hash)
-                    }
-                    _ => None,
-                })
-                .collect())
+            Ok(chain.iter().filter_map(content_entry_hash).collect())
         })
         .await
 }
@@ -249,17 +255,7 @@ fn range_leaves(chain: &[myco_dna::Record], from: u64, to: u64) -> (Vec<[u8; 32]
     let mut missing = Vec::new();
     for seq in from..=to {
         match by_seq.get(&seq) {
-            Some(record) => {
-                if let ActionBody::Create(entry) | ActionBody::Update { entry, .. } =
-                    &record.action().body
-                {
-                    if entry.zome == myco_zomes::ZOME_CONTENT
-                        && entry.entry_type == myco_zomes::content::CONTENT
-                    {
-                        leaves.push(entry.entry_hash.0);
-                    }
-                }
-            }
+            Some(record) => leaves.extend(content_entry_hash(record).map(|hash| hash.0)),
             None if missing.len() < NAMED_MISSING => {
                 let named = by_seq
                     .get(&(seq + 1))
@@ -282,25 +278,17 @@ async fn manifest(
     let pod: DnaHash = parse(&pod, "pod id (dna_…)")?;
     let first: myco_dna::ActionHash = parse(&request.first, "record hash (act_…)")?;
     let last: myco_dna::ActionHash = parse(&request.last, "record hash (act_…)")?;
-    let status = state.ask(Command::Status).await?;
-    let agent: myco_dna::AgentKey = status
-        .agent_key
-        .parse()
-        .map_err(|_| ApiError::unavailable())?;
+    let agent = state.reads.agent();
     let (written, root) = state
         .reads
         .with(move |reader| {
             let chain = reader.chain_of(&pod, &agent).map_err(store_error)?;
             let seq_of = |hash: &myco_dna::ActionHash| {
-                chain
-                    .iter()
-                    .find(|r| r.hash() == *hash)
-                    .map(|r| r.action().seq)
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "record {hash} is not in this agent's chain in pod {pod}"
-                        ))
-                    })
+                seq_in(&chain, hash).ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "record {hash} is not in this agent's chain in pod {pod}"
+                    ))
+                })
             };
             let (from, to) = (seq_of(&first)?, seq_of(&last)?);
             if from > to {

@@ -118,9 +118,14 @@ impl ReadPool {
         &self.dir
     }
 
-    /// The agent whose node this is, and the key its backups are encrypted under.
-    pub(crate) fn backup_key(&self) -> (&myco_dna::AgentKey, &crate::backup::BackupKey) {
-        (&self.agent, &self.backup_key)
+    /// The agent whose node this is.
+    pub(crate) fn agent(&self) -> myco_dna::AgentKey {
+        self.agent
+    }
+
+    /// The key this agent's backups are encrypted under.
+    pub(crate) fn backup_key(&self) -> &crate::backup::BackupKey {
+        &self.backup_key
     }
 
     /// The agent whose node this is.

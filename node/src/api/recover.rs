@@ -27,16 +27,8 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new().route("/recover", get(progress).post(recover))
 }
 
-async fn agent_of(state: &AppState) -> Result<AgentKey, ApiError> {
-    let status = state.ask(Command::Status).await?;
-    status
-        .agent_key
-        .parse()
-        .map_err(|_| ApiError::unavailable())
-}
-
 async fn recover(State(state): State<AppState>) -> Result<Json<RecoverStarted>, ApiError> {
-    let agent = agent_of(&state).await?;
+    let agent: AgentKey = state.reads.agent();
     let key: KeyHash = agent.key_hash();
     let data_dir = state.reads.data_dir();
     let mark = RestoredMark::new("recovering with `myco recover`", crate::dates::now_micros());
@@ -113,7 +105,7 @@ async fn recover(State(state): State<AppState>) -> Result<Json<RecoverStarted>, 
 }
 
 async fn progress(State(state): State<AppState>) -> Result<Json<RecoveryView>, ApiError> {
-    let agent = agent_of(&state).await?;
+    let agent: AgentKey = state.reads.agent();
     let anchoring = state.ask(Command::Anchoring).await?;
     let pods = state
         .reads

@@ -175,7 +175,6 @@ fn create(ctx: &Context, out: &Path) -> anyhow::Result<()> {
     files::refuse_existing(out)?;
     let api = client(ctx)?;
     let context = || format!("cannot write the backup to {}", out.display());
-    let mut file = files::private_beside(out, "backup")?;
     let bar = if ctx.json() {
         ProgressBar::hidden()
     } else {
@@ -184,10 +183,8 @@ fn create(ctx: &Context, out: &Path) -> anyhow::Result<()> {
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         )
     };
-    let mut writer = std::io::BufWriter::new(file.as_file_mut());
-    let bytes = api.download("/backup", &mut writer, |n| bar.set_position(n))?;
-    std::io::Write::flush(&mut writer).with_context(context)?;
-    drop(writer);
+    let (file, bytes) =
+        files::download_beside(&api, "/backup", out, "backup", |n| bar.set_position(n))?;
     bar.finish_and_clear();
     // What the daemon sent must at least be a backup of its own agent; `verify` checks the
     // rest with the key.

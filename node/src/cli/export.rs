@@ -2,8 +2,7 @@
 //! `myco export verify`, which checks such a file offline ([`crate::export`]).
 
 use std::fmt;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
@@ -130,7 +129,7 @@ pub(super) fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<()> {
         Some(pod) => format!("/export?pod={}", pod.trim()),
         None => "/export".to_string(),
     };
-    let (file, bytes) = download_private(ctx, &path, &out)?;
+    let (file, bytes) = files::download_beside(&client(ctx)?, &path, &out, "export", |_| ())?;
     // The daemon's own answer is checked before it is kept: a bad export is never written.
     let counts = verify(&files::read_bounded(
         file.path(),
@@ -147,21 +146,4 @@ pub(super) fn run(ctx: &Context, args: ExportArgs) -> anyhow::Result<()> {
         },
         ctx.json(),
     )
-}
-
-/// Streams the daemon's answer to `path` into a new 0600 file beside `out`; returns it (not
-/// yet in place) and its size.
-fn download_private(
-    ctx: &Context,
-    path: &str,
-    out: &Path,
-) -> anyhow::Result<(tempfile::NamedTempFile, u64)> {
-    let mut file = files::private_beside(out, "export")?;
-    let mut writer = std::io::BufWriter::new(file.as_file_mut());
-    let bytes = client(ctx)?.download(path, &mut writer, |_| ())?;
-    writer
-        .flush()
-        .with_context(|| format!("cannot write the export to {}", out.display()))?;
-    drop(writer);
-    Ok((file, bytes))
 }

@@ -66,3 +66,22 @@ pub(super) fn read_bounded(path: &Path, max: u64, what: &str) -> anyhow::Result<
     }
     std::fs::read(path).with_context(|| format!("cannot read the {what} {}", path.display()))
 }
+
+/// Streams the API's answer to `path` into a new private file beside `out` (not yet in
+/// place: [`keep`] moves it there); `seen` hears the bytes so far. Returns the file and its
+/// size.
+pub(super) fn download_beside(
+    api: &crate::api::client::ApiClient,
+    path: &str,
+    out: &Path,
+    what: &str,
+    seen: impl FnMut(u64),
+) -> anyhow::Result<(tempfile::NamedTempFile, u64)> {
+    let mut file = private_beside(out, what)?;
+    let mut writer = std::io::BufWriter::new(file.as_file_mut());
+    let bytes = api.download(path, &mut writer, seen)?;
+    std::io::Write::flush(&mut writer)
+        .with_context(|| format!("cannot write the {what} to {}", out.display()))?;
+    drop(writer);
+    Ok((file, bytes))
+}

@@ -272,7 +272,10 @@ impl<S: Store> Engine<S> {
             .map_or(0, |h| h.seq.saturating_add(1))
     }
 
-    fn write_genesis(&mut self, now: u64, pod: DnaHash, membrane_proof: Vec<u8>) {
+    /// Writes this agent's Genesis in `pod`. It may wait on records this node does not hold
+    /// yet (the Admit decision or a steward's grant): the pod's members judge it when it is
+    /// pushed to them.
+    pub(crate) fn write_genesis(&mut self, now: u64, pod: DnaHash, membrane_proof: Vec<u8>) {
         let record = myco_dna::ChainAuthor::new(self.key.clone(), pod)
             .genesis(Timestamp(now), membrane_proof);
         self.commit_local(now, pod, record, true);

@@ -52,11 +52,7 @@ impl<S: Store> Engine<S> {
             // until a member's peer says it holds none.
             return;
         }
-        let record =
-            ChainAuthor::new(self.key.clone(), pod).genesis(Timestamp(now), membrane_proof);
-        // A Genesis may wait on records this node does not hold yet (the Admit decision or a
-        // steward's grant): the pod's members judge it when it is pushed to them.
-        self.commit_local(now, pod, record, true);
+        self.write_genesis(now, pod, membrane_proof);
     }
 
     /// Stops hosting `pod`, which this agent never joined (the pod refused its Genesis): the
