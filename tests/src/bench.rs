@@ -134,6 +134,7 @@ pub fn create_pod(api: &ApiClient, manifest: &str) -> anyhow::Result<PodSummary>
         &JoinRequest {
             manifest: manifest.to_string(),
             membrane_proof_hex: String::new(),
+            archivist: false,
         },
     )?)
 }

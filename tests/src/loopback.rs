@@ -245,6 +245,7 @@ pub fn found_pod(api: &ApiClient, manifest: &str) -> String {
             &JoinRequest {
                 manifest: manifest.to_string(),
                 membrane_proof_hex: String::new(),
+                archivist: false,
             },
         )
         .expect("pod created");

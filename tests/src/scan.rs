@@ -49,6 +49,43 @@ pub fn occurrences(root: &Path, needles: &[&[u8]]) -> BTreeSet<(PathBuf, usize)>
     found
 }
 
+/// Every place under `root` where one of the named byte strings occurs, as "file: name".
+pub fn byte_occurrences(root: &Path, markers: &[(String, Vec<u8>)]) -> Vec<String> {
+    let needles: Vec<&[u8]> = markers.iter().map(|(_, bytes)| bytes.as_slice()).collect();
+    occurrences(root, &needles)
+        .into_iter()
+        .map(|(file, index)| format!("{}: {}", file.display(), markers[index].0))
+        .collect()
+}
+
+/// The middle 32 bytes of the sealed form of each of `hashes`' entries that the stopped
+/// node of data dir `dir` (the devnet passphrase's) holds: what its disk holds of them.
+pub fn sealed_entries(dir: &Path, hashes: &[&String]) -> Vec<(String, Vec<u8>)> {
+    use myco_node::store::Store;
+    let agent = myco_node::datadir::DataPaths::new(dir)
+        .keystore()
+        .unlock(myco_node::devnet::DEVNET_PASSPHRASE.as_bytes())
+        .expect("unlock");
+    let key = myco_node::store::StoreKey::derive(&agent);
+    let store = myco_node::store::SqliteStore::open(&dir.join("store"), key.clone())
+        .expect("open the store");
+    let mut out = Vec::new();
+    for text in hashes {
+        let hash: myco_dna::ActionHash = text.parse().expect("an action hash");
+        let Some(entry) = store.get(&hash).expect("read").and_then(|r| r.entry) else {
+            continue;
+        };
+        let sealed = key.seal(&hash, &entry);
+        let middle = sealed.len() / 2;
+        assert!(sealed.len() >= 64, "entries are long enough to mark");
+        out.push((
+            format!("sealed entry of {text} on {}", dir.display()),
+            sealed[middle - 16..middle + 16].to_vec(),
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

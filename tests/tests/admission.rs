@@ -89,6 +89,7 @@ fn an_invited_agent_joins_and_never_shows_its_invitation_to_a_node_that_only_cla
             &JoinRequest {
                 manifest: manifest.clone(),
                 membrane_proof_hex: invitation.membrane_proof_hex.clone(),
+                archivist: false,
             },
         )
         .expect("the invitee joins with its invitation");
@@ -188,6 +189,7 @@ fn an_invited_agent_joins_and_never_shows_its_invitation_to_a_node_that_only_cla
             &JoinRequest {
                 manifest,
                 membrane_proof_hex: invitation.membrane_proof_hex,
+                archivist: false,
             },
         )
         .expect_err("another agent cannot join with someone else's invitation")

@@ -9,11 +9,7 @@
 
 use std::path::Path;
 
-use myco_dna::ActionHash;
 use myco_node::api::types::{ConsentBody, DeleteRequest, PublishRequest, RecordView, Written};
-use myco_node::datadir::DataPaths;
-use myco_node::devnet::DEVNET_PASSPHRASE;
-use myco_node::store::{SqliteStore, Store, StoreKey};
 use myco_tests::bench::stop;
 use myco_tests::loopback::{holds, peers_in, publish, start_net, wait_until};
 use myco_tests::scan;
@@ -24,42 +20,7 @@ fn occurrences(root: &Path, markers: &[&str]) -> Vec<String> {
         .iter()
         .map(|m| (m.to_string(), m.as_bytes().to_vec()))
         .collect();
-    byte_occurrences(root, &markers)
-}
-
-/// Every place under `root` where one of the named byte strings occurs, as "file: name".
-fn byte_occurrences(root: &Path, markers: &[(String, Vec<u8>)]) -> Vec<String> {
-    let needles: Vec<&[u8]> = markers.iter().map(|(_, bytes)| bytes.as_slice()).collect();
-    scan::occurrences(root, &needles)
-        .into_iter()
-        .map(|(file, index)| format!("{}: {}", file.display(), markers[index].0))
-        .collect()
-}
-
-/// The middle 32 bytes of the sealed form of each of `hashes`' entries that the stopped
-/// node of data dir `dir` holds: what its disk holds of them.
-fn sealed_entries(dir: &Path, hashes: &[&String]) -> Vec<(String, Vec<u8>)> {
-    let agent = DataPaths::new(dir)
-        .keystore()
-        .unlock(DEVNET_PASSPHRASE.as_bytes())
-        .expect("unlock");
-    let key = StoreKey::derive(&agent);
-    let store = SqliteStore::open(&dir.join("store"), key.clone()).expect("open the store");
-    let mut out = Vec::new();
-    for text in hashes {
-        let hash: ActionHash = text.parse().expect("an action hash");
-        let Some(entry) = store.get(&hash).expect("read").and_then(|r| r.entry) else {
-            continue;
-        };
-        let sealed = key.seal(&hash, &entry);
-        let middle = sealed.len() / 2;
-        assert!(sealed.len() >= 64, "entries are long enough to mark");
-        out.push((
-            format!("sealed entry of {text} on {}", dir.display()),
-            sealed[middle - 16..middle + 16].to_vec(),
-        ));
-    }
-    out
+    scan::byte_occurrences(root, &markers)
 }
 
 /// No removed story under `root`, neither in clear nor sealed, and no live one in clear.
@@ -75,7 +36,7 @@ fn assert_nothing_left(
         found.is_empty(),
         "removed stories are on disk {when}: {found:?}"
     );
-    let found = byte_occurrences(root, sealed);
+    let found = scan::byte_occurrences(root, sealed);
     assert!(
         found.is_empty(),
         "the sealed form of removed stories is on disk {when}: {found:?}"
@@ -141,8 +102,8 @@ fn deleted_and_narrowed_stories_leave_no_bytes_on_any_disk_and_live_ones_are_sea
     }
     // The author keeps the version it narrowed (its own, sealed, and replaced); every other
     // node purges it.
-    let mut sealed = sealed_entries(&net.dir(0), &[&a, &b]);
-    sealed.extend(sealed_entries(&net.dir(1), &[&a, &c]));
+    let mut sealed = scan::sealed_entries(&net.dir(0), &[&a, &b]);
+    sealed.extend(scan::sealed_entries(&net.dir(1), &[&a, &c]));
     assert_eq!(
         sealed.len(),
         4,

@@ -23,6 +23,7 @@ fn a_refused_join_is_forgotten_for_good_and_a_members_pod_is_not() {
         &JoinRequest {
             manifest: manifest.clone(),
             membrane_proof_hex: String::new(),
+            archivist: false,
         },
     );
     assert!(joined.is_err(), "{joined:?}");

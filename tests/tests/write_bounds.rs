@@ -127,6 +127,7 @@ fn each_write_just_over_its_bound_is_refused_and_the_chain_stays_sound() {
     let join = JoinRequest {
         manifest,
         membrane_proof_hex: "07".repeat(MAX_MEMBRANE_PROOF_BYTES + 1),
+        archivist: false,
     };
     assert_too_large(
         post(&dir, "/pods", serde_json::json!(join)),

@@ -77,6 +77,7 @@ async fn host(
             manifest: request.manifest,
             membrane_proof: proof,
             create,
+            archivist: request.archivist,
             reply,
         })
         .await?;
@@ -233,7 +234,15 @@ async fn propose(
         restrict_regions: (!request.restrict_regions.is_empty())
             .then_some(request.restrict_regions),
     };
-    let kind = writes::proposal_kind(&request.kind, member, role, request.detail, policy)
+    let replica = writes::ReplicaArgs {
+        node: request.node,
+        decision: request
+            .decision
+            .as_deref()
+            .map(|d| parse::<myco_dna::ActionHash>(d, "decision (act_…)"))
+            .transpose()?,
+    };
+    let kind = writes::proposal_kind(&request.kind, member, role, request.detail, policy, replica)
         .map_err(ApiError::bad_request)?;
     write(
         &state,

@@ -179,6 +179,38 @@ pub fn render(figures: &Figures) -> String {
             })
             .collect(),
     );
+    let replicas = table(
+        "Replicas",
+        &[
+            "approved",
+            "archivist",
+            "node",
+            "region",
+            "status",
+            "decision",
+        ],
+        state
+            .replicas
+            .iter()
+            .map(|(decision, r)| {
+                let status = match (&r.revoked_by, r.purged) {
+                    (None, _) => "approved".to_string(),
+                    (Some(_), Some(purged)) => format!("revoked; purged {purged} entries"),
+                    (Some(_), None) => "revoked; no purge receipt yet".to_string(),
+                };
+                vec![
+                    crate::dates::micros_as_date(r.approved_at.0),
+                    r.archivist
+                        .as_ref()
+                        .map_or_else(|| "any member's node".into(), |a| who(names, a)),
+                    r.node.clone().unwrap_or_default(),
+                    r.region.clone(),
+                    status,
+                    decision.to_string(),
+                ]
+            })
+            .collect(),
+    );
     let dashboard = dashboard_table(&view.dashboard, names);
     let mut turnout: Vec<_> = state.proposals.values().collect();
     turnout.sort_by_key(|p| p.opened_at);
@@ -224,7 +256,7 @@ pub fn render(figures: &Figures) -> String {
         (figures_table)
         (bars("Stories by visibility", &[("public".into(), v.public as u64), ("pod".into(), v.pod as u64), ("private".into(), v.private as u64)]))
         (columns("Vote participation, proposal by proposal (oldest on the left)", "%", &turnout, 100))
-        (consent) (members) (proposals) (dashboard) (audit)
+        (consent) (members) (replicas) (proposals) (dashboard) (audit)
     };
     super::app::pod_page(name, pod, body).into_string()
 }

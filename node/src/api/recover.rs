@@ -77,6 +77,7 @@ async fn recover(State(state): State<AppState>) -> Result<Json<RecoverStarted>, 
                     manifest,
                     membrane_proof: Vec::new(),
                     create: false,
+                    archivist: false,
                     reply,
                 })
                 .await?

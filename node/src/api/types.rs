@@ -77,6 +77,10 @@ pub struct JoinRequest {
     /// The membrane proof, hex-encoded (empty for open pods and founders).
     #[serde(default)]
     pub membrane_proof_hex: String,
+    /// Host the pod as an archivist: no Genesis until an approve_replica decision names
+    /// this agent and node.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archivist: bool,
 }
 
 /// `POST /pods/{pod}/forget`: the pod this node no longer hosts.
@@ -241,7 +245,7 @@ pub struct ProfileRequestBody {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProposeRequest {
     /// `admit`, `remove`, `grant_role`, `revoke_role`, `change_policy`, `approve_replica`,
-    /// `approve_backup_schedule` or `emergency_block`.
+    /// `revoke_replica`, `approve_backup_schedule` or `emergency_block`.
     pub kind: String,
     /// The member concerned (`kh_…`), for kinds about a member.
     #[serde(default)]
@@ -252,6 +256,12 @@ pub struct ProposeRequest {
     /// The region (approve_replica) or schedule (approve_backup_schedule).
     #[serde(default)]
     pub detail: Option<String>,
+    /// approve_replica for an archivist: its node's peer id (`12D3…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// revoke_replica: the approve_replica decision it revokes (`act_…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
     /// The case for it.
     #[serde(default)]
     pub text: String,

@@ -34,7 +34,10 @@ Examples:
   myco pod join --dna pod.toml                              an open pod
   myco pod join --dna pod.toml --proof-file invitation.hex  a steward's invitation
   myco pod join --dna pod.toml --admitted-by act_…          a pod that admits by vote: the
-                                                            Decision record of your Admit";
+                                                            Decision record of your Admit
+  myco pod join --dna pod.toml --archivist                  a community's backup server: served
+                                                            once an approve_replica decision
+                                                            names this agent and node";
 
 const INVITE_EXAMPLES: &str = "\
 Examples:
@@ -68,6 +71,10 @@ pub enum PodCommand {
         /// In a pod that admits by vote: the Decision record that admitted this agent
         #[arg(long)]
         admitted_by: Option<myco_dna::ActionHash>,
+        /// Host the pod as an archivist (a community's backup server): no member, served the
+        /// whole pod only while a passed approve_replica decision names this agent and node
+        #[arg(long, conflicts_with_all = ["proof_file", "admitted_by"])]
+        archivist: bool,
     },
     /// Sign an invitation to a pod for someone's key hash, as a steward
     #[command(after_help = INVITE_EXAMPLES)]
@@ -293,6 +300,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             let request = JoinRequest {
                 manifest: read_small(&dna, "DNA manifest")?,
                 membrane_proof_hex: String::new(),
+                archivist: false,
             };
             let pod: PodSummary = api()?.post("/pods", &request)?;
             output::emit(&PodReport(pod), ctx.json())
@@ -301,6 +309,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             dna,
             proof_file,
             admitted_by,
+            archivist,
         } => {
             let proof = match (proof_file, admitted_by) {
                 (Some(path), _) => invitation_hex(&path)?,
@@ -312,6 +321,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
             let request = JoinRequest {
                 manifest: read_small(&dna, "DNA manifest")?,
                 membrane_proof_hex: proof,
+                archivist,
             };
             let pod: PodSummary = api()?.post("/pods/join", &request)?;
             output::emit(&PodReport(pod), ctx.json())

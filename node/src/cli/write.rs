@@ -144,8 +144,8 @@ pub struct ProposeArgs {
     /// The pod (dna_…)
     #[arg(long)]
     pod: String,
-    /// admit, remove, grant_role, revoke_role, change_policy, approve_replica,
-    /// approve_backup_schedule, emergency_block
+    /// admit, remove, grant_role, revoke_role, change_policy, approve_replica (a region, or an archivist with --member and --node),
+    /// revoke_replica, approve_backup_schedule, emergency_block
     #[arg(long)]
     kind: String,
     /// The member concerned (kh_…)
@@ -157,6 +157,12 @@ pub struct ProposeArgs {
     /// The region (approve_replica) or schedule (approve_backup_schedule)
     #[arg(long)]
     detail: Option<String>,
+    /// approve_replica: the archivist's node, its peer id (`12D3…`, from its `myco status`)
+    #[arg(long)]
+    node: Option<String>,
+    /// revoke_replica: the approve_replica decision to revoke (act_…)
+    #[arg(long)]
+    decision: Option<String>,
     /// The case for it
     #[arg(long, default_value = "")]
     text: String,
@@ -300,6 +306,8 @@ pub(super) fn propose(ctx: &Context, a: ProposeArgs) -> anyhow::Result<()> {
         member: a.member,
         role: a.role,
         detail: a.detail,
+        node: a.node,
+        decision: a.decision,
         text: a.text,
         min_creator_share_bp: a.min_creator_share_bp,
         threshold_bp: a.threshold_bp,

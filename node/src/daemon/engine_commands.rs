@@ -31,8 +31,9 @@ impl<S: Store> EngineSide<S> {
                 manifest,
                 membrane_proof,
                 create,
+                archivist,
                 reply,
-            } => match self.join_pod(manifest, membrane_proof, create) {
+            } => match self.join_pod(manifest, membrane_proof, create, archivist) {
                 // The swarm loop subscribes to the pod's topic, then answers; it knows the pod
                 // is hosted first, so the registry pointer it republishes lists it.
                 Ok((pod, summary)) => {
@@ -246,6 +247,7 @@ impl<S: Store> EngineSide<S> {
         manifest: String,
         membrane_proof: Vec<u8>,
         create: bool,
+        archivist: bool,
     ) -> Result<(DnaHash, PodSummary), CommandError> {
         let dna = myco_zomes::load_dna(&manifest)
             .map_err(|e| CommandError::Invalid(format!("the DNA manifest is invalid: {e}")))?;
@@ -257,13 +259,17 @@ impl<S: Store> EngineSide<S> {
         self.pods
             .add(dna.clone(), manifest)
             .map_err(|e| CommandError::Invalid(e.to_string()))?;
-        let events = self.feed(
-            self.now(),
+        let input = if archivist {
+            Input::HostAsArchivist {
+                dna: Box::new(dna.clone()),
+            }
+        } else {
             Input::JoinPod {
                 dna: Box::new(dna.clone()),
                 membrane_proof,
-            },
-        );
+            }
+        };
+        let events = self.feed(self.now(), input);
         if let Some(error) = events.iter().find_map(|e| match e {
             Event::AuthorRefused { reason, .. } => Some(CommandError::Write(reason.clone())),
             Event::StoreFailed { detail } => Some(CommandError::Store(format!(
@@ -281,6 +287,14 @@ impl<S: Store> EngineSide<S> {
             warning = Some(format!(
                 "this data dir was restored, so this agent's Genesis in the pod waits until a member's node says it holds no chain of yours there (if one does, your chain comes back by sync instead). {}For a pod nobody else hosts yet, restart once with `myco run --accept-fork-risk`",
                 warning.map(|w| format!("{w}. ")).unwrap_or_default()
+            ));
+        }
+        if archivist && !self.joined(pod) {
+            warning = Some(format!(
+                "hosting as an archivist: members serve this node the pod once a passed approve_replica decision names agent {me}, node {} and the region this node declares ({}); a member proposes it with `myco propose --pod {pod} --kind approve_replica --member {me} --node {} --detail REGION`",
+                self.engine.local_peer().text(),
+                self.engine.region().unwrap_or("none: set `region` in myco.toml"),
+                self.engine.local_peer().text(),
             ));
         }
         if let Some(warning) = &warning {

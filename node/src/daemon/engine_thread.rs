@@ -251,6 +251,10 @@ impl<S: Store> EngineSide<S> {
                 }
             }
             Event::Purged { pod, hash } => tracing::info!(%pod, %hash, "entry purged"),
+            Event::RequestRefused { pod, peer, reason } => {
+                Metrics::inc(&m.sync_requests_refused_total);
+                tracing::info!(%pod, peer, reason, "refused a peer's sync request");
+            }
             Event::EntryFilled { pod, hash } => {
                 tracing::info!(%pod, %hash, "entry received after approval")
             }

@@ -52,6 +52,7 @@ metrics! {
     engine_inputs_dropped_total: "counter", "Inputs dropped because the engine was far behind: profile requests, and what it must hear past the backlog.";
     records_accepted_total: "counter", "Records validated and stored.";
     records_rejected_total: "counter", "Records refused by validation.";
+    sync_requests_refused_total: "counter", "Peers' sync requests refused: not a member, no approve_replica decision, a bad binding.";
     local_writes_refused_total: "counter", "Local writes refused because the pod would reject them.";
     store_faults_total: "counter", "Store reads or writes that failed; no verdict was reached on them.";
     registry_published_total: "counter", "Registry pointers this node published.";

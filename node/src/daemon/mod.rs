@@ -94,6 +94,8 @@ pub enum Command {
         membrane_proof: Vec<u8>,
         /// Creating: this agent must be one of the DNA's founders.
         create: bool,
+        /// Hosting as an archivist: no Genesis until a decision approves this node.
+        archivist: bool,
         /// The answer: the pod, or why not.
         reply: oneshot::Sender<Result<PodSummary, CommandError>>,
     },

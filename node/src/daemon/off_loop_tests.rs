@@ -246,6 +246,7 @@ impl Node {
                 manifest: manifest(&self.key),
                 membrane_proof: Vec::new(),
                 create: true,
+                archivist: false,
                 reply,
             })
             .await

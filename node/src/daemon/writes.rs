@@ -10,8 +10,8 @@ use myco_zomes::content::{
     Approval, Comment, Content, Reaction, APPROVAL, COMMENT, CONTENT, REACTION,
 };
 use myco_zomes::governance::{
-    Checkpoint, Choice, Decision, EmergencyMeasure, PolicyChange, Proposal, ProposalKind,
-    ReplicaTarget, Role, RoleProof, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
+    ArchivistNode, Checkpoint, Choice, Decision, EmergencyMeasure, PolicyChange, Proposal,
+    ProposalKind, ReplicaTarget, Role, RoleProof, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
 };
 use myco_zomes::membership::{Leave, Profile, LEAVE, PROFILE};
 use myco_zomes::value::{Distribution, MinorUnits, ValueEvent, DISTRIBUTION, VALUE_EVENT};
@@ -444,6 +444,15 @@ pub fn parse_choice(text: &str) -> Option<Choice> {
     }
 }
 
+/// What an archivist's approve_replica or a revoke_replica proposal names beside the member.
+#[derive(Clone, Debug, Default)]
+pub struct ReplicaArgs {
+    /// The archivist's node: its peer id.
+    pub node: Option<String>,
+    /// The approve_replica decision a revoke_replica revokes.
+    pub decision: Option<myco_dna::ActionHash>,
+}
+
 /// Builds a proposal kind from its name and arguments, or says what is missing.
 pub fn proposal_kind(
     kind: &str,
@@ -451,7 +460,9 @@ pub fn proposal_kind(
     role: Option<Role>,
     detail: Option<String>,
     policy: PolicyChange,
+    replica: ReplicaArgs,
 ) -> Result<ProposalKind, String> {
+    let named = member.is_some();
     let member = || member.ok_or_else(|| format!("a `{kind}` proposal needs a member (kh_…)"));
     let role = || {
         role.ok_or_else(|| {
@@ -470,10 +481,21 @@ pub fn proposal_kind(
         "revoke_role" => ProposalKind::RevokeRole { member: member()?, role: role()? },
         "change_policy" if policy == PolicyChange::default() => return Err("a `change_policy` proposal needs at least one change: --min-creator-share-bp, --threshold-bp, --add-principle or --restrict-region".into()),
         "change_policy" => ProposalKind::ChangePolicy(policy),
-        "approve_replica" => ProposalKind::ApproveReplica(ReplicaTarget::Region(detail()?)),
+        "approve_replica" => match (named, replica.node) {
+            (false, _) => ProposalKind::ApproveReplica(ReplicaTarget::Region(detail()?)),
+            (true, Some(node)) => ProposalKind::ApproveReplica(ReplicaTarget::Archivist(ArchivistNode {
+                agent: member()?,
+                node,
+                region: detail().map_err(|_| "an archivist's `approve_replica` needs --detail REGION: the region its node declares".to_string())?,
+            })),
+            (true, None) => return Err("an `approve_replica` proposal for an archivist (--member) needs --node: its peer id, from its `myco status`".into()),
+        },
+        "revoke_replica" => ProposalKind::RevokeReplica {
+            approval: replica.decision.ok_or("a `revoke_replica` proposal needs --decision: the approve_replica decision (act_…) it revokes")?,
+        },
         "approve_backup_schedule" => ProposalKind::ApproveBackupSchedule { schedule: detail()? },
         "emergency_block" => ProposalKind::Emergency(EmergencyMeasure::BlockMember(member()?)),
-        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, change_policy, approve_replica, approve_backup_schedule or emergency_block")),
+        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, change_policy, approve_replica, revoke_replica, approve_backup_schedule or emergency_block")),
     })
 }
 
@@ -483,14 +505,28 @@ mod tests {
 
     #[test]
     fn a_change_policy_proposal_needs_a_change() {
-        let none = proposal_kind("change_policy", None, None, None, PolicyChange::default());
+        let none = proposal_kind(
+            "change_policy",
+            None,
+            None,
+            None,
+            PolicyChange::default(),
+            ReplicaArgs::default(),
+        );
         assert!(none.is_err_and(|e| e.contains("--min-creator-share-bp")));
         let raise = PolicyChange {
             min_creator_share_bp: Some(myco_dna::BasisPoints(8000)),
             ..PolicyChange::default()
         };
         assert_eq!(
-            proposal_kind("change_policy", None, None, None, raise.clone()),
+            proposal_kind(
+                "change_policy",
+                None,
+                None,
+                None,
+                raise.clone(),
+                ReplicaArgs::default()
+            ),
             Ok(ProposalKind::ChangePolicy(raise))
         );
     }

@@ -126,6 +126,7 @@ fn join(
         &JoinRequest {
             manifest: manifest.to_string(),
             membrane_proof_hex: proof.to_string(),
+            archivist: false,
         },
     )?)
 }

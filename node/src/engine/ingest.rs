@@ -571,6 +571,13 @@ impl<S: Store> Engine<S> {
         self.purge_after(pod, record);
         if myco_zomes::codec::is_entry(
             record,
+            myco_zomes::ZOME_GOVERNANCE,
+            myco_zomes::governance::DECISION,
+        ) {
+            self.after_replica_decision(self.now, pod, &record.hash());
+        }
+        if myco_zomes::codec::is_entry(
+            record,
             myco_zomes::ZOME_CONTENT,
             myco_zomes::content::APPROVAL,
         ) {

@@ -12,6 +12,14 @@ pub const MAX_PEER_ID_BYTES: usize = 64;
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PeerId(pub Vec<u8>);
 
+impl PeerId {
+    /// The peer id's text form: base58 of its bytes (`12D3…` for a libp2p peer), as
+    /// decisions naming an archivist's node write it.
+    pub fn text(&self) -> String {
+        bs58::encode(&self.0).into_string()
+    }
+}
+
 impl std::fmt::Debug for PeerId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "peer:")?;
@@ -32,6 +40,12 @@ pub enum Input {
         dna: Box<DnaManifest>,
         /// The membrane proof for the Genesis (empty for open pods and founders).
         membrane_proof: Vec<u8>,
+    },
+    /// Start hosting a pod as an archivist: no Genesis until a passed approve_replica
+    /// decision names this agent and node (`docs/governance.md`, "Archivists").
+    HostAsArchivist {
+        /// The pod's DNA.
+        dna: Box<DnaManifest>,
     },
     /// A local write by this node's agent.
     Author {
@@ -205,6 +219,15 @@ pub enum Event {
         /// The record.
         hash: ActionHash,
         /// What it waited for.
+        reason: String,
+    },
+    /// A peer's sync request was refused (not a member, no approval, a bad binding, …).
+    RequestRefused {
+        /// The pod asked about.
+        pod: DnaHash,
+        /// The peer, in text form.
+        peer: String,
+        /// What it was told.
         reason: String,
     },
     /// A warrant was issued and its offender blocked in the pod.

@@ -34,6 +34,7 @@
 //! ```
 
 mod anchor;
+mod archivist;
 mod author;
 mod backfill;
 mod config;
@@ -213,7 +214,11 @@ impl<S: Store> Engine<S> {
         &self.store
     }
 
-    /// The pods this engine hosts.
+    /// This node's transport identity, as its session bindings name it.
+    pub fn local_peer(&self) -> &PeerId {
+        &self.local_peer
+    }
+
     /// The region this node declares to pods that restrict where data lives.
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
@@ -342,6 +347,7 @@ impl<S: Store> Engine<S> {
                 dna,
                 membrane_proof,
             } => self.join_pod(now, *dna, membrane_proof),
+            Input::HostAsArchivist { dna } => self.host_as_archivist(now, *dna),
             Input::Author { pod, body, entry } => self.author(now, pod, body, entry),
             Input::Gossip {
                 from,

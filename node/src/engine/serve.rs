@@ -14,6 +14,7 @@ use super::io::{Output, PeerId};
 use super::messages::{
     Height, SessionBinding, SyncRequest, SyncResponse, MAX_HEIGHTS, MAX_RESPONSE_RECORD_BYTES,
 };
+use super::view::ReplicaAccess;
 use super::Engine;
 use crate::store::{ChainId, Store};
 
@@ -54,7 +55,26 @@ impl<S: Store> Engine<S> {
         });
     }
 
+    /// Answers `request`; a refusal is reported, so an operator sees who asked for what.
     fn answer(&mut self, now: u64, from: &PeerId, request: SyncRequest) -> SyncResponse {
+        let pod = *request.pod();
+        let response = self.answer_request(now, from, request);
+        let reason = match &response {
+            SyncResponse::Refused { reason } => Some(reason.clone()),
+            SyncResponse::NotAMember { .. } => Some(Denied::NotAMember.to_string()),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            self.event(super::Event::RequestRefused {
+                pod,
+                peer: from.text(),
+                reason,
+            });
+        }
+        response
+    }
+
+    fn answer_request(&mut self, now: u64, from: &PeerId, request: SyncRequest) -> SyncResponse {
         let pod = *request.pod();
         if !self.pods.contains_key(&pod) {
             return refused(format!("this node does not host pod {pod}"));
@@ -103,7 +123,7 @@ impl<S: Store> Engine<S> {
                         if let Some(view) = self.pods.get_mut(&pod) {
                             view.bind(from.clone(), agent);
                         }
-                        self.heights(&pod, after)
+                        self.heights(&pod, after, self.only_own_chain(&pod))
                     }
                 }
             }
@@ -123,6 +143,7 @@ impl<S: Store> Engine<S> {
                     .get(&pod)
                     .and_then(|v| v.authors.get(&author))
                     .copied()
+                    .filter(|agent| !self.only_own_chain(&pod) || *agent == self.agent)
                 else {
                     return SyncResponse::Records {
                         pod,
@@ -155,10 +176,16 @@ impl<S: Store> Engine<S> {
                     Ok(reader) => reader,
                     Err(denied) => return refused(denied.to_string()),
                 };
+                let own_only = self.only_own_chain(&pod);
                 let mut records = Vec::with_capacity(hashes.len());
                 for hash in &hashes {
                     match self.store.get(hash) {
-                        Ok(Some(record)) if record.action().pod == pod => records.push(record),
+                        Ok(Some(record))
+                            if record.action().pod == pod
+                                && (!own_only || record.action().author == self.agent) =>
+                        {
+                            records.push(record)
+                        }
                         Ok(_) => {}
                         // "Not held" would be a lie: say the node cannot read its store.
                         Err(error) => {
@@ -184,7 +211,7 @@ impl<S: Store> Engine<S> {
         let agent = self.authentic_binding(now, from, pod, binding)?;
         let view = &self.pods[pod];
         if !view.is_current_member(&agent) {
-            return Err(Denied::NotAMember);
+            return check_archivist(view, &agent, from, binding.terms.region.as_deref());
         }
         if view.region_refused(binding.terms.region.as_deref()) {
             return Err(Denied::Region {
@@ -229,14 +256,24 @@ impl<S: Store> Engine<S> {
         Ok(terms.agent)
     }
 
-    fn heights(&self, pod: &DnaHash, after: Option<AgentKey>) -> SyncResponse {
+    /// A node that is no member of `pod` (an archivist, or one whose Genesis is not back
+    /// yet) serves its own chain only: the pod's data it holds is the members' to serve.
+    fn only_own_chain(&self, pod: &DnaHash) -> bool {
+        !self.pods[pod].is_current_member(&self.agent)
+    }
+
+    fn heights(&self, pod: &DnaHash, after: Option<AgentKey>, own_only: bool) -> SyncResponse {
         let heads = match self.store.heads() {
             Ok(heads) => heads,
             Err(error) => return refused(format!("cannot read chain heads: {error}")),
         };
         let mut heights: Vec<Height> = heads
             .into_iter()
-            .filter(|(chain, _)| &chain.pod == pod && after.is_none_or(|a| chain.author > a))
+            .filter(|(chain, _)| {
+                &chain.pod == pod
+                    && after.is_none_or(|a| chain.author > a)
+                    && (!own_only || chain.author == self.agent)
+            })
             .map(|(chain, head)| Height {
                 author: chain.author,
                 seq: head.seq,
@@ -254,13 +291,17 @@ impl<S: Store> Engine<S> {
     }
 
     /// Encodes records for `reader`, stripping entries they may not see, up to the byte bound.
+    /// An archivist whose approval was revoked gets governance entries only: enough to
+    /// validate the revocation, and so to purge what it held.
     fn records_for(&self, pod: &DnaHash, reader: &AgentKey, records: Vec<Record>) -> SyncResponse {
         let view = &self.pods[pod];
+        let revoked = view.replica_revoked(reader) && !view.is_current_member(reader);
         let mut out = Vec::new();
         let mut bytes = 0;
         for record in records {
             let withheld = record.entry.is_some()
                 && (!view.entry_visible_to(&record, reader)
+                    || (revoked && !is_governance(&record))
                     || self.superseded_by_narrowing(&record));
             let served = if withheld {
                 record.without_entry()
@@ -281,11 +322,49 @@ impl<S: Store> Engine<S> {
     }
 }
 
+/// A non-member's node is served as an archivist while an approve_replica decision names its
+/// agent and this very node, and it declares the decision's region (one the pod allows).
+fn check_archivist(
+    view: &super::view::PodView,
+    agent: &AgentKey,
+    from: &PeerId,
+    declared: Option<&str>,
+) -> Result<AgentKey, Denied> {
+    match view.replica_access(agent, &from.text()) {
+        ReplicaAccess::None => Err(Denied::NotAMember),
+        ReplicaAccess::Revoked { .. } => Ok(*agent),
+        ReplicaAccess::Approved { decision, node } => {
+            if declared != Some(node.region.as_str()) || view.region_refused(declared) {
+                return Err(Denied::ArchivistRegion {
+                    decision,
+                    approved: node.region.clone(),
+                    declared: declared.map(str::to_string),
+                });
+            }
+            Ok(*agent)
+        }
+    }
+}
+
+/// Governance records (proposals, votes, decisions, checkpoints, replica receipts).
+fn is_governance(record: &Record) -> bool {
+    record
+        .action()
+        .body
+        .entry_ref()
+        .is_some_and(|e| e.zome == myco_zomes::ZOME_GOVERNANCE)
+}
+
 /// Why a request for pod data was denied.
 #[derive(Debug)]
 pub(super) enum Denied {
     Binding(&'static str),
     NotAMember,
+    ArchivistRegion {
+        decision: myco_dna::ActionHash,
+        approved: String,
+        declared: Option<String>,
+    },
     Region {
         allowed: String,
         declared: Option<String>,
@@ -298,7 +377,16 @@ impl std::fmt::Display for Denied {
             Denied::Binding(why) => write!(f, "the session binding is not valid: {why}"),
             Denied::NotAMember => write!(
                 f,
-                "pod data is served to current members only; join the pod first"
+                "pod data is served to current members, and to archivists a passed approve_replica decision names (agent and node); join the pod first, or ask its members for that decision"
+            ),
+            Denied::ArchivistRegion {
+                decision,
+                approved,
+                declared,
+            } => write!(
+                f,
+                "decision {decision} approves this archivist in region {approved}, but its node declares {}; set `region = \"{approved}\"` in myco.toml",
+                declared.as_deref().unwrap_or("none")
             ),
             Denied::Region { allowed, declared } => write!(
                 f,

@@ -8,8 +8,10 @@ use myco_dna::{
 };
 use myco_zomes::codec::{decode, is_entry};
 use myco_zomes::content::{Approval, Content, APPROVAL, CONTENT};
-use myco_zomes::governance::{decided_proposal, EmergencyMeasure, ProposalKind, DECISION};
-use myco_zomes::membership::{MembraneProof, LEAVE};
+use myco_zomes::governance::{
+    decided_proposal, ArchivistNode, EmergencyMeasure, ProposalKind, ReplicaTarget, DECISION,
+};
+use myco_zomes::membership::{is_archivist_genesis, MembraneProof, LEAVE};
 use myco_zomes::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
 
 use super::io::PeerId;
@@ -35,6 +37,26 @@ pub(crate) struct PodView {
     pub peers: BTreeSet<PeerId>,
     /// Peers that showed a valid member binding, and for whom.
     pub bound: BTreeMap<PeerId, AgentKey>,
+    /// Authors whose Genesis is an archivist's: they have a chain, but are no members.
+    pub archivists: BTreeSet<KeyHash>,
+    /// Passed ApproveReplica decisions for archivists, by decision hash.
+    pub replica_approvals: BTreeMap<ActionHash, ArchivistNode>,
+    /// Revoked approvals: approving decision → the RevokeReplica decision.
+    pub revoked_replicas: BTreeMap<ActionHash, ActionHash>,
+}
+
+/// What an approve_replica decision lets a non-member's node have.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReplicaAccess<'a> {
+    /// No decision names this agent on this node.
+    None,
+    /// A decision in force approves it.
+    Approved {
+        decision: ActionHash,
+        node: &'a ArchivistNode,
+    },
+    /// Every decision that approved it was revoked.
+    Revoked { revocation: ActionHash },
 }
 
 impl PodView {
@@ -48,6 +70,9 @@ impl PodView {
             approved: BTreeSet::new(),
             peers: BTreeSet::new(),
             bound: BTreeMap::new(),
+            archivists: BTreeSet::new(),
+            replica_approvals: BTreeMap::new(),
+            revoked_replicas: BTreeMap::new(),
         }
     }
 
@@ -68,7 +93,47 @@ impl PodView {
     /// A member who may be served pod data: joined, not gone, not blocked.
     pub fn is_current_member(&self, agent: &AgentKey) -> bool {
         let key = agent.key_hash();
-        self.authors.contains_key(&key) && !self.gone.contains(&key) && !self.blocked.contains(&key)
+        self.authors.contains_key(&key)
+            && !self.gone.contains(&key)
+            && !self.blocked.contains(&key)
+            && !self.archivists.contains(&key)
+    }
+
+    /// What the approve_replica decisions held here let `agent`'s node `node` have. The
+    /// answer does not depend on the order the decisions arrived in.
+    pub fn replica_access(&self, agent: &AgentKey, node: &str) -> ReplicaAccess<'_> {
+        let key = agent.key_hash();
+        let mut revoked = None;
+        for (decision, approved) in &self.replica_approvals {
+            if approved.agent != key || approved.node != node {
+                continue;
+            }
+            match self.revoked_replicas.get(decision) {
+                None => {
+                    return ReplicaAccess::Approved {
+                        decision: *decision,
+                        node: approved,
+                    }
+                }
+                Some(revocation) => revoked = Some(*revocation),
+            }
+        }
+        match revoked {
+            Some(revocation) => ReplicaAccess::Revoked { revocation },
+            None => ReplicaAccess::None,
+        }
+    }
+
+    /// True if `agent` had an archivist's approval and every one was revoked.
+    pub fn replica_revoked(&self, agent: &AgentKey) -> bool {
+        let key = agent.key_hash();
+        let mut approvals = self
+            .replica_approvals
+            .iter()
+            .filter(|(_, a)| a.agent == key)
+            .peekable();
+        approvals.peek().is_some()
+            && approvals.all(|(decision, _)| self.revoked_replicas.contains_key(decision))
     }
 
     /// True if this node may hand `own_genesis` to a node that speaks for `agent` (`None`: a
@@ -98,6 +163,9 @@ impl PodView {
         let key = author.key_hash();
         if matches!(record.action().body, ActionBody::Genesis { .. }) {
             self.authors.insert(key, author);
+            if is_archivist_genesis(record) {
+                self.archivists.insert(key);
+            }
         } else if is_entry(record, ZOME_MEMBERSHIP, LEAVE) {
             self.gone.insert(key);
         } else if is_entry(record, ZOME_CONTENT, APPROVAL) {
@@ -111,6 +179,12 @@ impl PodView {
                 }
                 Some(ProposalKind::Emergency(EmergencyMeasure::BlockMember(member))) => {
                     self.blocked.insert(member);
+                }
+                Some(ProposalKind::ApproveReplica(ReplicaTarget::Archivist(node))) => {
+                    self.replica_approvals.insert(record.hash(), node);
+                }
+                Some(ProposalKind::RevokeReplica { approval }) => {
+                    self.revoked_replicas.insert(approval, record.hash());
                 }
                 _ => {}
             }

@@ -121,6 +121,11 @@ fn classify(
             "change {hash} belongs to another pod"
         )));
     }
+    if crate::membership::is_archivist_genesis(change) {
+        return Err(Verdict::invalid(format!(
+            "{hash} is an archivist's Genesis, which makes no member"
+        )));
+    }
     if matches!(change.action().body, ActionBody::Genesis { .. }) {
         into.joins.insert(change.action().author.key_hash());
         return Ok(());

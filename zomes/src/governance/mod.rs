@@ -2,6 +2,7 @@
 
 mod checkpoint;
 mod proposal;
+mod replica;
 mod roles;
 mod roster;
 mod types;
@@ -28,7 +29,7 @@ impl Zome for Governance {
     }
 
     fn entry_types(&self) -> &'static [&'static str] {
-        &[PROPOSAL, VOTE, DECISION, CHECKPOINT]
+        &[PROPOSAL, VOTE, DECISION, CHECKPOINT, REPLICA_RECEIPT]
     }
 
     fn validate(&self, record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Verdict {
@@ -64,6 +65,11 @@ fn validate(
             record,
             &decode_required(record, "checkpoint")?,
             dna,
+            ctx,
+        ),
+        REPLICA_RECEIPT => replica::validate_replica_receipt(
+            record,
+            &decode_required(record, "replica receipt")?,
             ctx,
         ),
         other => Err(crate::unknown_entry_type(ZOME_GOVERNANCE, other)),

@@ -66,7 +66,8 @@ pub fn validate_proposal(
             "the author is not a member in the roster checkpoint the proposal references",
         ));
     }
-    check_kind(&proposal.kind, &author, &roster, dna)
+    check_kind(&proposal.kind, &author, &roster, dna)?;
+    check_revocation(&proposal.kind, ctx)
 }
 
 fn check_kind(
@@ -108,22 +109,21 @@ fn check_kind(
             }
         }
         ProposalKind::ChangePolicy(change) => check_policy(change, dna)?,
-        ProposalKind::ApproveReplica(ReplicaTarget::Region(region)) => {
-            let allowed = &dna.properties.allowed_regions;
-            if !allowed.is_empty() && !allowed.contains(region) {
+        ProposalKind::ApproveReplica(ReplicaTarget::Region(region)) => check_region(region, dna)?,
+        ProposalKind::ApproveReplica(ReplicaTarget::Archivist(archivist)) => {
+            if roster.is_member(&archivist.agent) {
                 return Err(Verdict::invalid(format!(
-                    "region `{region}` is outside the pod's allowed regions ({}); data must stay there",
-                    allowed.join(", ")
+                    "{} is a member, and members already replicate what they may see; an archivist is an agent of its own",
+                    archivist.agent
                 )));
             }
+            bounded("archivist node", &archivist.node, 128)?;
+            crate::text::required("archivist node", &archivist.node)?;
+            bounded("archivist region", &archivist.region, 64)?;
+            crate::text::required("archivist region", &archivist.region)?;
+            check_region(&archivist.region, dna)?;
         }
-        ProposalKind::ApproveReplica(ReplicaTarget::Archivist(member)) => {
-            if !roster.is_member(member) {
-                return Err(Verdict::invalid(format!(
-                    "archivist {member} is not a member"
-                )));
-            }
-        }
+        ProposalKind::RevokeReplica { .. } => {}
         ProposalKind::ApproveBackupSchedule { schedule } => {
             bounded("backup schedule", schedule, 256)?;
         }
@@ -137,6 +137,31 @@ fn check_kind(
         }
     }
     Ok(())
+}
+
+fn check_region(region: &str, dna: &DnaManifest) -> Result<(), Verdict> {
+    let allowed = &dna.properties.allowed_regions;
+    if !allowed.is_empty() && !allowed.iter().any(|a| a == region) {
+        return Err(Verdict::invalid(format!(
+            "region `{region}` is outside the pod's allowed regions ({}); data must stay there",
+            allowed.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A RevokeReplica proposal names a passed ApproveReplica decision for an archivist.
+fn check_revocation(kind: &ProposalKind, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+    let ProposalKind::RevokeReplica { approval } = kind else {
+        return Ok(());
+    };
+    let (_, approved) = super::roles::decided_proposal(approval, ctx)?;
+    match approved.kind {
+        ProposalKind::ApproveReplica(ReplicaTarget::Archivist(_)) => Ok(()),
+        _ => Err(Verdict::invalid(format!(
+            "{approval} is not a decision approving an archivist; revoke_replica names one"
+        ))),
+    }
 }
 
 /// A policy change may tighten the DNA's properties, never loosen a floor the DNA sets.

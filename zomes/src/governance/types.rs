@@ -11,6 +11,9 @@ pub const VOTE: &str = "vote";
 pub const DECISION: &str = "decision";
 /// Entry type name of a roster checkpoint.
 pub const CHECKPOINT: &str = "checkpoint";
+/// Entry type name of an archivist's replica receipt: its claim that it purged the pod's
+/// entries after its approval was revoked.
+pub const REPLICA_RECEIPT: &str = "replica_receipt";
 
 /// A role a member can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -39,8 +42,32 @@ pub enum RoleProof {
 pub enum ReplicaTarget {
     /// A region code.
     Region(String),
-    /// An archivist's node.
-    Archivist(KeyHash),
+    /// An archivist: an agent that is not an ordinary member, on one node, in one region.
+    Archivist(ArchivistNode),
+}
+
+/// The archivist an ApproveReplica decision names: members serve it the pod's data only
+/// while the decision holds and only through this node, declaring this region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivistNode {
+    /// The archivist's agent, by key hash.
+    pub agent: KeyHash,
+    /// Its node: the libp2p peer id it connects from (`12D3…`).
+    pub node: String,
+    /// The region its node declares; one of the DNA's allowed regions when it names any.
+    pub region: String,
+}
+
+/// An archivist's signed claim that it purged every entry of the pod it held, because the
+/// decision approving it was revoked. Like a deletion receipt it is a claim, not a proof.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaReceipt {
+    /// The passed RevokeReplica decision.
+    pub revocation: ActionHash,
+    /// How many entries it purged.
+    pub purged: u64,
+    /// When.
+    pub purged_at: Timestamp,
 }
 
 /// What an emergency proposal does.
@@ -99,6 +126,11 @@ pub enum ProposalKind {
     ChangePolicy(PolicyChange),
     /// Approve a new replica location or archivist.
     ApproveReplica(ReplicaTarget),
+    /// Revoke an archivist's approval: members stop serving it, and it purges the pod.
+    RevokeReplica {
+        /// The passed ApproveReplica decision that approved it.
+        approval: ActionHash,
+    },
     /// Approve a backup schedule.
     ApproveBackupSchedule {
         /// The schedule, in words or cron form.
@@ -123,6 +155,7 @@ impl ProposalKind {
             ProposalKind::RevokeRole { .. } => "revoke_role",
             ProposalKind::ChangePolicy(_) => "change_policy",
             ProposalKind::ApproveReplica(_) => "approve_replica",
+            ProposalKind::RevokeReplica { .. } => "revoke_replica",
             ProposalKind::ApproveBackupSchedule { .. } => "approve_backup_schedule",
             ProposalKind::Emergency(_) => "emergency",
         }

@@ -10,7 +10,7 @@ use myco_dna::signing::verify_message;
 use myco_dna::{DnaManifest, Record, ValidationContext, Verdict, Visibility, Zome};
 
 use crate::codec::decode;
-use crate::governance::{check_role, decided_proposal, ProposalKind, Role};
+use crate::governance::{check_role, decided_proposal, ProposalKind, ReplicaTarget, Role};
 use crate::text::{bounded, required};
 use crate::ZOME_MEMBERSHIP;
 
@@ -55,6 +55,45 @@ pub fn sign_invitation(
         steward: myco_dna::agent_key_of(steward),
         role,
         signature,
+    }
+}
+
+/// Decodes a Genesis's membrane proof: empty bytes are [`MembraneProof::None`].
+pub fn decode_membrane_proof(bytes: &[u8]) -> Result<MembraneProof, String> {
+    if bytes.is_empty() {
+        return Ok(MembraneProof::None);
+    }
+    from_canonical_cbor("membrane proof", bytes).map_err(|e| e.to_string())
+}
+
+/// True if `record` is the Genesis of an archivist ([`MembraneProof::Replica`]): it gives a
+/// chain, not membership.
+pub fn is_archivist_genesis(record: &Record) -> bool {
+    match &record.action().body {
+        myco_dna::ActionBody::Genesis { membrane_proof } => matches!(
+            decode_membrane_proof(membrane_proof),
+            Ok(MembraneProof::Replica { .. })
+        ),
+        _ => false,
+    }
+}
+
+/// Checks that `decision` is a passed ApproveReplica decision naming `archivist`.
+pub fn check_archivist_approval(
+    decision: &myco_dna::ActionHash,
+    archivist: &myco_dna::KeyHash,
+    ctx: &dyn ValidationContext,
+) -> Result<(), Verdict> {
+    let (_, proposal) = decided_proposal(decision, ctx)?;
+    match proposal.kind {
+        ProposalKind::ApproveReplica(ReplicaTarget::Archivist(node))
+            if node.agent == *archivist =>
+        {
+            Ok(())
+        }
+        _ => Err(Verdict::invalid(format!(
+            "decision {decision} does not approve {archivist} as an archivist"
+        ))),
     }
 }
 
@@ -125,12 +164,12 @@ fn validate_genesis(
 ) -> Result<(), Verdict> {
     let action = record.action();
     let joiner = action.author.key_hash();
-    let proof = if proof_bytes.is_empty() {
-        MembraneProof::None
-    } else {
-        from_canonical_cbor("membrane proof", proof_bytes)
-            .map_err(|e| Verdict::invalid(format!("the membrane proof does not decode: {e}")))?
-    };
+    let proof = decode_membrane_proof(proof_bytes)
+        .map_err(|e| Verdict::invalid(format!("the membrane proof does not decode: {e}")))?;
+    if let MembraneProof::Replica { decision } = proof {
+        // Checked whatever the admission policy: it decides whether members serve the node.
+        return check_archivist_approval(&decision, &joiner, ctx);
+    }
     if dna.properties.founders.contains(&joiner) {
         return Ok(());
     }

@@ -26,6 +26,13 @@ pub enum MembraneProof {
         /// The Decision record.
         decision: ActionHash,
     },
+    /// A passed ApproveReplica decision naming the joiner as an archivist (any admission
+    /// policy). The Genesis gives the archivist a chain for its receipts; it does not make
+    /// it a member: it is on no roster and in no electorate.
+    Replica {
+        /// The Decision record.
+        decision: ActionHash,
+    },
 }
 
 /// The part of an invitation the steward signs.

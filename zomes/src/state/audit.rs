@@ -17,9 +17,9 @@ pub struct AuditEntry {
     /// Who acted (for a warrant: the offender).
     #[serde(serialize_with = "super::ids::text")]
     pub actor: KeyHash,
-    /// What happened: `join`, `leave`, `proposal:<kind>`, `vote`, `decision:<kind>`,
-    /// `checkpoint`, `approval`, `delete`, `revocation`, `value_event`, `distribution` or
-    /// `warrant`. `<kind>` is a [`crate::governance::ProposalKind::name`]; it is left out
+    /// What happened: `join`, `archivist_join`, `leave`, `proposal:<kind>`, `vote`,
+    /// `decision:<kind>`, `checkpoint`, `replica_receipt`, `approval`, `delete`,
+    /// `revocation`, `value_event`, `distribution` or `warrant`. `<kind>` is a [`crate::governance::ProposalKind::name`]; it is left out
     /// (`proposal`, `decision`) when the proposal is not readable.
     pub event: String,
     /// The record (for a warrant: the lower hash of the two forked actions).
@@ -75,6 +75,8 @@ fn event_of(
     };
     let event = match fact {
         Fact::Genesis => "join".to_string(),
+        Fact::ArchivistGenesis => "archivist_join".to_string(),
+        Fact::ReplicaReceipt(_) => "replica_receipt".to_string(),
         Fact::Leave => "leave".to_string(),
         Fact::Proposal(proposal) => with_kind("proposal", proposal.as_ref().map(|p| p.kind.name())),
         Fact::Vote(_) => "vote".to_string(),

@@ -12,7 +12,8 @@ use serde::Serialize;
 use crate::codec::{self, is_entry};
 use crate::content::{Approval, Content, Receipt, APPROVAL, CONTENT, RECEIPT};
 use crate::governance::{
-    Checkpoint, Decision, Proposal, Vote, CHECKPOINT, DECISION, PROPOSAL, VOTE,
+    Checkpoint, Decision, Proposal, ReplicaReceipt, Vote, CHECKPOINT, DECISION, PROPOSAL,
+    REPLICA_RECEIPT, VOTE,
 };
 use crate::membership::LEAVE;
 use crate::value::{Distribution, ValueEvent, DISTRIBUTION, VALUE_EVENT};
@@ -24,6 +25,10 @@ use crate::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP, ZOME_VALUE};
 pub(super) enum Fact {
     /// A Genesis: its author joined.
     Genesis,
+    /// An archivist's Genesis: a chain for its receipts, not a member.
+    ArchivistGenesis,
+    /// A `governance/replica_receipt`.
+    ReplicaReceipt(Option<ReplicaReceipt>),
     /// A `membership/leave`.
     Leave,
     /// A `governance/proposal`.
@@ -140,6 +145,9 @@ fn read<T: DeserializeOwned + Serialize>(
 fn classify(record: &Record, held: bool) -> Item {
     let action = record.action();
     let fact = match &action.body {
+        ActionBody::Genesis { .. } if crate::membership::is_archivist_genesis(record) => {
+            Fact::ArchivistGenesis
+        }
         ActionBody::Genesis { .. } => Fact::Genesis,
         ActionBody::Delete { target } => Fact::Delete { target: *target },
         ActionBody::Create(_) | ActionBody::Update { .. } => classify_entry(record, held),
@@ -165,6 +173,8 @@ fn classify_entry(record: &Record, held: bool) -> Fact {
         Fact::Decision(read(record, held, "decision"))
     } else if is(ZOME_GOVERNANCE, CHECKPOINT) {
         Fact::Checkpoint(read(record, held, "checkpoint"))
+    } else if is(ZOME_GOVERNANCE, REPLICA_RECEIPT) {
+        Fact::ReplicaReceipt(read(record, held, "replica receipt"))
     } else if is(ZOME_CONTENT, CONTENT) {
         let original = match &record.action().body {
             ActionBody::Update { original, .. } => Some(*original),

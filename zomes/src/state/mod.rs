@@ -36,6 +36,7 @@ mod figures;
 mod ids;
 mod input;
 mod proposals;
+mod replicas;
 mod roster;
 mod value;
 
@@ -53,6 +54,7 @@ pub use figures::{
     ConsentRates, Figures, StorytellerDashboard, VisibilityCounts, ACTIVE_WINDOW_MICROS,
 };
 pub use proposals::{ProposalState, ProposalStatus};
+pub use replicas::ReplicaState;
 pub use roster::Member;
 pub use value::ValueState;
 
@@ -76,6 +78,9 @@ pub struct PodState {
     pub content: BTreeMap<ActionHash, ContentState>,
     /// Value recorded and paid out.
     pub value: ValueState,
+    /// Approved replicas (archivists and regions), by the hash of the approving decision.
+    #[serde(serialize_with = "ids::text_keys")]
+    pub replicas: BTreeMap<ActionHash, ReplicaState>,
     /// Governance-relevant events by key hash, sorted by (time, record).
     pub audit_log: Vec<AuditEntry>,
     /// The transparency figures.
@@ -118,6 +123,7 @@ pub fn fold(
         proposals: proposals.states,
         content: content.states,
         value: value::fold_value(&input),
+        replicas: replicas::fold_replicas(&input, &proposals.effects),
         audit_log,
         figures,
     }
