@@ -39,6 +39,7 @@
 //! ```
 
 pub mod archive;
+pub mod pod;
 #[cfg(test)]
 mod tests;
 
@@ -101,6 +102,9 @@ pub struct BackupHeader {
     /// The STREAM nonce prefix: random for every backup, since the key is not.
     #[serde(with = "serde_bytes")]
     pub nonce: Vec<u8>,
+    /// The pod, for a pod backup an archivist took ([`pod`]); none for a data dir's backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<myco_dna::DnaHash>,
 }
 
 impl BackupHeader {
@@ -113,6 +117,7 @@ impl BackupHeader {
             created_at,
             chunk_bytes: CHUNK_BYTES,
             nonce: nonce.to_vec(),
+            pod: None,
         }
     }
 

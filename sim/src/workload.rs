@@ -96,6 +96,8 @@ pub fn proposal(dna: &DnaManifest, now: u64, label: &str) -> (ActionBody, Entry)
     let value = Proposal {
         kind: ProposalKind::ApproveBackupSchedule {
             schedule: format!("daily at 03:00 ({label})"),
+            archivist: None,
+            retention_days: 0,
         },
         text: format!("Back up the pod every night ({label})."),
         opened_at,

@@ -45,6 +45,8 @@ fn history() -> (myco_dna::DnaManifest, Vec<Record>) {
         7,
         ProposalKind::ApproveBackupSchedule {
             schedule: "weekly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         Some(roster.hash()),
     );

@@ -108,7 +108,7 @@ fn a_revocation_names_an_archivists_approval_and_only_that_archivist_signs_the_r
             None,
         )
         .1,
-        "not a decision approving an archivist",
+        "not a passed decision approving an archivist",
     );
     // Before a revocation passed, there is nothing to sign a receipt for.
     assert_refused(

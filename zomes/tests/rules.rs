@@ -55,6 +55,8 @@ fn a_vote_by_a_non_member_is_refused() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "weekly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         None,
     );
@@ -75,6 +77,8 @@ fn a_double_vote_is_refused() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "nightly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         None,
     );
@@ -89,6 +93,8 @@ fn a_late_vote_is_refused() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "nightly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         None,
     );
@@ -106,6 +112,8 @@ fn a_decision_with_too_few_yes_votes_is_refused() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "nightly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         None,
     );
@@ -124,6 +132,8 @@ fn leaving_out_no_votes_cannot_pass_a_failing_proposal() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "nightly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         None,
     );
@@ -154,6 +164,8 @@ fn a_vote_listed_twice_is_counted_once() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "nightly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         None,
     );

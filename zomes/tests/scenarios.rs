@@ -501,6 +501,8 @@ fn territory_dk_plays_its_story() {
         1,
         ProposalKind::ApproveBackupSchedule {
             schedule: "daily at 02:00".into(),
+            archivist: None,
+            retention_days: 0,
         },
         Some(roster.hash()),
         &[4, 5],

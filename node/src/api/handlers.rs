@@ -241,6 +241,7 @@ async fn propose(
             .as_deref()
             .map(|d| parse::<myco_dna::ActionHash>(d, "decision (act_…)"))
             .transpose()?,
+        retention_days: request.retention_days,
     };
     let kind = writes::proposal_kind(&request.kind, member, role, request.detail, policy, replica)
         .map_err(ApiError::bad_request)?;

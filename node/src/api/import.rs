@@ -334,61 +334,68 @@ async fn verify(
     dna_of(&state, pod).await?;
     let manifests = state
         .reads
-        .with_fold(move |reader| {
-            let records = reader
-                .pod_typed(
-                    &pod,
-                    myco_zomes::ZOME_CONTENT,
-                    myco_zomes::content::MIGRATION,
-                )
-                .map_err(store_error)?;
-            let mut checks = Vec::new();
-            for record in records {
-                let Some(migration) = myco_zomes::codec::read::<myco_zomes::content::Migration>(
-                    &record,
-                    "migration manifest",
-                ) else {
-                    continue;
-                };
-                let importer = record.action().author;
-                let chain = reader.chain_of(&pod, &importer).map_err(store_error)?;
-                let seq_of = |hash: &myco_dna::ActionHash| {
-                    chain
-                        .iter()
-                        .find(|r| r.hash() == *hash)
-                        .map(|r| r.action().seq)
-                };
-                let (held, root_matches, missing) =
-                    match (seq_of(&migration.first), seq_of(&migration.last)) {
-                        (Some(from), Some(to)) if from <= to => {
-                            let (leaves, missing) = range_leaves(&chain, from, to);
-                            let root = crate::import::merkle::merkle_root(&leaves);
-                            (leaves.len() as u64, root == migration.merkle_root, missing)
-                        }
-                        (first, last) => {
-                            let mut missing = Vec::new();
-                            if first.is_none() {
-                                missing.push(format!("the first record {}", migration.first));
-                            }
-                            if last.is_none() {
-                                missing.push(format!("the last record {}", migration.last));
-                            }
-                            (0, false, missing)
-                        }
-                    };
-                checks.push(ManifestCheck {
-                    manifest: record.hash().to_string(),
-                    importer: importer.key_hash().to_string(),
-                    source: migration.source.clone(),
-                    written: migration.written,
-                    held,
-                    root_matches,
-                    sound: root_matches && missing.is_empty() && held == migration.written,
-                    missing,
-                });
-            }
-            Ok(checks)
-        })
+        .with_fold(move |reader| check_manifests(reader, &pod))
         .await?;
     Ok(Json(ImportVerified { manifests }))
+}
+
+/// Checks every migration manifest of `pod` against what `reader` holds, newest first.
+pub(crate) fn check_manifests(
+    reader: &crate::store::SqliteReader,
+    pod: &DnaHash,
+) -> Result<Vec<ManifestCheck>, ApiError> {
+    let pod = *pod;
+    let records = reader
+        .pod_typed(
+            &pod,
+            myco_zomes::ZOME_CONTENT,
+            myco_zomes::content::MIGRATION,
+        )
+        .map_err(store_error)?;
+    let mut checks = Vec::new();
+    for record in records {
+        let Some(migration) = myco_zomes::codec::read::<myco_zomes::content::Migration>(
+            &record,
+            "migration manifest",
+        ) else {
+            continue;
+        };
+        let importer = record.action().author;
+        let chain = reader.chain_of(&pod, &importer).map_err(store_error)?;
+        let seq_of = |hash: &myco_dna::ActionHash| {
+            chain
+                .iter()
+                .find(|r| r.hash() == *hash)
+                .map(|r| r.action().seq)
+        };
+        let (held, root_matches, missing) =
+            match (seq_of(&migration.first), seq_of(&migration.last)) {
+                (Some(from), Some(to)) if from <= to => {
+                    let (leaves, missing) = range_leaves(&chain, from, to);
+                    let root = crate::import::merkle::merkle_root(&leaves);
+                    (leaves.len() as u64, root == migration.merkle_root, missing)
+                }
+                (first, last) => {
+                    let mut missing = Vec::new();
+                    if first.is_none() {
+                        missing.push(format!("the first record {}", migration.first));
+                    }
+                    if last.is_none() {
+                        missing.push(format!("the last record {}", migration.last));
+                    }
+                    (0, false, missing)
+                }
+            };
+        checks.push(ManifestCheck {
+            manifest: record.hash().to_string(),
+            importer: importer.key_hash().to_string(),
+            source: migration.source.clone(),
+            written: migration.written,
+            held,
+            root_matches,
+            sound: root_matches && missing.is_empty() && held == migration.written,
+            missing,
+        });
+    }
+    Ok(checks)
 }

@@ -33,6 +33,7 @@
 //! | `GET /session` | the signed-in browser's CSRF token, for its writes |
 
 mod app;
+pub mod audit;
 pub mod backup;
 pub mod client;
 mod community;
@@ -331,6 +332,7 @@ pub fn router(
         .merge(backup::routes())
         .merge(recover::routes())
         .merge(import::routes())
+        .merge(audit::routes())
         .merge(app::routes())
         .route(session::SESSION_PATH, axum::routing::get(session::session))
         .layer(middleware::from_fn_with_state(state.clone(), require_token))

@@ -211,6 +211,7 @@ pub fn render(figures: &Figures) -> String {
             })
             .collect(),
     );
+    let backups = backups_table(state, names);
     let dashboard = dashboard_table(&view.dashboard, names);
     let mut turnout: Vec<_> = state.proposals.values().collect();
     turnout.sort_by_key(|p| p.opened_at);
@@ -256,7 +257,7 @@ pub fn render(figures: &Figures) -> String {
         (figures_table)
         (bars("Stories by visibility", &[("public".into(), v.public as u64), ("pod".into(), v.pod as u64), ("private".into(), v.private as u64)]))
         (columns("Vote participation, proposal by proposal (oldest on the left)", "%", &turnout, 100))
-        (consent) (members) (replicas) (proposals) (dashboard) (audit)
+        (consent) (members) (replicas) (backups) (proposals) (dashboard) (audit)
     };
     super::app::pod_page(name, pod, body).into_string()
 }
@@ -293,6 +294,50 @@ pub fn dashboard_table(me: &StorytellerDashboard, names: &BTreeMap<KeyHash, Stri
             ],
         ],
     )
+}
+
+/// The backup schedules in force and every backup archivists listed: when, by whom, its
+/// size, its records by type and its hash, and until when it is kept.
+fn backups_table(state: &myco_zomes::state::PodState, names: &BTreeMap<KeyHash, String>) -> Markup {
+    let schedules: Vec<String> = state
+        .backup_schedules
+        .iter()
+        .map(|(decision, s)| {
+            format!(
+                "`{}` UTC, kept {} days, by the archivist of {} (decision {decision})",
+                s.schedule, s.retention_days, s.archivist_approval
+            )
+        })
+        .collect();
+    html! {
+        @if !schedules.is_empty() {
+            p { "Backup schedules: " (schedules.join("; ")) }
+        }
+        (table(
+            "Backups",
+            &["taken", "archivist", "bytes", "records", "by type", "blake2b", "kept until", "listing"],
+            state
+                .backups
+                .iter()
+                .map(|b| {
+                    vec![
+                        crate::dates::micros_as_date(b.taken_at.0),
+                        who(names, &b.archivist),
+                        b.bytes.to_string(),
+                        b.records.to_string(),
+                        b.counts
+                            .iter()
+                            .map(|(kind, n)| format!("{kind} {n}"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        b.blake2b.clone(),
+                        crate::dates::micros_as_date(b.expires_at.0),
+                        b.listing.to_string(),
+                    ]
+                })
+                .collect(),
+        ))
+    }
 }
 
 #[cfg(test)]

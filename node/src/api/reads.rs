@@ -140,20 +140,39 @@ impl ReadPool {
     ) -> Result<T, ApiError> {
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
-            let reader = match pool.idle.lock().ok().and_then(|mut idle| idle.pop()) {
-                Some(reader) => reader,
-                None => SqliteReader::open(&pool.dir, pool.key.clone()).map_err(store_error)?,
-            };
+            let reader = pool.reader().map_err(store_error)?;
             let answer = read(&reader);
-            if let Ok(mut idle) = pool.idle.lock() {
-                if idle.len() < IDLE_READERS {
-                    idle.push(reader);
-                }
-            }
+            pool.give_back(reader);
             answer
         })
         .await
         .map_err(|_| ApiError::unavailable())?
+    }
+
+    /// Runs `read` on a reader on this thread, for work already off the async runtime.
+    pub(crate) fn read_blocking<T>(
+        &self,
+        read: impl FnOnce(&SqliteReader) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let reader = self.reader()?;
+        let answer = read(&reader);
+        self.give_back(reader);
+        answer
+    }
+
+    fn reader(&self) -> Result<SqliteReader, StoreError> {
+        match self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            Some(reader) => Ok(reader),
+            None => SqliteReader::open(&self.dir, self.key.clone()),
+        }
+    }
+
+    fn give_back(&self, reader: SqliteReader) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_READERS {
+                idle.push(reader);
+            }
+        }
     }
 }
 

@@ -259,9 +259,13 @@ pub struct ProposeRequest {
     /// approve_replica for an archivist: its node's peer id (`12D3…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
-    /// revoke_replica: the approve_replica decision it revokes (`act_…`).
+    /// revoke_replica: the approve_replica decision it revokes; approve_backup_schedule: the
+    /// approve_replica decision naming the archivist that takes the backups (`act_…`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// approve_backup_schedule: days each backup is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
     /// The case for it.
     #[serde(default)]
     pub text: String,

@@ -5,6 +5,8 @@
 //! Exit codes: 0 success, 1 failure, 2 bad usage.
 
 #[cfg(feature = "net")]
+mod audit;
+#[cfg(feature = "net")]
 mod backup;
 mod chain;
 #[cfg(feature = "net")]

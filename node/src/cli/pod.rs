@@ -21,6 +21,7 @@ Examples:
   myco pod list --json
   myco pod members --pod dna_…           members, roles and the decisions that granted them
   myco pod state --pod dna_…             the transparency figures and your dashboard
+  myco pod audit --pod dna_…             this replica against peers, backups, imports
   myco pod leave --pod dna_…
   myco pod page dna_…                    a link to the pod's transparency page";
 
@@ -129,6 +130,14 @@ pub enum PodCommand {
     /// Show a pod's transparency figures and your storyteller dashboard
     #[command(after_help = super::inspect::STATE_EXAMPLES)]
     State {
+        /// The pod (dna_…)
+        #[arg(long)]
+        pod: String,
+    },
+    /// Check this node's replica of a pod against its peers' heights, the latest backup
+    /// listing and the migration manifests: counts by type, missing ranges, extra records
+    #[command(after_help = super::audit::AUDIT_EXAMPLES)]
+    Audit {
         /// The pod (dna_…)
         #[arg(long)]
         pod: String,
@@ -362,6 +371,7 @@ pub(super) fn run(ctx: &Context, command: PodCommand) -> anyhow::Result<()> {
         PodCommand::Leave { pod, reason } => super::membership::leave(ctx, &pod, reason),
         PodCommand::Members { pod } => super::membership::members(ctx, &pod),
         PodCommand::State { pod } => super::inspect::state(ctx, &pod),
+        PodCommand::Audit { pod } => super::audit::audit(ctx, &api()?, &pod),
         PodCommand::List => {
             let pods: Vec<PodSummary> = api()?.get("/pods")?;
             output::emit(&PodList { pods }, ctx.json())

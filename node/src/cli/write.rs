@@ -39,7 +39,9 @@ Examples:
 pub(super) const PROPOSE_EXAMPLES: &str = "\
 Examples:
   myco propose --pod dna_... --kind grant_role --member kh_... --role manager --text \"Ana runs DK\"
-  myco propose --pod dna_... --kind approve_backup_schedule --detail \"daily 03:00\"
+  myco propose --pod dna_... --kind approve_backup_schedule --detail \"0 3 * * *\" --decision act_... --retention-days 30
+      the archivist the approve_replica decision act_... names backs the pod up at 03:00 UTC
+      daily and keeps each backup 30 days
   myco propose --pod dna_... --kind change_policy --min-creator-share-bp 8000 --text \"80% floor\"
   myco propose --pod dna_... --kind change_policy --add-principle reciprocity --restrict-region EU
 
@@ -154,15 +156,20 @@ pub struct ProposeArgs {
     /// steward, manager, treasurer or archivist
     #[arg(long)]
     role: Option<String>,
-    /// The region (approve_replica) or schedule (approve_backup_schedule)
+    /// The region (approve_replica) or schedule (approve_backup_schedule: cron form, UTC,
+    /// for example "0 3 * * *")
     #[arg(long)]
     detail: Option<String>,
     /// approve_replica: the archivist's node, its peer id (`12D3…`, from its `myco status`)
     #[arg(long)]
     node: Option<String>,
-    /// revoke_replica: the approve_replica decision to revoke (act_…)
+    /// revoke_replica: the approve_replica decision to revoke; approve_backup_schedule: the
+    /// approve_replica decision naming the archivist that takes the backups (act_…)
     #[arg(long)]
     decision: Option<String>,
+    /// approve_backup_schedule: days each backup is kept (1 to 3650)
+    #[arg(long, value_name = "DAYS")]
+    retention_days: Option<u32>,
     /// The case for it
     #[arg(long, default_value = "")]
     text: String,
@@ -308,6 +315,7 @@ pub(super) fn propose(ctx: &Context, a: ProposeArgs) -> anyhow::Result<()> {
         detail: a.detail,
         node: a.node,
         decision: a.decision,
+        retention_days: a.retention_days,
         text: a.text,
         min_creator_share_bp: a.min_creator_share_bp,
         threshold_bp: a.threshold_bp,

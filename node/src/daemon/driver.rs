@@ -367,8 +367,8 @@ impl Driver {
                     self.ban(peer, &reason);
                 }
             }
-            // Events are noted on the engine thread and never sent here.
-            Output::Event(_) => {}
+            // Events are noted, and pod backups taken, on the engine thread: never sent here.
+            Output::Event(_) | Output::TakePodBackup { .. } => {}
         }
     }
 

@@ -60,6 +60,9 @@ impl<S: Store> EngineSide<S> {
             Command::Author { pod, write, reply } => {
                 let _ = reply.send(self.author(pod, write));
             }
+            Command::HeardHeights { pod, reply } => {
+                let _ = reply.send(self.engine.heard_heights(&pod));
+            }
             Command::Dna { pod, reply } => {
                 let dna = self.engine.pods().find(|d| d.dna_hash() == pod).cloned();
                 let _ = reply.send(dna);

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use super::driver::now_micros;
 use super::link::{FromEngine, Served, ToEngine, ENGINE_QUEUE, OUTPUT_QUEUE};
 use super::metrics::Metrics;
+use super::pod_backups::PodBackupTaker;
 use super::pods::PodsList;
 use crate::engine::{Engine, Event, Input, Output};
 use crate::net;
@@ -52,14 +53,18 @@ pub fn spawn<S: Store + Send + 'static>(
     pods: PodsList,
     restored: Option<(PathBuf, RestoredMark)>,
     metrics: Arc<Metrics>,
+    pod_backups: Option<PodBackupTaker>,
 ) -> std::io::Result<EngineThread> {
     let (queue, inbox) = mpsc::channel(ENGINE_QUEUE);
     let (out, outputs) = mpsc::channel(OUTPUT_QUEUE);
+    // Weak, so the thread still ends once the swarm loop drops its end.
+    let own_queue = queue.downgrade();
     let handle = std::thread::Builder::new()
         .name(THREAD_NAME.into())
         .spawn(move || {
             let mut side = EngineSide::new(engine, pods, metrics, out);
             side.restored = restored;
+            side.pod_backups = pod_backups.map(|taker| (taker, own_queue));
             side.run(inbox);
             tracing::debug!("engine thread done; the store is dropped and flushed");
         })?;
@@ -92,6 +97,8 @@ pub(super) struct EngineSide<S: Store> {
     pub(super) subscribed: HashSet<DnaHash>,
     /// A restored data dir's mark and where it lives: each pod anchored is noted in it.
     restored: Option<(PathBuf, RestoredMark)>,
+    /// What takes the pod backups the engine asks for, and the way back to this thread.
+    pod_backups: Option<(PodBackupTaker, mpsc::WeakSender<ToEngine>)>,
     hosted: usize,
     last_now: u64,
     out: mpsc::Sender<FromEngine>,
@@ -108,6 +115,7 @@ impl<S: Store> EngineSide<S> {
         let mut side = EngineSide {
             hosted: subscribed.len(),
             restored: None,
+            pod_backups: None,
             last_now: 0,
             engine,
             pods,
@@ -197,6 +205,16 @@ impl<S: Store> EngineSide<S> {
                     self.note_event(&event);
                     events.push(event);
                 }
+                Output::TakePodBackup {
+                    pod,
+                    schedule,
+                    retention_days,
+                } => match &self.pod_backups {
+                    Some((taker, queue)) => {
+                        taker.start(queue.clone(), pod, schedule, retention_days)
+                    }
+                    None => tracing::warn!(%pod, "a pod backup is due, but this node takes none"),
+                },
                 other => outputs.push(other),
             }
         }

@@ -35,6 +35,7 @@ mod lookup;
 pub mod metrics;
 #[cfg(test)]
 mod off_loop_tests;
+pub mod pod_backups;
 pub mod pods;
 mod prepare;
 mod profiles;
@@ -116,6 +117,14 @@ pub enum Command {
         write: Write,
         /// The answer: the record's hash, or why it was refused.
         reply: oneshot::Sender<Result<ActionHash, CommandError>>,
+    },
+    /// The chain heights this node's peers last claimed for a pod (see
+    /// [`crate::engine::Engine::heard_heights`]).
+    HeardHeights {
+        /// The pod.
+        pod: DnaHash,
+        /// The answer: peer, when, heights.
+        reply: oneshot::Sender<Vec<(String, u64, Vec<crate::engine::Height>)>>,
     },
     /// The DNA of a hosted pod (`None` if it is not hosted).
     Dna {

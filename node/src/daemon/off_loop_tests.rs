@@ -201,7 +201,8 @@ fn start(store: GatedStore) -> Node {
     let metrics = Arc::new(Metrics::default());
     let pods = PodsList::load(dir.path()).expect("pods list");
     let agent = *engine.agent();
-    let thread = engine_thread::spawn(engine, pods, None, metrics.clone()).expect("engine thread");
+    let thread =
+        engine_thread::spawn(engine, pods, None, metrics.clone(), None).expect("engine thread");
     let driver = Driver::new(
         swarm,
         DriverParts {

@@ -261,7 +261,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         settings.api,
         commands,
         metrics.clone(),
-        reads,
+        reads.clone(),
     )
     .await
     .map_err(|e| DaemonError::Api(e.to_string()))?;
@@ -281,7 +281,8 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
             tracing::warn!("{warning}");
         }
     }
-    let thread = engine_thread::spawn(engine, pods, restored, metrics.clone())
+    let pod_backups = super::pod_backups::PodBackupTaker::new(reads.clone());
+    let thread = engine_thread::spawn(engine, pods, restored, metrics.clone(), Some(pod_backups))
         .map_err(|e| DaemonError::Engine(format!("cannot start it: {e}")))?;
     let parts = DriverParts {
         queue: thread.queue,

@@ -449,8 +449,11 @@ pub fn parse_choice(text: &str) -> Option<Choice> {
 pub struct ReplicaArgs {
     /// The archivist's node: its peer id.
     pub node: Option<String>,
-    /// The approve_replica decision a revoke_replica revokes.
+    /// The approve_replica decision a revoke_replica revokes, or whose archivist an
+    /// approve_backup_schedule names.
     pub decision: Option<myco_dna::ActionHash>,
+    /// Days an approve_backup_schedule keeps each backup.
+    pub retention_days: Option<u32>,
 }
 
 /// Builds a proposal kind from its name and arguments, or says what is missing.
@@ -493,7 +496,12 @@ pub fn proposal_kind(
         "revoke_replica" => ProposalKind::RevokeReplica {
             approval: replica.decision.ok_or("a `revoke_replica` proposal needs --decision: the approve_replica decision (act_…) it revokes")?,
         },
-        "approve_backup_schedule" => ProposalKind::ApproveBackupSchedule { schedule: detail()? },
+        "approve_backup_schedule" => match (replica.decision, replica.retention_days) {
+            (Some(archivist), Some(retention_days)) => ProposalKind::ApproveBackupSchedule { schedule: detail()?, archivist: Some(archivist), retention_days },
+            (Some(_), None) => return Err("an `approve_backup_schedule` proposal for an archivist needs --retention-days: how many days each backup is kept".into()),
+            (None, Some(_)) => return Err("an `approve_backup_schedule` proposal with a retention needs --decision: the approve_replica decision (act_…) naming the archivist that takes the backups".into()),
+            (None, None) => ProposalKind::ApproveBackupSchedule { schedule: detail()?, archivist: None, retention_days: 0 },
+        },
         "emergency_block" => ProposalKind::Emergency(EmergencyMeasure::BlockMember(member()?)),
         other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, change_policy, approve_replica, revoke_replica, approve_backup_schedule or emergency_block")),
     })

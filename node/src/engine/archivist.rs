@@ -65,7 +65,7 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    fn has_chain(&self, pod: &DnaHash) -> bool {
+    pub(super) fn has_chain(&self, pod: &DnaHash) -> bool {
         let chain = ChainId {
             pod: *pod,
             author: self.agent,

@@ -96,6 +96,8 @@ fn a_failed_index_query_voids_the_verdict_so_a_double_vote_never_passes() {
         Write::Propose {
             kind: ProposalKind::ApproveBackupSchedule {
                 schedule: "every night at 02:00".into(),
+                archivist: None,
+                retention_days: 0,
             },
             text: "back the archive up nightly".into(),
             checkpoint: None,

@@ -33,6 +33,21 @@ impl std::fmt::Debug for PeerId {
 /// Something that happened, handed to [`super::Engine::handle`].
 #[derive(Clone, Debug)]
 pub enum Input {
+    /// The driver took the pod backup [`Output::TakePodBackup`] asked for: the engine lists
+    /// it in the pod, signed.
+    PodBackupTaken {
+        /// The pod.
+        pod: DnaHash,
+        /// What the listing says.
+        listing: Box<myco_zomes::governance::BackupListing>,
+    },
+    /// The driver could not take the pod backup asked for.
+    PodBackupFailed {
+        /// The pod.
+        pod: DnaHash,
+        /// Why, for the logs.
+        reason: String,
+    },
     /// Start hosting a pod (creating or joining it), with this node's agent writing its
     /// Genesis with `membrane_proof`.
     JoinPod {
@@ -177,6 +192,16 @@ pub enum Output {
         peer: PeerId,
         /// Why, for the logs.
         reason: String,
+    },
+    /// Take an encrypted backup of a pod now, as the passed `schedule` decision asks of this
+    /// archivist, and answer with [`Input::PodBackupTaken`] or [`Input::PodBackupFailed`].
+    TakePodBackup {
+        /// The pod.
+        pod: DnaHash,
+        /// The approve_backup_schedule decision.
+        schedule: ActionHash,
+        /// Days the backup is kept.
+        retention_days: u32,
     },
     /// Something for the user, the API or the logs.
     Event(Event),

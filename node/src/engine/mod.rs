@@ -37,6 +37,7 @@ mod anchor;
 mod archivist;
 mod author;
 mod backfill;
+mod backups;
 mod config;
 mod context;
 mod electorate;
@@ -162,6 +163,9 @@ pub struct Engine<S: Store> {
     /// Whether writes wait for the pods' peers to confirm this agent's newest records
     /// (`anchor.rs`).
     anchoring: anchor::Anchoring,
+    /// Pod backups this archivist asked the driver to take and has not heard back about,
+    /// and pods whose last backup failed, until when they wait (`backups.rs`).
+    backups: backups::BackupRuns,
 }
 
 impl<S: Store> Engine<S> {
@@ -201,6 +205,7 @@ impl<S: Store> Engine<S> {
             outputs: Vec::new(),
             receipts_due: Vec::new(),
             anchoring: anchor::Anchoring::default(),
+            backups: backups::BackupRuns::default(),
         }
     }
 
@@ -239,6 +244,28 @@ impl<S: Store> Engine<S> {
         })
     }
 
+    /// The chain heights each peer last claimed for `pod` (peer id text, when, heights).
+    pub fn heard_heights(&self, pod: &DnaHash) -> Vec<(String, u64, Vec<Height>)> {
+        let Some(view) = self.pods.get(pod) else {
+            return Vec::new();
+        };
+        view.heard_heights
+            .iter()
+            .map(|(peer, heard)| {
+                let heights = heard
+                    .chains
+                    .iter()
+                    .map(|(author, (seq, hash))| Height {
+                        author: *author,
+                        seq: *seq,
+                        hash: *hash,
+                    })
+                    .collect();
+                (peer.text(), heard.at, heights)
+            })
+            .collect()
+    }
+
     /// Records waiting for dependencies.
     pub fn limbo_len(&self) -> usize {
         self.limbo.len()
@@ -274,6 +301,10 @@ impl<S: Store> Engine<S> {
                 (
                     myco_zomes::ZOME_GOVERNANCE,
                     myco_zomes::governance::DECISION,
+                ),
+                (
+                    myco_zomes::ZOME_GOVERNANCE,
+                    myco_zomes::governance::BACKUP_LISTING,
                 ),
             ] {
                 for record in self.store.typed_records(&chain, zome, entry_type)? {
@@ -365,6 +396,8 @@ impl<S: Store> Engine<S> {
             Input::PeerLeft { peer } => self.on_peer_left(&peer),
             Input::Timer(Timer::Sync) => self.on_sync_timer(now),
             Input::Timer(Timer::Sweep) => self.on_sweep(now),
+            Input::PodBackupTaken { pod, listing } => self.pod_backup_taken(now, pod, *listing),
+            Input::PodBackupFailed { pod, reason } => self.pod_backup_failed(now, pod, &reason),
         }
         self.write_receipts(now);
         std::mem::take(&mut self.outputs)

@@ -48,6 +48,7 @@ impl<S: Store> Engine<S> {
     pub(crate) fn on_sync_timer(&mut self, now: u64) {
         self.set_timer(now + self.config.sync_interval_micros, Timer::Sync);
         self.retry_store_faults(now);
+        self.ask_for_due_backups(now);
         self.sync_round += 1;
         let pods: Vec<(DnaHash, Vec<PeerId>)> = self
             .pods
@@ -229,6 +230,9 @@ impl<S: Store> Engine<S> {
                     more,
                 },
             ) if pod == answered => {
+                if let Some(view) = self.pods.get_mut(&pod) {
+                    view.hear_heights(now, &from, &heights);
+                }
                 for height in &heights {
                     let chain = ChainId {
                         pod,

@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use myco_dna::{
-    ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, KeyHash, Record, Visibility,
+    ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, KeyHash, Record, Timestamp, Visibility,
 };
 use myco_zomes::codec::{decode, is_entry};
 use myco_zomes::content::{Approval, Content, APPROVAL, CONTENT};
 use myco_zomes::governance::{
-    decided_proposal, ArchivistNode, EmergencyMeasure, ProposalKind, ReplicaTarget, DECISION,
+    decided_proposal, ArchivistNode, BackupListing, BackupPlan, EmergencyMeasure, ProposalKind,
+    ReplicaTarget, BACKUP_LISTING, DECISION,
 };
 use myco_zomes::membership::{is_archivist_genesis, MembraneProof, LEAVE};
 use myco_zomes::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
@@ -43,6 +44,25 @@ pub(crate) struct PodView {
     pub replica_approvals: BTreeMap<ActionHash, ArchivistNode>,
     /// Revoked approvals: approving decision → the RevokeReplica decision.
     pub revoked_replicas: BTreeMap<ActionHash, ActionHash>,
+    /// Passed backup schedules that name an archivist: decision → (its time, the plan).
+    pub backup_plans: BTreeMap<ActionHash, (Timestamp, BackupPlan)>,
+    /// The newest backup listed under each schedule: schedule decision → when it was taken.
+    pub listed_backups: BTreeMap<ActionHash, Timestamp>,
+    /// The chain heights each peer last claimed, for `myco pod audit` (at most
+    /// [`MAX_HEARD_PEERS`] peers, the longest unheard forgotten first).
+    pub heard_heights: BTreeMap<PeerId, HeardHeights>,
+}
+
+/// Peers whose claimed heights a pod view keeps.
+pub const MAX_HEARD_PEERS: usize = 64;
+
+/// The heights one peer claimed for a pod's chains.
+#[derive(Clone, Debug, Default)]
+pub struct HeardHeights {
+    /// When it last answered, µs.
+    pub at: u64,
+    /// Each author's newest seq and hash, as the peer claims them.
+    pub chains: BTreeMap<AgentKey, (u64, ActionHash)>,
 }
 
 /// What an approve_replica decision lets a non-member's node have.
@@ -73,6 +93,9 @@ impl PodView {
             archivists: BTreeSet::new(),
             replica_approvals: BTreeMap::new(),
             revoked_replicas: BTreeMap::new(),
+            backup_plans: BTreeMap::new(),
+            listed_backups: BTreeMap::new(),
+            heard_heights: BTreeMap::new(),
         }
     }
 
@@ -157,6 +180,27 @@ impl PodView {
         !allowed.is_empty() && !region.is_some_and(|r| allowed.iter().any(|a| a == r))
     }
 
+    /// Keeps what `peer` claimed of the pod's chain heights (one page of its answer).
+    pub fn hear_heights(&mut self, now: u64, peer: &PeerId, heights: &[super::Height]) {
+        if !self.heard_heights.contains_key(peer) && self.heard_heights.len() >= MAX_HEARD_PEERS {
+            let oldest = self
+                .heard_heights
+                .iter()
+                .min_by_key(|(_, heard)| heard.at)
+                .map(|(p, _)| p.clone());
+            if let Some(oldest) = oldest {
+                self.heard_heights.remove(&oldest);
+            }
+        }
+        let heard = self.heard_heights.entry(peer.clone()).or_default();
+        heard.at = now;
+        for height in heights {
+            heard
+                .chains
+                .insert(height.author, (height.seq, height.hash));
+        }
+    }
+
     /// Learns from a record that was just accepted. `decided` resolves a decision's proposal.
     pub fn note(&mut self, record: &Record, decided: impl Fn(&ActionHash) -> Option<ProposalKind>) {
         let author = record.action().author;
@@ -186,7 +230,21 @@ impl PodView {
                 Some(ProposalKind::RevokeReplica { approval }) => {
                     self.revoked_replicas.insert(approval, record.hash());
                 }
-                _ => {}
+                Some(kind) => {
+                    if let Some(plan) = BackupPlan::of(&kind) {
+                        self.backup_plans
+                            .insert(record.hash(), (record.action().timestamp, plan));
+                    }
+                }
+                None => {}
+            }
+        } else if is_entry(record, ZOME_GOVERNANCE, BACKUP_LISTING) {
+            if let Ok(Some(listing)) = decode::<BackupListing>(record, "backup listing") {
+                let newest = self
+                    .listed_backups
+                    .entry(listing.schedule)
+                    .or_insert(listing.taken_at);
+                *newest = (*newest).max(listing.taken_at);
             }
         }
     }

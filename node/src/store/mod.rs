@@ -9,6 +9,7 @@
 //! returns. Each keeps the reference index of [`Store::referring`] ([`references`]).
 
 mod files;
+pub use files::sync_dir;
 mod integrity;
 mod keys;
 mod memory;

@@ -1,5 +1,6 @@
 //! The governance zome: roles, proposals, votes, decisions and roster checkpoints.
 
+mod backup;
 mod checkpoint;
 mod proposal;
 mod replica;
@@ -8,6 +9,11 @@ mod roster;
 mod types;
 mod vote;
 
+pub use backup::{
+    next_backup, parse_schedule, record_type, validate_backup_listing, BackupListing, BackupPlan,
+    ListedHead, BACKUP_LISTING, DAY_MICROS, MAX_LISTED_CHAINS, MAX_LISTED_TYPES,
+    MAX_RETENTION_DAYS,
+};
 pub use checkpoint::{is_roster_change, roster_after, MAX_CHECKPOINT_CHANGES};
 pub use proposal::{check_policy, rule_for, MAX_PROPOSAL_TEXT};
 pub use roles::{check_role, decided_proposal};
@@ -29,7 +35,14 @@ impl Zome for Governance {
     }
 
     fn entry_types(&self) -> &'static [&'static str] {
-        &[PROPOSAL, VOTE, DECISION, CHECKPOINT, REPLICA_RECEIPT]
+        &[
+            PROPOSAL,
+            VOTE,
+            DECISION,
+            CHECKPOINT,
+            REPLICA_RECEIPT,
+            BACKUP_LISTING,
+        ]
     }
 
     fn validate(&self, record: &Record, dna: &DnaManifest, ctx: &dyn ValidationContext) -> Verdict {
@@ -70,6 +83,11 @@ fn validate(
         REPLICA_RECEIPT => replica::validate_replica_receipt(
             record,
             &decode_required(record, "replica receipt")?,
+            ctx,
+        ),
+        BACKUP_LISTING => backup::validate_backup_listing(
+            record,
+            &decode_required(record, "backup listing")?,
             ctx,
         ),
         other => Err(crate::unknown_entry_type(ZOME_GOVERNANCE, other)),

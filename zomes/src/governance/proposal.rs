@@ -67,7 +67,7 @@ pub fn validate_proposal(
         ));
     }
     check_kind(&proposal.kind, &author, &roster, dna)?;
-    check_revocation(&proposal.kind, ctx)
+    check_references(&proposal.kind, ctx)
 }
 
 fn check_kind(
@@ -124,9 +124,11 @@ fn check_kind(
             check_region(&archivist.region, dna)?;
         }
         ProposalKind::RevokeReplica { .. } => {}
-        ProposalKind::ApproveBackupSchedule { schedule } => {
-            bounded("backup schedule", schedule, 256)?;
-        }
+        ProposalKind::ApproveBackupSchedule {
+            schedule,
+            archivist,
+            retention_days,
+        } => super::backup::check_schedule(schedule, archivist.as_ref(), *retention_days)?,
         ProposalKind::Emergency(EmergencyMeasure::BlockMember(member)) => {
             if !roster.is_member(member) {
                 return Err(Verdict::invalid(format!("{member} is not a member")));
@@ -151,17 +153,18 @@ fn check_region(region: &str, dna: &DnaManifest) -> Result<(), Verdict> {
 }
 
 /// A RevokeReplica proposal names a passed ApproveReplica decision for an archivist.
-fn check_revocation(kind: &ProposalKind, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
-    let ProposalKind::RevokeReplica { approval } = kind else {
-        return Ok(());
+/// The checks of a proposal that read the decisions it names: a revocation and a backup
+/// schedule name a passed decision approving an archivist.
+fn check_references(kind: &ProposalKind, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+    let approval = match kind {
+        ProposalKind::RevokeReplica { approval } => approval,
+        ProposalKind::ApproveBackupSchedule {
+            archivist: Some(approval),
+            ..
+        } => approval,
+        _ => return Ok(()),
     };
-    let (_, approved) = super::roles::decided_proposal(approval, ctx)?;
-    match approved.kind {
-        ProposalKind::ApproveReplica(ReplicaTarget::Archivist(_)) => Ok(()),
-        _ => Err(Verdict::invalid(format!(
-            "{approval} is not a decision approving an archivist; revoke_replica names one"
-        ))),
-    }
+    super::backup::archivist_of(approval, ctx).map(|_| ())
 }
 
 /// A policy change may tighten the DNA's properties, never loosen a floor the DNA sets.

@@ -15,6 +15,10 @@ pub const CHECKPOINT: &str = "checkpoint";
 /// entries after its approval was revoked.
 pub const REPLICA_RECEIPT: &str = "replica_receipt";
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// A role a member can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Role {
@@ -131,10 +135,17 @@ pub enum ProposalKind {
         /// The passed ApproveReplica decision that approved it.
         approval: ActionHash,
     },
-    /// Approve a backup schedule.
+    /// Approve a backup schedule (see [`super::BackupPlan`]).
     ApproveBackupSchedule {
-        /// The schedule, in words or cron form.
+        /// The schedule. With an archivist named it is in cron form (`0 3 * * *`), and the
+        /// archivist follows it; without one it may be words, a record of intent only.
         schedule: String,
+        /// The passed approve_replica decision naming the archivist that takes the backups.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        archivist: Option<ActionHash>,
+        /// Days each backup is kept (1 to 3650 when an archivist is named).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        retention_days: u32,
     },
     /// An emergency measure: stewards vote, shorter window, higher threshold.
     Emergency(EmergencyMeasure),

@@ -77,6 +77,7 @@ fn event_of(
         Fact::Genesis => "join".to_string(),
         Fact::ArchivistGenesis => "archivist_join".to_string(),
         Fact::ReplicaReceipt(_) => "replica_receipt".to_string(),
+        Fact::BackupListing(_) => "backup_listing".to_string(),
         Fact::Leave => "leave".to_string(),
         Fact::Proposal(proposal) => with_kind("proposal", proposal.as_ref().map(|p| p.kind.name())),
         Fact::Vote(_) => "vote".to_string(),

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::codec::{self, is_entry};
 use crate::content::{Approval, Content, Receipt, APPROVAL, CONTENT, RECEIPT};
 use crate::governance::{
-    Checkpoint, Decision, Proposal, ReplicaReceipt, Vote, CHECKPOINT, DECISION, PROPOSAL,
-    REPLICA_RECEIPT, VOTE,
+    BackupListing, Checkpoint, Decision, Proposal, ReplicaReceipt, Vote, BACKUP_LISTING,
+    CHECKPOINT, DECISION, PROPOSAL, REPLICA_RECEIPT, VOTE,
 };
 use crate::membership::LEAVE;
 use crate::value::{Distribution, ValueEvent, DISTRIBUTION, VALUE_EVENT};
@@ -29,6 +29,8 @@ pub(super) enum Fact {
     ArchivistGenesis,
     /// A `governance/replica_receipt`.
     ReplicaReceipt(Option<ReplicaReceipt>),
+    /// A `governance/backup_listing`.
+    BackupListing(Option<Box<BackupListing>>),
     /// A `membership/leave`.
     Leave,
     /// A `governance/proposal`.
@@ -175,6 +177,8 @@ fn classify_entry(record: &Record, held: bool) -> Fact {
         Fact::Checkpoint(read(record, held, "checkpoint"))
     } else if is(ZOME_GOVERNANCE, REPLICA_RECEIPT) {
         Fact::ReplicaReceipt(read(record, held, "replica receipt"))
+    } else if is(ZOME_GOVERNANCE, BACKUP_LISTING) {
+        Fact::BackupListing(read(record, held, "backup listing").map(Box::new))
     } else if is(ZOME_CONTENT, CONTENT) {
         let original = match &record.action().body {
             ActionBody::Update { original, .. } => Some(*original),

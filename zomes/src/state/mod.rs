@@ -31,6 +31,7 @@
 //! ```
 
 mod audit;
+mod backups;
 mod content;
 mod figures;
 mod ids;
@@ -49,6 +50,7 @@ use myco_dna::{ActionHash, DnaManifest, KeyHash, Record, Timestamp, Warrant};
 use serde::Serialize;
 
 pub use audit::AuditEntry;
+pub use backups::{BackupState, ScheduleState};
 pub use content::{is_visible_to_pod, ContentState};
 pub use figures::{
     ConsentRates, Figures, StorytellerDashboard, VisibilityCounts, ACTIVE_WINDOW_MICROS,
@@ -81,6 +83,11 @@ pub struct PodState {
     /// Approved replicas (archivists and regions), by the hash of the approving decision.
     #[serde(serialize_with = "ids::text_keys")]
     pub replicas: BTreeMap<ActionHash, ReplicaState>,
+    /// Passed backup schedules that name an archivist, by the hash of their decision.
+    #[serde(serialize_with = "ids::text_keys")]
+    pub backup_schedules: BTreeMap<ActionHash, ScheduleState>,
+    /// The backups archivists listed, newest first.
+    pub backups: Vec<BackupState>,
     /// Governance-relevant events by key hash, sorted by (time, record).
     pub audit_log: Vec<AuditEntry>,
     /// The transparency figures.
@@ -124,6 +131,8 @@ pub fn fold(
         content: content.states,
         value: value::fold_value(&input),
         replicas: replicas::fold_replicas(&input, &proposals.effects),
+        backup_schedules: backups::fold_schedules(&proposals.effects),
+        backups: backups::fold_backups(&input),
         audit_log,
         figures,
     }

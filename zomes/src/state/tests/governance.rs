@@ -133,6 +133,8 @@ fn a_proposal_with_a_decision_is_passed_even_before_it_closes() {
         10,
         ProposalKind::ApproveBackupSchedule {
             schedule: "daily".into(),
+            archivist: None,
+            retention_days: 0,
         },
     );
     let state = pod.fold(13);

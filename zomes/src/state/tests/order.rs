@@ -101,6 +101,8 @@ fn everything() -> (Pod, Vec<Warrant>) {
         100,
         ProposalKind::ApproveBackupSchedule {
             schedule: "weekly".into(),
+            archivist: None,
+            retention_days: 0,
         },
         Some(cp),
     );
