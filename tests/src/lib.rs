@@ -54,6 +54,7 @@ pub mod scan;
 pub mod side_by_side;
 #[cfg(unix)]
 pub mod storyteller;
+pub mod tamper;
 
 use std::fmt;
 use std::path::PathBuf;

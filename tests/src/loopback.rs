@@ -10,7 +10,8 @@ use libp2p::{Multiaddr, PeerId};
 use myco_dna::AgentKey;
 use myco_node::api::client::ApiClient;
 use myco_node::api::types::{
-    ConsentBody, JoinRequest, PodSummary, PublishRequest, RecordView, StatusView, Written,
+    ConsentBody, DecideRequest, JoinRequest, PodSummary, ProposeRequest, PublishRequest,
+    RecordView, StatusView, VoteRequest, Written,
 };
 use myco_node::daemon::LISTEN_FILE;
 use myco_node::devnet::process::{
@@ -293,4 +294,30 @@ pub fn publish_affirming(
 pub fn holds(api: &ApiClient, hash: &str) -> bool {
     api.get::<RecordView>(&format!("/records/{hash}"))
         .is_ok_and(|r| r.stored)
+}
+
+/// Proposes `request` as the pod's only founder, votes yes and records the decision;
+/// returns the decision's hash.
+pub fn pass_alone(api: &ApiClient, pod: &str, request: &ProposeRequest) -> String {
+    let proposal: Written = api
+        .post(&format!("/pods/{pod}/proposals"), request)
+        .expect("the founder proposes");
+    let _: Written = api
+        .post(
+            &format!("/pods/{pod}/votes"),
+            &VoteRequest {
+                proposal: proposal.hash.clone(),
+                choice: "yes".into(),
+            },
+        )
+        .expect("the founder votes yes");
+    let decision: Written = api
+        .post(
+            &format!("/pods/{pod}/decisions"),
+            &DecideRequest {
+                proposal: proposal.hash,
+            },
+        )
+        .expect("the decision is recorded");
+    decision.hash
 }

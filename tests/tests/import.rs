@@ -5,6 +5,7 @@
 
 use myco_tests::loopback::{holds, wait_until, STORYTELLING_PRINCIPLES};
 use myco_tests::storyteller::{myco, storytelling_pod};
+use myco_tests::tamper::drop_record;
 use serde_json::{json, Value};
 
 fn map() -> String {
@@ -158,37 +159,4 @@ fn an_import_accounts_for_every_row_and_a_second_run_writes_nothing() {
         refused.contains(&dropped),
         "the dropped record is named: {refused}"
     );
-}
-
-/// Deletes the record at `seq` of `author`'s chain from the store in data dir `dir`, as a
-/// damaged disk or a careless hand would; returns its hash.
-fn drop_record(dir: &std::path::Path, author: &myco_dna::AgentKey, seq: u64) -> String {
-    let db = dir.join("store").join(myco_node::store::DB_FILE);
-    let conn = rusqlite::Connection::open(&db).expect("the store opens");
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .expect("a busy timeout");
-    let chain: i64 = conn
-        .query_row(
-            "SELECT id FROM chains WHERE author = ?1",
-            [author.as_bytes().as_slice()],
-            |row| row.get(0),
-        )
-        .expect("the author's chain");
-    // The next record names the dropped one by hash: read it from its link.
-    let next: Vec<u8> = conn
-        .query_row(
-            "SELECT action FROM records WHERE chain = ?1 AND seq = ?2",
-            rusqlite::params![chain, (seq + 1) as i64],
-            |row| row.get(0),
-        )
-        .expect("the next record");
-    let deleted = conn
-        .execute(
-            "DELETE FROM records WHERE chain = ?1 AND seq = ?2",
-            rusqlite::params![chain, seq as i64],
-        )
-        .expect("deleted");
-    assert_eq!(deleted, 1);
-    let next = myco_dna::Record::from_bytes(&next).expect("a stored record");
-    next.action().prev.expect("a link").to_string()
 }

@@ -5,41 +5,14 @@
 //! a replica receipt that the members' transparency state shows.
 
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{
-    DecideRequest, JoinRequest, PodSummary, ProposeRequest, RecordView, StatusView, VoteRequest,
-    Written,
-};
+use myco_node::api::types::{JoinRequest, PodSummary, ProposeRequest, RecordView, StatusView};
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_tests::bench::stop;
-use myco_tests::loopback::{found_pod, holds, metric, publish, start_net, wait_until};
+use myco_tests::loopback::{
+    found_pod, holds, metric, pass_alone as pass, publish, start_net, wait_until,
+};
 use myco_tests::scan;
 use serde_json::Value;
-
-/// Proposes `request` as the pod's only founder, votes yes and records the decision;
-/// returns the decision's hash.
-fn pass(api: &ApiClient, pod: &str, request: &ProposeRequest) -> String {
-    let proposal: Written = api
-        .post(&format!("/pods/{pod}/proposals"), request)
-        .expect("the founder proposes");
-    let _: Written = api
-        .post(
-            &format!("/pods/{pod}/votes"),
-            &VoteRequest {
-                proposal: proposal.hash.clone(),
-                choice: "yes".into(),
-            },
-        )
-        .expect("the founder votes yes");
-    let decision: Written = api
-        .post(
-            &format!("/pods/{pod}/decisions"),
-            &DecideRequest {
-                proposal: proposal.hash,
-            },
-        )
-        .expect("the decision is recorded");
-    decision.hash
-}
 
 fn entry_held(api: &ApiClient, hash: &str) -> bool {
     api.get::<RecordView>(&format!("/records/{hash}"))

@@ -110,11 +110,10 @@ impl fmt::Display for Audit {
 pub(super) fn audit(ctx: &Context, api: &ApiClient, pod: &str) -> anyhow::Result<()> {
     let report: AuditReport = api.get(&format!("/pods/{}/audit", pod.trim()))?;
     let sound = report.sound;
-    output::emit(&Audit(report), ctx.json())?;
-    if !sound {
-        anyhow::bail!(
-            "this node's replica of the pod lacks records its peers or its backup listing hold; wait for sync and run `myco pod audit` again"
-        );
-    }
-    Ok(())
+    output::emit_or_fail(
+        &Audit(report),
+        ctx.json(),
+        sound,
+        "this node's replica of the pod lacks records its peers or its backup listing hold; wait for sync and run `myco pod audit` again",
+    )
 }

@@ -253,8 +253,8 @@ pub fn main_entry() -> ExitCode {
 
 /// Prints a failed command's error: its message, then each cause that adds something (a
 /// cause already quoted in the message above it is not printed twice). With `--json`, the
-/// same as one JSON object on stdout: `error`, `causes`, and `http_status` when the daemon
-/// refused.
+/// same as one JSON object on stdout: `error`, `causes`, `http_status` when the daemon
+/// refused, and `report` when the command's own report shows what is wrong.
 fn report_error(err: &anyhow::Error, json: bool) {
     let mut causes: Vec<String> = Vec::new();
     let mut above = err.to_string();
@@ -273,11 +273,14 @@ fn report_error(err: &anyhow::Error, json: bool) {
         });
         #[cfg(not(feature = "net"))]
         let status: Option<u16> = None;
-        let line = serde_json::json!({
+        let mut line = serde_json::json!({
             "error": err.to_string(),
             "causes": causes,
             "http_status": status,
         });
+        if let Some(failed) = err.downcast_ref::<output::FailedWithReport>() {
+            line["report"] = failed.report.clone();
+        }
         println!("{line}");
         return;
     }

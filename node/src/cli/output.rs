@@ -21,6 +21,46 @@ pub(crate) fn emit<R: Serialize + Display>(report: &R, json: bool) -> anyhow::Re
     }
 }
 
+/// A command that ran but found something wrong, and the report showing what: with `--json`
+/// the error's object carries the report as `report`, so stdout stays one JSON object;
+/// without, the report is printed before the error.
+#[derive(Debug)]
+pub(crate) struct FailedWithReport {
+    /// What is wrong and what to do about it.
+    pub message: String,
+    /// The report, as JSON.
+    pub report: serde_json::Value,
+}
+
+impl Display for FailedWithReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FailedWithReport {}
+
+/// Prints `report` as [`emit`] does and returns `Ok` if `ok`; otherwise fails with `message`,
+/// the report printed before it (text) or carried in the error's object (`--json`).
+pub(crate) fn emit_or_fail<R: Serialize + Display>(
+    report: &R,
+    json: bool,
+    ok: bool,
+    message: &str,
+) -> anyhow::Result<()> {
+    if ok || !json {
+        emit(report, json)?;
+    }
+    if ok {
+        return Ok(());
+    }
+    Err(FailedWithReport {
+        message: message.to_string(),
+        report: serde_json::to_value(report).context("cannot encode the result as JSON")?,
+    }
+    .into())
+}
+
 /// `count` and `noun`, in the plural unless there is one: "1 peer", "3 peers".
 pub(crate) fn count(count: impl Into<u64>, noun: &str) -> String {
     let count = count.into();
