@@ -225,6 +225,7 @@ fn a_lying_peer_cannot_make_a_restored_node_skip_its_newer_records() {
             hash: myco_dna::ActionHash::from_slice(&[7; 32]).expect("32 bytes"),
         }],
         more: false,
+        own_only: false,
     };
     // Driven by hand: the liar's answers go straight to the node's engine.
     let now = net.now;

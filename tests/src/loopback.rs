@@ -299,19 +299,39 @@ pub fn holds(api: &ApiClient, hash: &str) -> bool {
 /// Proposes `request` as the pod's only founder, votes yes and records the decision;
 /// returns the decision's hash.
 pub fn pass_alone(api: &ApiClient, pod: &str, request: &ProposeRequest) -> String {
-    let proposal: Written = api
+    pass_by(api, &[api], pod, request)
+}
+
+/// Proposes `request` through `proposer`, has every one of `voters` vote yes once it holds
+/// the proposal, and records the decision through `proposer` once it holds every vote;
+/// returns the decision's hash.
+pub fn pass_by(
+    proposer: &ApiClient,
+    voters: &[&ApiClient],
+    pod: &str,
+    request: &ProposeRequest,
+) -> String {
+    let proposal: Written = proposer
         .post(&format!("/pods/{pod}/proposals"), request)
-        .expect("the founder proposes");
-    let _: Written = api
-        .post(
-            &format!("/pods/{pod}/votes"),
-            &VoteRequest {
-                proposal: proposal.hash.clone(),
-                choice: "yes".into(),
-            },
-        )
-        .expect("the founder votes yes");
-    let decision: Written = api
+        .expect("the proposal is written");
+    for voter in voters {
+        wait_until("a voter to hold the proposal", || {
+            holds(voter, &proposal.hash)
+        });
+        let vote: Written = voter
+            .post(
+                &format!("/pods/{pod}/votes"),
+                &VoteRequest {
+                    proposal: proposal.hash.clone(),
+                    choice: "yes".into(),
+                },
+            )
+            .expect("the member votes yes");
+        wait_until("the proposer to hold the vote", || {
+            holds(proposer, &vote.hash)
+        });
+    }
+    let decision: Written = proposer
         .post(
             &format!("/pods/{pod}/decisions"),
             &DecideRequest {

@@ -2,10 +2,10 @@
 //! tests of a member's day: every command runs with `--json`, so a test reads its answer or
 //! its error as one JSON object.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use myco_node::devnet::{dna_with_founders, TEMPLATES};
+use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
 use serde_json::Value;
 
 use crate::loopback::{found_pod, start_net, Net, STORYTELLING_PRINCIPLES};
@@ -113,4 +113,35 @@ pub fn publish(
 /// The `hash` a write printed.
 pub fn hash_of(json: &Value) -> String {
     json["hash"].as_str().expect("a hash").to_string()
+}
+
+/// The passphrase file of the devnet's agents.
+pub fn passphrase_file(net: &Net) -> PathBuf {
+    let file = net.root.path().join("passphrase");
+    std::fs::write(&file, DEVNET_PASSPHRASE).expect("write");
+    file
+}
+
+/// Daemon `n`'s recovery phrase, written to a file.
+pub fn phrase_file(net: &Net, n: usize) -> PathBuf {
+    let pass = passphrase_file(net);
+    let shown = myco(
+        &net.dir(n),
+        &["key", "phrase", "--passphrase-file", pass.to_str().unwrap()],
+    )
+    .ok();
+    let file = net.root.path().join(format!("phrase{n}"));
+    std::fs::write(&file, shown["recovery_phrase"].as_str().expect("phrase")).expect("write");
+    file
+}
+
+/// A path as a command-line argument.
+pub fn arg(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// Daemon `n` stops and its data dir is gone.
+pub fn lose_data_dir(net: &mut Net, n: usize) {
+    net.daemons[n].process.stop();
+    std::fs::remove_dir_all(net.dir(n)).expect("wipe");
 }

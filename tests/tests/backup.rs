@@ -4,36 +4,13 @@
 //! right seq, and nobody is warranted. `myco backup verify` catches every flipped byte, a cut
 //! file, and another agent's phrase, and a refused restore writes nothing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use myco_node::devnet::DEVNET_PASSPHRASE;
 use myco_tests::loopback::{holds, wait_until, Net};
-use myco_tests::storyteller::{affirming, myco, publish, storytelling_pod};
+use myco_tests::storyteller::{
+    affirming, arg, lose_data_dir, myco, passphrase_file, phrase_file, publish, storytelling_pod,
+};
 use serde_json::Value;
-
-/// The passphrase file of the devnet's agents.
-fn passphrase_file(net: &Net) -> PathBuf {
-    let file = net.root.path().join("passphrase");
-    std::fs::write(&file, DEVNET_PASSPHRASE).expect("write");
-    file
-}
-
-/// Daemon `n`'s recovery phrase, written to a file.
-fn phrase_file(net: &Net, n: usize) -> PathBuf {
-    let pass = passphrase_file(net);
-    let shown = myco(
-        &net.dir(n),
-        &["key", "phrase", "--passphrase-file", pass.to_str().unwrap()],
-    )
-    .ok();
-    let file = net.root.path().join(format!("phrase{n}"));
-    std::fs::write(&file, shown["recovery_phrase"].as_str().expect("phrase")).expect("write");
-    file
-}
-
-fn arg(path: &Path) -> &str {
-    path.to_str().expect("utf-8 path")
-}
 
 /// Daemon `n`'s chain in `pod`, by hash, as `dir`'s daemon exports it.
 fn exported_chain(net: &Net, dir: &Path, pod: &str, name: &str) -> Vec<String> {
@@ -47,12 +24,6 @@ fn exported_chain(net: &Net, dir: &Path, pod: &str, name: &str) -> Vec<String> {
         .iter()
         .map(|r| r["hash"].as_str().expect("hash").to_string())
         .collect()
-}
-
-/// Daemon `n` stops and its data dir is gone.
-fn lose_data_dir(net: &mut Net, n: usize) {
-    net.daemons[n].process.stop();
-    std::fs::remove_dir_all(net.dir(n)).expect("wipe");
 }
 
 fn warrants(dir: &Path, pod: &str) -> Value {

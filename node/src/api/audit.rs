@@ -184,7 +184,7 @@ impl Replica {
     fn report(
         &self,
         pod: DnaHash,
-        heard: &[(String, u64, Vec<crate::engine::Height>)],
+        heard: &[crate::engine::HeardFrom],
         listing: Option<(Record, BackupListing)>,
         migrations: Vec<ManifestCheck>,
     ) -> AuditReport {
@@ -192,10 +192,8 @@ impl Replica {
         for record in self.chains.values().flat_map(|c| c.values()) {
             *counts.entry(record_type(record)).or_default() += 1;
         }
-        let peers: Vec<PeerComparison> = heard
-            .iter()
-            .map(|(peer, at, heights)| self.against_peer(peer, *at, heights))
-            .collect();
+        let peers: Vec<PeerComparison> =
+            heard.iter().map(|heard| self.against_peer(heard)).collect();
         let backup = listing.map(|(record, listing)| self.against_backup(&record, &listing));
         let sound = peers
             .iter()
@@ -214,15 +212,13 @@ impl Replica {
         }
     }
 
-    fn against_peer(
-        &self,
-        peer: &str,
-        heard_at: u64,
-        heights: &[crate::engine::Height],
-    ) -> PeerComparison {
+    /// This replica against what one peer claimed. An archivist names its own chain only:
+    /// the chains it leaves out are not counted extra here.
+    fn against_peer(&self, heard: &crate::engine::HeardFrom) -> PeerComparison {
+        let heights = &heard.heights;
         let mut comparison = PeerComparison {
-            peer: peer.to_string(),
-            heard_at,
+            peer: heard.peer.clone(),
+            heard_at: heard.at,
             missing: Vec::new(),
             extra: Vec::new(),
             forks: Vec::new(),
@@ -246,7 +242,7 @@ impl Replica {
                 push(&mut comparison.extra, &height.author, height.seq + 1, head);
             }
         }
-        for (author, chain) in &self.chains {
+        for (author, chain) in self.chains.iter().filter(|_| !heard.own_only) {
             if let (false, Some((head, _))) = (claimed.contains(author), chain.last_key_value()) {
                 push(&mut comparison.extra, author, 0, *head);
             }

@@ -3,6 +3,8 @@
 //! shown by the username this node holds (else the start of their key hash), times as dates,
 //! and every value is escaped by the templates.
 
+mod backups;
+
 use std::collections::BTreeMap;
 
 use maud::{html, Markup};
@@ -20,14 +22,14 @@ fn percent(bp: BasisPoints) -> String {
 }
 
 /// A member as a person reads them.
-fn who(names: &BTreeMap<KeyHash, String>, key: &KeyHash) -> String {
+pub(super) fn who(names: &BTreeMap<KeyHash, String>, key: &KeyHash) -> String {
     names.get(key).cloned().unwrap_or_else(|| {
         let text = key.to_string();
         format!("{}…", text.chars().take(11).collect::<String>())
     })
 }
 
-fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) -> Markup {
+pub(super) fn table(title: &str, header: &[&str], rows: Vec<Vec<String>>) -> Markup {
     html! {
         h2 { (title) }
         table {
@@ -211,7 +213,8 @@ pub fn render(figures: &Figures) -> String {
             })
             .collect(),
     );
-    let backups = backups_table(state, names);
+    let backups = backups::backups_table(state, names);
+    let restores = backups::restores_table(state, names);
     let dashboard = dashboard_table(&view.dashboard, names);
     let mut turnout: Vec<_> = state.proposals.values().collect();
     turnout.sort_by_key(|p| p.opened_at);
@@ -257,7 +260,7 @@ pub fn render(figures: &Figures) -> String {
         (figures_table)
         (bars("Stories by visibility", &[("public".into(), v.public as u64), ("pod".into(), v.pod as u64), ("private".into(), v.private as u64)]))
         (columns("Vote participation, proposal by proposal (oldest on the left)", "%", &turnout, 100))
-        (consent) (members) (replicas) (backups) (proposals) (dashboard) (audit)
+        (consent) (members) (replicas) (backups) (restores) (proposals) (dashboard) (audit)
     };
     super::app::pod_page(name, pod, body).into_string()
 }
@@ -294,50 +297,6 @@ pub fn dashboard_table(me: &StorytellerDashboard, names: &BTreeMap<KeyHash, Stri
             ],
         ],
     )
-}
-
-/// The backup schedules in force and every backup archivists listed: when, by whom, its
-/// size, its records by type and its hash, and until when it is kept.
-fn backups_table(state: &myco_zomes::state::PodState, names: &BTreeMap<KeyHash, String>) -> Markup {
-    let schedules: Vec<String> = state
-        .backup_schedules
-        .iter()
-        .map(|(decision, s)| {
-            format!(
-                "`{}` UTC, kept {} days, by the archivist of {} (decision {decision})",
-                s.schedule, s.retention_days, s.archivist_approval
-            )
-        })
-        .collect();
-    html! {
-        @if !schedules.is_empty() {
-            p { "Backup schedules: " (schedules.join("; ")) }
-        }
-        (table(
-            "Backups",
-            &["taken", "archivist", "bytes", "records", "by type", "blake2b", "kept until", "listing"],
-            state
-                .backups
-                .iter()
-                .map(|b| {
-                    vec![
-                        crate::dates::micros_as_date(b.taken_at.0),
-                        who(names, &b.archivist),
-                        b.bytes.to_string(),
-                        b.records.to_string(),
-                        b.counts
-                            .iter()
-                            .map(|(kind, n)| format!("{kind} {n}"))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        b.blake2b.clone(),
-                        crate::dates::micros_as_date(b.expires_at.0),
-                        b.listing.to_string(),
-                    ]
-                })
-                .collect(),
-        ))
-    }
 }
 
 #[cfg(test)]

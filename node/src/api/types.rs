@@ -245,7 +245,7 @@ pub struct ProfileRequestBody {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProposeRequest {
     /// `admit`, `remove`, `grant_role`, `revoke_role`, `change_policy`, `approve_replica`,
-    /// `revoke_replica`, `approve_backup_schedule` or `emergency_block`.
+    /// `revoke_replica`, `approve_backup_schedule`, `emergency_block` or `emergency_restore`.
     pub kind: String,
     /// The member concerned (`kh_…`), for kinds about a member.
     #[serde(default)]
@@ -253,7 +253,8 @@ pub struct ProposeRequest {
     /// The role, for role kinds: `steward`, `manager`, `treasurer` or `archivist`.
     #[serde(default)]
     pub role: Option<String>,
-    /// The region (approve_replica) or schedule (approve_backup_schedule).
+    /// The region (approve_replica), schedule (approve_backup_schedule) or backup listing
+    /// (`act_…`, emergency_restore).
     #[serde(default)]
     pub detail: Option<String>,
     /// approve_replica for an archivist: its node's peer id (`12D3…`).

@@ -42,6 +42,9 @@ Examples:
   myco propose --pod dna_... --kind approve_backup_schedule --detail \"0 3 * * *\" --decision act_... --retention-days 30
       the archivist the approve_replica decision act_... names backs the pod up at 03:00 UTC
       daily and keeps each backup 30 days
+  myco propose --pod dna_... --kind emergency_restore --detail act_... --text \"most of us lost our data\"
+      the archivist that listed backup act_... restores it into the members' nodes, once the
+      stewards pass it under the pod's emergency rule
   myco propose --pod dna_... --kind change_policy --min-creator-share-bp 8000 --text \"80% floor\"
   myco propose --pod dna_... --kind change_policy --add-principle reciprocity --restrict-region EU
 
@@ -147,7 +150,7 @@ pub struct ProposeArgs {
     #[arg(long)]
     pod: String,
     /// admit, remove, grant_role, revoke_role, change_policy, approve_replica (a region, or an archivist with --member and --node),
-    /// revoke_replica, approve_backup_schedule, emergency_block
+    /// revoke_replica, approve_backup_schedule, emergency_block, emergency_restore (--detail: the backup listing act_…)
     #[arg(long)]
     kind: String,
     /// The member concerned (kh_…)

@@ -368,7 +368,7 @@ impl Driver {
                 }
             }
             // Events are noted, and pod backups taken, on the engine thread: never sent here.
-            Output::Event(_) | Output::TakePodBackup { .. } => {}
+            Output::Event(_) | Output::TakePodBackup { .. } | Output::RestorePodBackup { .. } => {}
         }
     }
 

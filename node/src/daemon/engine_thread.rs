@@ -215,6 +215,16 @@ impl<S: Store> EngineSide<S> {
                     }
                     None => tracing::warn!(%pod, "a pod backup is due, but this node takes none"),
                 },
+                Output::RestorePodBackup {
+                    pod,
+                    decision,
+                    listing,
+                } => match &self.pod_backups {
+                    Some((taker, queue)) => taker.restore(queue.clone(), pod, decision, *listing),
+                    None => {
+                        tracing::warn!(%pod, "a restore is authorised, but this node keeps no pod backups")
+                    }
+                },
                 other => outputs.push(other),
             }
         }

@@ -123,8 +123,8 @@ pub enum Command {
     HeardHeights {
         /// The pod.
         pod: DnaHash,
-        /// The answer: peer, when, heights.
-        reply: oneshot::Sender<Vec<(String, u64, Vec<crate::engine::Height>)>>,
+        /// The answer, peer by peer.
+        reply: oneshot::Sender<Vec<crate::engine::HeardFrom>>,
     },
     /// The DNA of a hosted pod (`None` if it is not hosted).
     Dna {

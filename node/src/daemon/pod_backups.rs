@@ -2,9 +2,12 @@
 //! thread: the pod's records are read on a read-only connection, encrypted under this agent's
 //! backup key ([`crate::backup::pod`]) into `<data-dir>/pod-backups/<pod>/`, synced, and the
 //! listing goes back to the engine to be signed into the pod. Backups past their retention
-//! are removed from that folder each time one is taken.
+//! are removed from that folder each time one is taken. For an authorised emergency restore
+//! ([`Output::RestorePodBackup`]) a listed backup is read back, checked against its listing
+//! and decrypted, and its records go to the engine to be validated.
 //!
 //! [`Output::TakePodBackup`]: crate::engine::Output::TakePodBackup
+//! [`Output::RestorePodBackup`]: crate::engine::Output::RestorePodBackup
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
@@ -46,31 +49,103 @@ impl PodBackupTaker {
         retention_days: u32,
     ) {
         let reads = self.reads.clone();
-        let spawned = std::thread::Builder::new()
-            .name("myco-pod-backup".into())
-            .spawn(move || {
-                let now = crate::dates::now_micros();
-                let input = match take(&reads, pod, schedule, retention_days, now) {
-                    Ok(listing) => {
-                        tracing::info!(%pod, bytes = listing.bytes, records = listing.records(), "pod backup taken");
-                        Input::PodBackupTaken {
-                            pod,
-                            listing: Box::new(listing),
-                        }
+        off_thread(queue, pod, move || {
+            let now = crate::dates::now_micros();
+            match take(&reads, pod, schedule, retention_days, now) {
+                Ok(listing) => {
+                    tracing::info!(%pod, bytes = listing.bytes, records = listing.records(), "pod backup taken");
+                    Input::PodBackupTaken {
+                        pod,
+                        listing: Box::new(listing),
                     }
-                    Err(reason) => Input::PodBackupFailed { pod, reason },
-                };
-                if let Some(queue) = queue.upgrade() {
-                    let _ = queue.blocking_send(ToEngine::Input {
-                        now: crate::dates::now_micros(),
-                        input,
-                    });
                 }
-            });
-        if let Err(error) = spawned {
-            tracing::error!(%pod, %error, "cannot start a thread for the pod backup");
-        }
+                Err(reason) => Input::PodBackupFailed { pod, reason },
+            }
+        });
     }
+
+    /// Starts opening the backup `listing` names, for the restore `decision` authorises, on a
+    /// thread of its own; the records go to the engine through `queue`.
+    pub fn restore(
+        &self,
+        queue: mpsc::WeakSender<ToEngine>,
+        pod: DnaHash,
+        decision: ActionHash,
+        listing: BackupListing,
+    ) {
+        let reads = self.reads.clone();
+        off_thread(queue, pod, move || {
+            match open_listed(&reads, pod, &listing) {
+                Ok(records) => Input::PodBackupOpened {
+                    pod,
+                    decision,
+                    records,
+                },
+                Err(reason) => Input::PodBackupUnopened {
+                    pod,
+                    decision,
+                    reason,
+                },
+            }
+        });
+    }
+}
+
+/// Runs `work` on a thread of its own and hands what it returns to the engine.
+fn off_thread(
+    queue: mpsc::WeakSender<ToEngine>,
+    pod: DnaHash,
+    work: impl FnOnce() -> Input + Send + 'static,
+) {
+    let spawned = std::thread::Builder::new()
+        .name("myco-pod-backup".into())
+        .spawn(move || {
+            let input = work();
+            if let Some(queue) = queue.upgrade() {
+                let _ = queue.blocking_send(ToEngine::Input {
+                    now: crate::dates::now_micros(),
+                    input,
+                });
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%pod, %error, "cannot start a thread for the pod backup");
+    }
+}
+
+/// The name of the file holding the backup `listing` describes.
+fn file_name(taken_at: Timestamp, expires_at: Timestamp) -> String {
+    format!("{}-{}.{EXTENSION}", taken_at.0, expires_at.0)
+}
+
+/// Reads the backup `listing` describes from this archivist's folder, checks its size and
+/// hash against the listing, decrypts it and returns its records.
+fn open_listed(
+    reads: &ReadPool,
+    pod: DnaHash,
+    listing: &BackupListing,
+) -> Result<Vec<Record>, String> {
+    let path = pod_backup_dir(&reads.data_dir(), &pod)
+        .join(file_name(listing.taken_at, listing.expires_at));
+    let bytes = std::fs::read(&path).map_err(|e| {
+        format!(
+            "cannot read the backup {} ({e}); it may have expired or been moved",
+            path.display()
+        )
+    })?;
+    if bytes.len() as u64 != listing.bytes || pod::digest(&bytes) != listing.blake2b {
+        return Err(format!(
+            "{} is not the backup its listing describes (size or blake2b differ); it was changed on disk",
+            path.display()
+        ));
+    }
+    let body = pod::open(bytes.as_slice(), reads.backup_key())
+        .map_err(|e| format!("cannot open the backup {}: {e}", path.display()))?;
+    if body.pod != pod {
+        return Err(format!("{} is a backup of another pod", path.display()));
+    }
+    body.decode_records()
+        .map_err(|e| format!("the backup {} does not decode: {e}", path.display()))
 }
 
 /// Where the backups of `pod` are kept under `data_dir`.
@@ -110,7 +185,7 @@ fn take(
     let dir = pod_backup_dir(&reads.data_dir(), &pod);
     let (bytes, blake2b) = write_file(
         &dir,
-        &format!("{}-{}.{EXTENSION}", taken_at.0, expires_at.0),
+        &file_name(taken_at, expires_at),
         &PodBackupBody::new(pod, now, &records),
         reads.agent(),
         reads,

@@ -503,7 +503,10 @@ pub fn proposal_kind(
             (None, None) => ProposalKind::ApproveBackupSchedule { schedule: detail()?, archivist: None, retention_days: 0 },
         },
         "emergency_block" => ProposalKind::Emergency(EmergencyMeasure::BlockMember(member()?)),
-        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, change_policy, approve_replica, revoke_replica, approve_backup_schedule or emergency_block")),
+        "emergency_restore" => ProposalKind::Emergency(EmergencyMeasure::AuthoriseRestore {
+            backup: detail().map_err(|_| "an `emergency_restore` proposal needs --detail: the backup listing (act_…) to restore, as the transparency page or `myco pod audit` shows it".to_string())?,
+        }),
+        other => return Err(format!("unknown proposal kind `{other}`; use admit, remove, grant_role, revoke_role, change_policy, approve_replica, revoke_replica, approve_backup_schedule, emergency_block or emergency_restore")),
     })
 }
 

@@ -7,7 +7,7 @@
 //! it purges every entry of the pod but the governance records that prove the revocation,
 //! and signs one replica receipt saying how many it purged.
 
-use myco_dna::{ActionBody, ActionHash, DnaHash, EntryRef, Record, Timestamp, Visibility};
+use myco_dna::{ActionHash, DnaHash, Record, Timestamp};
 use myco_zomes::governance::{ReplicaReceipt, REPLICA_RECEIPT};
 use myco_zomes::membership::{encode_membrane_proof, MembraneProof};
 use myco_zomes::ZOME_GOVERNANCE;
@@ -121,18 +121,12 @@ impl<S: Store> Engine<S> {
         if !self.has_chain(&pod) {
             return; // No Genesis, so no chain to sign in: nothing was approved here.
         }
-        let entry = myco_zomes::codec::encode(&ReplicaReceipt {
+        let receipt = ReplicaReceipt {
             revocation,
             purged,
             purged_at: Timestamp(now),
-        });
-        let body = ActionBody::Create(EntryRef {
-            zome: ZOME_GOVERNANCE.into(),
-            entry_type: REPLICA_RECEIPT.into(),
-            entry_hash: entry.hash(),
-            visibility: Visibility::Pod,
-        });
-        self.author(now, pod, body, Some(entry));
+        };
+        self.author_governance(now, pod, REPLICA_RECEIPT, &receipt);
     }
 }
 

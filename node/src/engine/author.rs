@@ -82,6 +82,25 @@ impl<S: Store> Engine<S> {
         Ok(())
     }
 
+    /// Authors a governance entry with Pod visibility (a listing or a receipt an archivist
+    /// signs), as [`Engine::author`] does.
+    pub(crate) fn author_governance<T: serde::Serialize>(
+        &mut self,
+        now: u64,
+        pod: DnaHash,
+        entry_type: &str,
+        value: &T,
+    ) {
+        let entry = myco_zomes::codec::encode(value);
+        let body = ActionBody::Create(myco_dna::EntryRef {
+            zome: myco_zomes::ZOME_GOVERNANCE.into(),
+            entry_type: entry_type.into(),
+            entry_hash: entry.hash(),
+            visibility: myco_dna::Visibility::Pod,
+        });
+        self.author(now, pod, body, Some(entry));
+    }
+
     pub(crate) fn author(
         &mut self,
         now: u64,

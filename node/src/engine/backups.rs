@@ -11,9 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use myco_dna::{ActionBody, ActionHash, DnaHash, EntryRef, Visibility};
+use myco_dna::{ActionHash, DnaHash};
 use myco_zomes::governance::{next_backup, parse_schedule, BackupListing, BACKUP_LISTING};
-use myco_zomes::ZOME_GOVERNANCE;
 
 use super::{Engine, Output};
 use crate::store::Store;
@@ -95,14 +94,7 @@ impl<S: Store> Engine<S> {
         self.backups.asked.remove(&pod);
         let taken_at = listing.taken_at;
         let schedule = listing.schedule;
-        let entry = myco_zomes::codec::encode(&listing);
-        let body = ActionBody::Create(EntryRef {
-            zome: ZOME_GOVERNANCE.into(),
-            entry_type: BACKUP_LISTING.into(),
-            entry_hash: entry.hash(),
-            visibility: Visibility::Pod,
-        });
-        self.author(now, pod, body, Some(entry));
+        self.author_governance(now, pod, BACKUP_LISTING, &listing);
         // Even if the listing was refused, this backup is not asked for again at once.
         if let Some(view) = self.pods.get_mut(&pod) {
             let newest = view.listed_backups.entry(schedule).or_insert(taken_at);

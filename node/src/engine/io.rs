@@ -1,6 +1,6 @@
 //! What goes into the engine and what comes out of it.
 
-use myco_dna::{ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, Entry, Warrant};
+use myco_dna::{ActionBody, ActionHash, AgentKey, DnaHash, DnaManifest, Entry, Record, Warrant};
 
 use super::messages::{GossipMessage, SyncRequest, SyncResponse};
 
@@ -45,6 +45,25 @@ pub enum Input {
     PodBackupFailed {
         /// The pod.
         pod: DnaHash,
+        /// Why, for the logs.
+        reason: String,
+    },
+    /// The driver opened the backup [`Output::RestorePodBackup`] asked for: its records, to be
+    /// validated like a peer's.
+    PodBackupOpened {
+        /// The pod.
+        pod: DnaHash,
+        /// The emergency decision authorising the restore.
+        decision: ActionHash,
+        /// The backup's records.
+        records: Vec<Record>,
+    },
+    /// The driver could not open the backup asked for.
+    PodBackupUnopened {
+        /// The pod.
+        pod: DnaHash,
+        /// The emergency decision authorising the restore.
+        decision: ActionHash,
         /// Why, for the logs.
         reason: String,
     },
@@ -202,6 +221,17 @@ pub enum Output {
         schedule: ActionHash,
         /// Days the backup is kept.
         retention_days: u32,
+    },
+    /// Open the pod backup this archivist listed as `listing` (checking its size and hash
+    /// against the listing) for the restore `decision` authorises, and answer with
+    /// [`Input::PodBackupOpened`] or [`Input::PodBackupUnopened`].
+    RestorePodBackup {
+        /// The pod.
+        pod: DnaHash,
+        /// The emergency decision authorising the restore.
+        decision: ActionHash,
+        /// What the backup's listing says.
+        listing: Box<myco_zomes::governance::BackupListing>,
     },
     /// Something for the user, the API or the logs.
     Event(Event),

@@ -187,6 +187,11 @@ pub enum SyncResponse {
         heights: Vec<Height>,
         /// True if more authors follow; ask again with `after` = the last author.
         more: bool,
+        /// True if the answer names the answering node's own chain only: it is no member (an
+        /// archivist), so its silence about other chains says nothing of them, and it does
+        /// not anchor a restored node (`anchor.rs`). Left out of the encoding when false.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        own_only: bool,
     },
     /// Records, with entries only where the requester may see them.
     Records {

@@ -50,6 +50,7 @@ mod messages;
 mod pending;
 mod purge;
 mod receipts;
+mod restore;
 mod retry;
 mod serve;
 mod sync;
@@ -80,6 +81,7 @@ pub use messages::{
 pub use pending::{MAX_PENDING_PER_MEMBER, MAX_PENDING_PER_STRANGER, MAX_WAITERS_PER_RECORD};
 pub use retry::MAX_STORE_RETRIES;
 pub use verdict::Refusal;
+pub use view::HeardFrom;
 
 use std::collections::BTreeMap;
 
@@ -166,6 +168,8 @@ pub struct Engine<S: Store> {
     /// Pod backups this archivist asked the driver to take and has not heard back about,
     /// and pods whose last backup failed, until when they wait (`backups.rs`).
     backups: backups::BackupRuns,
+    /// Emergency restores asked of the driver and not answered yet, and those that failed.
+    restores: restore::RestoreRuns,
 }
 
 impl<S: Store> Engine<S> {
@@ -206,6 +210,7 @@ impl<S: Store> Engine<S> {
             receipts_due: Vec::new(),
             anchoring: anchor::Anchoring::default(),
             backups: backups::BackupRuns::default(),
+            restores: restore::RestoreRuns::default(),
         }
     }
 
@@ -244,8 +249,8 @@ impl<S: Store> Engine<S> {
         })
     }
 
-    /// The chain heights each peer last claimed for `pod` (peer id text, when, heights).
-    pub fn heard_heights(&self, pod: &DnaHash) -> Vec<(String, u64, Vec<Height>)> {
+    /// The chain heights each peer last claimed for `pod`.
+    pub fn heard_heights(&self, pod: &DnaHash) -> Vec<HeardFrom> {
         let Some(view) = self.pods.get(pod) else {
             return Vec::new();
         };
@@ -261,7 +266,12 @@ impl<S: Store> Engine<S> {
                         hash: *hash,
                     })
                     .collect();
-                (peer.text(), heard.at, heights)
+                HeardFrom {
+                    peer: peer.text(),
+                    at: heard.at,
+                    own_only: heard.own_only,
+                    heights,
+                }
             })
             .collect()
     }
@@ -398,6 +408,16 @@ impl<S: Store> Engine<S> {
             Input::Timer(Timer::Sweep) => self.on_sweep(now),
             Input::PodBackupTaken { pod, listing } => self.pod_backup_taken(now, pod, *listing),
             Input::PodBackupFailed { pod, reason } => self.pod_backup_failed(now, pod, &reason),
+            Input::PodBackupOpened {
+                pod,
+                decision,
+                records,
+            } => self.restore_from_backup(now, pod, decision, records),
+            Input::PodBackupUnopened {
+                pod,
+                decision,
+                reason,
+            } => self.restore_failed(now, pod, decision, &reason),
         }
         self.write_receipts(now);
         std::mem::take(&mut self.outputs)

@@ -123,7 +123,7 @@ impl<S: Store> Engine<S> {
                         if let Some(view) = self.pods.get_mut(&pod) {
                             view.bind(from.clone(), agent);
                         }
-                        self.heights(&pod, after, self.only_own_chain(&pod))
+                        self.heights(&pod, after, self.only_own_chain(now, &pod))
                     }
                 }
             }
@@ -143,7 +143,7 @@ impl<S: Store> Engine<S> {
                     .get(&pod)
                     .and_then(|v| v.authors.get(&author))
                     .copied()
-                    .filter(|agent| !self.only_own_chain(&pod) || *agent == self.agent)
+                    .filter(|agent| !self.only_own_chain(now, &pod) || *agent == self.agent)
                 else {
                     return SyncResponse::Records {
                         pod,
@@ -176,7 +176,7 @@ impl<S: Store> Engine<S> {
                     Ok(reader) => reader,
                     Err(denied) => return refused(denied.to_string()),
                 };
-                let own_only = self.only_own_chain(&pod);
+                let own_only = self.only_own_chain(now, &pod);
                 let mut records = Vec::with_capacity(hashes.len());
                 for hash in &hashes {
                     match self.store.get(hash) {
@@ -257,9 +257,11 @@ impl<S: Store> Engine<S> {
     }
 
     /// A node that is no member of `pod` (an archivist, or one whose Genesis is not back
-    /// yet) serves its own chain only: the pod's data it holds is the members' to serve.
-    fn only_own_chain(&self, pod: &DnaHash) -> bool {
-        !self.pods[pod].is_current_member(&self.agent)
+    /// yet) serves its own chain only: the pod's data it holds is the members' to serve. An
+    /// archivist restoring a backup under an emergency decision serves the pod to members
+    /// (`restore.rs`).
+    fn only_own_chain(&self, now: u64, pod: &DnaHash) -> bool {
+        !self.pods[pod].is_current_member(&self.agent) && !self.serving_restore(now, pod)
     }
 
     fn heights(&self, pod: &DnaHash, after: Option<AgentKey>, own_only: bool) -> SyncResponse {
@@ -287,6 +289,7 @@ impl<S: Store> Engine<S> {
             pod: *pod,
             heights,
             more,
+            own_only,
         }
     }
 

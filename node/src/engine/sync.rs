@@ -49,6 +49,7 @@ impl<S: Store> Engine<S> {
         self.set_timer(now + self.config.sync_interval_micros, Timer::Sync);
         self.retry_store_faults(now);
         self.ask_for_due_backups(now);
+        self.ask_for_authorised_restores(now);
         self.sync_round += 1;
         let pods: Vec<(DnaHash, Vec<PeerId>)> = self
             .pods
@@ -228,10 +229,11 @@ impl<S: Store> Engine<S> {
                     pod: answered,
                     heights,
                     more,
+                    own_only,
                 },
             ) if pod == answered => {
                 if let Some(view) = self.pods.get_mut(&pod) {
-                    view.hear_heights(now, &from, &heights);
+                    view.hear_heights(now, &from, &heights, own_only);
                 }
                 for height in &heights {
                     let chain = ChainId {
@@ -272,7 +274,8 @@ impl<S: Store> Engine<S> {
                         }
                     }
                 }
-                self.anchor_heard_heights(now, &from, pod, &heights, !more);
+                // An archivist's own chain says nothing of this agent's: it never anchors.
+                self.anchor_heard_heights(now, &from, pod, &heights, !more && !own_only);
                 if more {
                     if let Some(last) = heights.last() {
                         let binding = self.binding(now, &pod);

@@ -9,8 +9,8 @@ use myco_dna::{
 use myco_zomes::codec::{decode, is_entry};
 use myco_zomes::content::{Approval, Content, APPROVAL, CONTENT};
 use myco_zomes::governance::{
-    decided_proposal, ArchivistNode, BackupListing, BackupPlan, EmergencyMeasure, ProposalKind,
-    ReplicaTarget, BACKUP_LISTING, DECISION,
+    decided_proposal, restore_listing, ArchivistNode, BackupListing, BackupPlan, EmergencyMeasure,
+    ProposalKind, ReplicaTarget, RestoreReceipt, BACKUP_LISTING, DECISION, RESTORE_RECEIPT,
 };
 use myco_zomes::membership::{is_archivist_genesis, MembraneProof, LEAVE};
 use myco_zomes::{ZOME_CONTENT, ZOME_GOVERNANCE, ZOME_MEMBERSHIP};
@@ -48,6 +48,13 @@ pub(crate) struct PodView {
     pub backup_plans: BTreeMap<ActionHash, (Timestamp, BackupPlan)>,
     /// The newest backup listed under each schedule: schedule decision → when it was taken.
     pub listed_backups: BTreeMap<ActionHash, Timestamp>,
+    /// Passed emergency decisions authorising a restore: decision → (the backup listing it
+    /// names, when it was decided).
+    pub restore_authorisations: BTreeMap<ActionHash, (ActionHash, Timestamp)>,
+    /// Decisions authorising a restore whose archivist signed its receipt.
+    pub restore_receipts: BTreeSet<ActionHash>,
+    /// Backup listings held, by hash: their authors.
+    pub listing_authors: BTreeMap<ActionHash, KeyHash>,
     /// The chain heights each peer last claimed, for `myco pod audit` (at most
     /// [`MAX_HEARD_PEERS`] peers, the longest unheard forgotten first).
     pub heard_heights: BTreeMap<PeerId, HeardHeights>,
@@ -63,6 +70,22 @@ pub struct HeardHeights {
     pub at: u64,
     /// Each author's newest seq and hash, as the peer claims them.
     pub chains: BTreeMap<AgentKey, (u64, ActionHash)>,
+    /// True if the peer named its own chain only (an archivist): chains it leaves out are
+    /// not missing there.
+    pub own_only: bool,
+}
+
+/// The heights one peer last claimed, as `myco pod audit` reads them.
+#[derive(Clone, Debug)]
+pub struct HeardFrom {
+    /// The peer's id text.
+    pub peer: String,
+    /// When it last answered, µs.
+    pub at: u64,
+    /// True if it named its own chain only (an archivist).
+    pub own_only: bool,
+    /// What it claimed.
+    pub heights: Vec<super::Height>,
 }
 
 /// What an approve_replica decision lets a non-member's node have.
@@ -95,6 +118,9 @@ impl PodView {
             revoked_replicas: BTreeMap::new(),
             backup_plans: BTreeMap::new(),
             listed_backups: BTreeMap::new(),
+            restore_authorisations: BTreeMap::new(),
+            restore_receipts: BTreeSet::new(),
+            listing_authors: BTreeMap::new(),
             heard_heights: BTreeMap::new(),
         }
     }
@@ -181,7 +207,13 @@ impl PodView {
     }
 
     /// Keeps what `peer` claimed of the pod's chain heights (one page of its answer).
-    pub fn hear_heights(&mut self, now: u64, peer: &PeerId, heights: &[super::Height]) {
+    pub fn hear_heights(
+        &mut self,
+        now: u64,
+        peer: &PeerId,
+        heights: &[super::Height],
+        own_only: bool,
+    ) {
         if !self.heard_heights.contains_key(peer) && self.heard_heights.len() >= MAX_HEARD_PEERS {
             let oldest = self
                 .heard_heights
@@ -194,6 +226,7 @@ impl PodView {
         }
         let heard = self.heard_heights.entry(peer.clone()).or_default();
         heard.at = now;
+        heard.own_only = own_only;
         for height in heights {
             heard
                 .chains
@@ -230,6 +263,12 @@ impl PodView {
                 Some(ProposalKind::RevokeReplica { approval }) => {
                     self.revoked_replicas.insert(approval, record.hash());
                 }
+                Some(ProposalKind::Emergency(EmergencyMeasure::AuthoriseRestore { backup })) => {
+                    if let Ok(listing) = restore_listing(&backup) {
+                        self.restore_authorisations
+                            .insert(record.hash(), (listing, record.action().timestamp));
+                    }
+                }
                 Some(kind) => {
                     if let Some(plan) = BackupPlan::of(&kind) {
                         self.backup_plans
@@ -238,7 +277,12 @@ impl PodView {
                 }
                 None => {}
             }
+        } else if is_entry(record, ZOME_GOVERNANCE, RESTORE_RECEIPT) {
+            if let Ok(Some(receipt)) = decode::<RestoreReceipt>(record, "restore receipt") {
+                self.restore_receipts.insert(receipt.decision);
+            }
         } else if is_entry(record, ZOME_GOVERNANCE, BACKUP_LISTING) {
+            self.listing_authors.insert(record.hash(), key);
             if let Ok(Some(listing)) = decode::<BackupListing>(record, "backup listing") {
                 let newest = self
                     .listed_backups

@@ -213,7 +213,7 @@ impl Net {
                 Output::Event(event) => self.nodes[from].events.push(event),
                 Output::Disconnect { peer, .. } => self.nodes[from].disconnected.push(peer),
                 // No node here is an archivist under a backup schedule.
-                Output::TakePodBackup { .. } => {}
+                Output::TakePodBackup { .. } | Output::RestorePodBackup { .. } => {}
             }
         }
     }

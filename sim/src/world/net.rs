@@ -119,7 +119,7 @@ impl World<'_> {
                 Output::Disconnect { .. } => {}
                 // The simulator's agents are members, never archivists: no schedule names
                 // them, so the engine never asks them for a pod backup.
-                Output::TakePodBackup { .. } => {}
+                Output::TakePodBackup { .. } | Output::RestorePodBackup { .. } => {}
             }
         }
     }

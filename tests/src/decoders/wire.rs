@@ -169,6 +169,14 @@ pub(super) fn sync_response_seeds() -> Vec<Vec<u8>> {
                 hash: chain[2].hash(),
             }],
             more: false,
+            own_only: false,
+        }
+        .to_bytes(),
+        SyncResponse::Heights {
+            pod,
+            heights: Vec::new(),
+            more: false,
+            own_only: true,
         }
         .to_bytes(),
         SyncResponse::Records {

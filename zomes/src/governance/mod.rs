@@ -4,6 +4,7 @@ mod backup;
 mod checkpoint;
 mod proposal;
 mod replica;
+mod restore;
 mod roles;
 mod roster;
 mod types;
@@ -16,6 +17,9 @@ pub use backup::{
 };
 pub use checkpoint::{is_roster_change, roster_after, MAX_CHECKPOINT_CHANGES};
 pub use proposal::{check_policy, rule_for, MAX_PROPOSAL_TEXT};
+pub use restore::{
+    restore_listing, validate_restore_receipt, RestoreReceipt, RESTORE_RECEIPT, RESTORE_WINDOW_DAYS,
+};
 pub use roles::{check_role, decided_proposal};
 pub use roster::{roster_at, Roster};
 pub use types::*;
@@ -42,6 +46,7 @@ impl Zome for Governance {
             CHECKPOINT,
             REPLICA_RECEIPT,
             BACKUP_LISTING,
+            RESTORE_RECEIPT,
         ]
     }
 
@@ -88,6 +93,11 @@ fn validate(
         BACKUP_LISTING => backup::validate_backup_listing(
             record,
             &decode_required(record, "backup listing")?,
+            ctx,
+        ),
+        RESTORE_RECEIPT => restore::validate_restore_receipt(
+            record,
+            &decode_required(record, "restore receipt")?,
             ctx,
         ),
         other => Err(crate::unknown_entry_type(ZOME_GOVERNANCE, other)),

@@ -135,7 +135,8 @@ fn check_kind(
             }
         }
         ProposalKind::Emergency(EmergencyMeasure::AuthoriseRestore { backup }) => {
-            bounded("backup name", backup, 256)?;
+            bounded("backup", backup, 256)?;
+            super::restore::restore_listing(backup)?;
         }
     }
     Ok(())
@@ -156,6 +157,10 @@ fn check_region(region: &str, dna: &DnaManifest) -> Result<(), Verdict> {
 /// The checks of a proposal that read the decisions it names: a revocation and a backup
 /// schedule name a passed decision approving an archivist.
 fn check_references(kind: &ProposalKind, ctx: &dyn ValidationContext) -> Result<(), Verdict> {
+    if let ProposalKind::Emergency(EmergencyMeasure::AuthoriseRestore { backup }) = kind {
+        let listing = super::restore::restore_listing(backup)?;
+        return super::restore::listing_of(&listing, ctx).map(|_| ());
+    }
     let approval = match kind {
         ProposalKind::RevokeReplica { approval } => approval,
         ProposalKind::ApproveBackupSchedule {

@@ -79,9 +79,10 @@ pub struct ReplicaReceipt {
 pub enum EmergencyMeasure {
     /// Block a member's records in the pod.
     BlockMember(KeyHash),
-    /// Authorise a restore from a named backup.
+    /// Authorise the archivist that listed a backup to restore it into the members' nodes
+    /// (`docs/governance.md`, "Emergency restore").
     AuthoriseRestore {
-        /// Which backup.
+        /// The backup's `governance/backup_listing` record, as `act_…` text.
         backup: String,
     },
 }

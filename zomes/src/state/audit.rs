@@ -18,7 +18,8 @@ pub struct AuditEntry {
     #[serde(serialize_with = "super::ids::text")]
     pub actor: KeyHash,
     /// What happened: `join`, `archivist_join`, `leave`, `proposal:<kind>`, `vote`,
-    /// `decision:<kind>`, `checkpoint`, `replica_receipt`, `approval`, `delete`,
+    /// `decision:<kind>`, `checkpoint`, `replica_receipt`, `backup_listing`,
+    /// `restore_receipt`, `approval`, `delete`,
     /// `revocation`, `value_event`, `distribution` or `warrant`. `<kind>` is a [`crate::governance::ProposalKind::name`]; it is left out
     /// (`proposal`, `decision`) when the proposal is not readable.
     pub event: String,
@@ -78,6 +79,7 @@ fn event_of(
         Fact::ArchivistGenesis => "archivist_join".to_string(),
         Fact::ReplicaReceipt(_) => "replica_receipt".to_string(),
         Fact::BackupListing(_) => "backup_listing".to_string(),
+        Fact::RestoreReceipt(_) => "restore_receipt".to_string(),
         Fact::Leave => "leave".to_string(),
         Fact::Proposal(proposal) => with_kind("proposal", proposal.as_ref().map(|p| p.kind.name())),
         Fact::Vote(_) => "vote".to_string(),

@@ -1,4 +1,5 @@
-//! Backups: the passed schedules that name an archivist, and the backups archivists listed.
+//! Backups: the passed schedules that name an archivist, the backups archivists listed, and
+//! the emergency restores authorised from them.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use serde::Serialize;
 
 use super::input::{Fact, Input};
 use super::proposals::Effect;
-use crate::governance::BackupPlan;
+use crate::governance::{restore_listing, BackupPlan, EmergencyMeasure, ProposalKind};
 
 /// A passed backup schedule that names an archivist.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -95,4 +96,67 @@ pub(super) fn fold_backups(input: &Input) -> Vec<BackupState> {
         .collect();
     backups.sort_by_key(|b| std::cmp::Reverse((b.taken_at, b.listing)));
     backups
+}
+
+/// A passed emergency decision authorising a restore, and its archivist's receipt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RestoreState {
+    /// The decision.
+    #[serde(serialize_with = "super::ids::text")]
+    pub decision: ActionHash,
+    /// The backup listing it names.
+    #[serde(serialize_with = "super::ids::text")]
+    pub listing: ActionHash,
+    /// When the decision was written.
+    pub decided_at: Timestamp,
+    /// The archivist's receipt, once it restored the backup.
+    pub receipt: Option<RestoreReceiptState>,
+}
+
+/// What an archivist's restore receipt says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RestoreReceiptState {
+    /// The archivist.
+    #[serde(serialize_with = "super::ids::text")]
+    pub archivist: KeyHash,
+    /// Records in the backup.
+    pub records: u64,
+    /// Records it lacked and took from the backup, validated.
+    pub filled: u64,
+    /// When it restored.
+    pub restored_at: Timestamp,
+}
+
+/// Folds the passed restore authorisations and the receipts for them, oldest first.
+pub(super) fn fold_restores(input: &Input, effects: &[Effect]) -> Vec<RestoreState> {
+    let mut receipts: BTreeMap<ActionHash, RestoreReceiptState> = BTreeMap::new();
+    for item in input.items() {
+        let Fact::RestoreReceipt(Some(receipt)) = &item.fact else {
+            continue;
+        };
+        receipts
+            .entry(receipt.decision)
+            .or_insert(RestoreReceiptState {
+                archivist: item.author,
+                records: receipt.records,
+                filled: receipt.filled,
+                restored_at: receipt.restored_at,
+            });
+    }
+    effects
+        .iter()
+        .filter_map(|effect| {
+            let ProposalKind::Emergency(EmergencyMeasure::AuthoriseRestore { backup }) =
+                &effect.kind
+            else {
+                return None;
+            };
+            Some(RestoreState {
+                decision: effect.decision,
+                listing: restore_listing(backup).ok()?,
+                decided_at: effect.at,
+                receipt: receipts.get(&effect.decision).cloned(),
+            })
+        })
+        .collect()
 }

@@ -12,8 +12,8 @@ use serde::Serialize;
 use crate::codec::{self, is_entry};
 use crate::content::{Approval, Content, Receipt, APPROVAL, CONTENT, RECEIPT};
 use crate::governance::{
-    BackupListing, Checkpoint, Decision, Proposal, ReplicaReceipt, Vote, BACKUP_LISTING,
-    CHECKPOINT, DECISION, PROPOSAL, REPLICA_RECEIPT, VOTE,
+    BackupListing, Checkpoint, Decision, Proposal, ReplicaReceipt, RestoreReceipt, Vote,
+    BACKUP_LISTING, CHECKPOINT, DECISION, PROPOSAL, REPLICA_RECEIPT, RESTORE_RECEIPT, VOTE,
 };
 use crate::membership::LEAVE;
 use crate::value::{Distribution, ValueEvent, DISTRIBUTION, VALUE_EVENT};
@@ -31,6 +31,8 @@ pub(super) enum Fact {
     ReplicaReceipt(Option<ReplicaReceipt>),
     /// A `governance/backup_listing`.
     BackupListing(Option<Box<BackupListing>>),
+    /// A `governance/restore_receipt`.
+    RestoreReceipt(Option<RestoreReceipt>),
     /// A `membership/leave`.
     Leave,
     /// A `governance/proposal`.
@@ -179,6 +181,8 @@ fn classify_entry(record: &Record, held: bool) -> Fact {
         Fact::ReplicaReceipt(read(record, held, "replica receipt"))
     } else if is(ZOME_GOVERNANCE, BACKUP_LISTING) {
         Fact::BackupListing(read(record, held, "backup listing").map(Box::new))
+    } else if is(ZOME_GOVERNANCE, RESTORE_RECEIPT) {
+        Fact::RestoreReceipt(read(record, held, "restore receipt"))
     } else if is(ZOME_CONTENT, CONTENT) {
         let original = match &record.action().body {
             ActionBody::Update { original, .. } => Some(*original),

@@ -50,7 +50,7 @@ use myco_dna::{ActionHash, DnaManifest, KeyHash, Record, Timestamp, Warrant};
 use serde::Serialize;
 
 pub use audit::AuditEntry;
-pub use backups::{BackupState, ScheduleState};
+pub use backups::{BackupState, RestoreReceiptState, RestoreState, ScheduleState};
 pub use content::{is_visible_to_pod, ContentState};
 pub use figures::{
     ConsentRates, Figures, StorytellerDashboard, VisibilityCounts, ACTIVE_WINDOW_MICROS,
@@ -88,6 +88,9 @@ pub struct PodState {
     pub backup_schedules: BTreeMap<ActionHash, ScheduleState>,
     /// The backups archivists listed, newest first.
     pub backups: Vec<BackupState>,
+    /// Passed emergency decisions authorising a restore, oldest first, with the archivist's
+    /// receipt once it restored.
+    pub restores: Vec<RestoreState>,
     /// Governance-relevant events by key hash, sorted by (time, record).
     pub audit_log: Vec<AuditEntry>,
     /// The transparency figures.
@@ -133,6 +136,7 @@ pub fn fold(
         replicas: replicas::fold_replicas(&input, &proposals.effects),
         backup_schedules: backups::fold_schedules(&proposals.effects),
         backups: backups::fold_backups(&input),
+        restores: backups::fold_restores(&input, &proposals.effects),
         audit_log,
         figures,
     }
