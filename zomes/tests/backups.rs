@@ -1,5 +1,6 @@
 //! Governed backups: what a schedule proposal must name, who may list a backup taken under a
-//! passed schedule, and what a listing must add up to.
+//! passed schedule, what a listing must add up to, and what an emergency restore names and
+//! who signs its receipt.
 
 mod common;
 
@@ -8,8 +9,8 @@ use std::collections::BTreeMap;
 use common::*;
 use myco_dna::{ActionHash, Record, Timestamp, Verdict, Visibility};
 use myco_zomes::governance::{
-    ArchivistNode, BackupListing, ListedHead, ProposalKind, ReplicaTarget, BACKUP_LISTING,
-    DAY_MICROS,
+    ArchivistNode, BackupListing, EmergencyMeasure, ListedHead, ProposalKind, ReplicaTarget,
+    RestoreReceipt, BACKUP_LISTING, DAY_MICROS, RESTORE_RECEIPT,
 };
 use myco_zomes::membership::MembraneProof;
 
@@ -167,4 +168,70 @@ fn only_the_schedules_archivist_lists_a_backup_and_its_figures_must_add_up() {
     assert_eq!(listed.archivist, kh(9));
     assert_eq!((listed.records, listed.chains, listed.bytes), (3, 3, 4096));
     assert_eq!(listed.blake2b, "07".repeat(32));
+}
+
+fn authorise(listing: String) -> ProposalKind {
+    ProposalKind::Emergency(EmergencyMeasure::AuthoriseRestore { backup: listing })
+}
+
+#[test]
+fn a_restore_names_a_listed_backup_and_only_its_archivist_signs_the_receipt() {
+    let (mut pod, approval) = media_with_archivist();
+    let (_, decision) = pod.pass(
+        1,
+        schedule("0 3 * * *", Some(approval), 30),
+        None,
+        &[1, 2],
+        3,
+    );
+    pod.tick(60_000_000);
+    let good = listing(&pod, &decision, 30);
+    let (listed, verdict) = pod.create(9, "governance", BACKUP_LISTING, Visibility::Pod, &good);
+    assert_eq!(verdict, Verdict::Valid);
+
+    assert_refused(
+        &pod.propose(1, authorise("last tuesday's backup".into()), None)
+            .1,
+        "does not name a backup",
+    );
+    assert_refused(
+        &pod.propose(1, authorise(approval.to_string()), None).1,
+        "is not a backup listing",
+    );
+    let (_, restore) = pod.pass(1, authorise(listed.hash().to_string()), None, &[1, 2, 3], 1);
+    let state = myco_zomes::state::fold(&pod.dna, &pod.accepted, &[], Timestamp(pod.now));
+    let [authorised] = state.restores.as_slice() else {
+        panic!("one restore: {:?}", state.restores);
+    };
+    assert_eq!(authorised.listing, listed.hash());
+    assert!(authorised.receipt.is_none());
+
+    let at = Timestamp(pod.now);
+    let receipt = |records: u64, filled: u64| RestoreReceipt {
+        decision: restore.hash(),
+        listing: listed.hash(),
+        records,
+        filled,
+        restored_at: at,
+    };
+    let sign = |pod: &mut Pod, seed: u8, r: &RestoreReceipt| {
+        pod.create(seed, "governance", RESTORE_RECEIPT, Visibility::Pod, r)
+            .1
+    };
+    assert_refused(&sign(&mut pod, 2, &receipt(3, 0)), "only the archivist");
+    assert_refused(
+        &sign(&mut pod, 9, &receipt(5, 0)),
+        "the backup held 3 records",
+    );
+    assert_refused(&sign(&mut pod, 9, &receipt(3, 4)), "fills at most");
+    let mut other = receipt(3, 1);
+    other.decision = decision.hash();
+    assert_refused(
+        &sign(&mut pod, 9, &other),
+        "not a passed emergency decision authorising a restore",
+    );
+    assert_eq!(sign(&mut pod, 9, &receipt(3, 1)), Verdict::Valid);
+    let state = myco_zomes::state::fold(&pod.dna, &pod.accepted, &[], Timestamp(pod.now));
+    let done = state.restores[0].receipt.as_ref().expect("the receipt");
+    assert_eq!((done.archivist, done.records, done.filled), (kh(9), 3, 1));
 }

@@ -10,7 +10,7 @@
 //! use myco_node::backup::{pod, BackupKey};
 //!
 //! let key = SigningKey::from_bytes(&[5; 32]);
-//! let body = pod::PodBackupBody::new(DnaHash::from_bytes([1; 32]), 7, &[]);
+//! let body = pod::PodBackupBody::new(DnaHash([1; 32]), 7, &[]);
 //! let agent = myco_dna::agent_key_of(&key);
 //! let file = pod::seal(&body, agent, &BackupKey::derive(&key), [0; 19]).unwrap();
 //! assert_eq!(pod::open(&file[..], &BackupKey::derive(&key)).unwrap(), body);
