@@ -35,6 +35,7 @@
 //! assert_eq!(DurableLine::parse("garbage"), None);
 //! ```
 
+pub mod airtable;
 #[cfg(unix)]
 pub mod bench;
 /// A real headless Chromium driven through `chromedriver` (WebDriver), for the web app's

@@ -17,6 +17,7 @@ use anyhow::{bail, Context};
 use myco_node::api::types::{PublishRequest, Written};
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_node::import::{ImportMap, Source};
+use myco_tests::airtable;
 use myco_tests::bench::{bench_main, count_from_env, create_pod, SoloPod};
 use serde_json::{json, Value};
 
@@ -41,46 +42,12 @@ example:
 /// Every this many rows, one has no title.
 const MALFORMED_EVERY: usize = 10_000;
 
-const MAP: &str = r#"
-[source]
-table = "records"
-id = "id"
-
-[fields]
-title = "Title"
-body = "Story"
-kind = "Type"
-
-[defaults]
-visibility = "pod"
-consent = { community_sharing = true }
-"#;
-
 fn main() -> ExitCode {
     bench_main("import", USAGE, run)
 }
 
 fn say(message: impl std::fmt::Display) {
     eprintln!("import: {message}");
-}
-
-/// An Airtable-style export of `rows` rows.
-fn source(rows: usize) -> Value {
-    let records: Vec<Value> = (0..rows)
-        .map(|n| {
-            let title = if n % MALFORMED_EVERY == MALFORMED_EVERY - 1 {
-                Value::Null
-            } else {
-                json!(format!("Story {n} from the old base"))
-            };
-            json!({"id": format!("rec{n:06}"), "fields": {
-                "Title": title,
-                "Story": format!("Told at the harbour in the year {}, by the {n}th storyteller.", 1900 + n % 120),
-                "Type": "story"
-            }})
-        })
-        .collect();
-    json!({ "records": records })
 }
 
 fn run() -> anyhow::Result<Value> {
@@ -99,16 +66,16 @@ fn run() -> anyhow::Result<Value> {
     )?
     .dna_hash;
 
-    let document = source(rows);
+    let document = airtable::export(rows, MALFORMED_EVERY);
     let file = solo.root().join("source.json");
     std::fs::write(&file, serde_json::to_vec(&document)?)?;
     let map_file = solo.root().join("map.toml");
-    std::fs::write(&map_file, MAP)?;
+    std::fs::write(&map_file, airtable::MAP)?;
 
     say(format_args!(
         "baseline: {baseline_rows} rows through POST /pods/{{pod}}/content…"
     ));
-    let map = ImportMap::from_toml(MAP)?;
+    let map = ImportMap::from_toml(airtable::MAP)?;
     let parsed = Source::from_json(&serde_json::to_vec(&document)?, &map)?;
     let stories: Vec<PublishRequest> = parsed
         .rows
