@@ -145,3 +145,24 @@ pub fn lose_data_dir(net: &mut Net, n: usize) {
     net.daemons[n].process.stop();
     std::fs::remove_dir_all(net.dir(n)).expect("wipe");
 }
+
+/// Daemon `n` loses its data dir and is recreated from its recovery phrase (`myco init
+/// --phrase-file`), running again; returns what `myco init` printed.
+pub fn wipe_and_reinit(net: &mut Net, n: usize) -> Value {
+    let phrase = phrase_file(net, n);
+    let pass = passphrase_file(net);
+    lose_data_dir(net, n);
+    let init = myco(
+        &net.dir(n),
+        &[
+            "init",
+            "--phrase-file",
+            arg(&phrase),
+            "--passphrase-file",
+            arg(&pass),
+        ],
+    )
+    .ok();
+    net.daemons[n] = net.start_daemon(n);
+    init
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use myco_tests::loopback::{holds, wait_until, Net};
 use myco_tests::storyteller::{
-    affirming, arg, lose_data_dir, myco, passphrase_file, phrase_file, publish, storytelling_pod,
+    affirming, arg, lose_data_dir, myco, phrase_file, publish, storytelling_pod, wipe_and_reinit,
 };
 use serde_json::Value;
 
@@ -258,25 +258,11 @@ fn recover_rebuilds_the_chains_from_the_pods_peers_with_the_phrase_alone() {
         let found = myco(&b, &["lookup", &key_hash]).ok();
         found["found"] == true
     });
-    let phrase = phrase_file(&net, 0);
-    let pass = passphrase_file(&net);
     let before = exported_chain(&net, &a, &pod, "author-before.json");
 
     // Everything is lost but the phrase.
-    lose_data_dir(&mut net, 0);
-    let init = myco(
-        &a,
-        &[
-            "init",
-            "--phrase-file",
-            arg(&phrase),
-            "--passphrase-file",
-            arg(&pass),
-        ],
-    )
-    .ok();
+    let init = wipe_and_reinit(&mut net, 0);
     assert_eq!(init["key_hash"], key_hash.as_str());
-    net.daemons[0] = net.start_daemon(0);
 
     let report = myco(&a, &["recover"]).ok();
     assert_eq!(report["pods"][0]["dna_hash"], pod.as_str(), "{report}");

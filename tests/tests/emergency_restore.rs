@@ -9,10 +9,8 @@
 use myco_node::api::client::ApiClient;
 use myco_node::api::types::{JoinRequest, PodSummary, ProposeRequest, StatusView};
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
-use myco_tests::loopback::{
-    found_pod, holds, pass_alone, pass_by, publish, start_net, wait_until, Net,
-};
-use myco_tests::storyteller::{arg, lose_data_dir, myco, passphrase_file, phrase_file};
+use myco_tests::loopback::{found_pod, holds, pass_alone, pass_by, publish, start_net, wait_until};
+use myco_tests::storyteller::{myco, wipe_and_reinit};
 use serde_json::Value;
 
 /// The territory template (open admission) with an emergency rule: two thirds of the
@@ -39,25 +37,6 @@ fn join(api: &ApiClient, manifest: &str, archivist: bool) -> PodSummary {
 fn state(api: &ApiClient, pod: &str) -> Value {
     let state: Value = api.get(&format!("/pods/{pod}/state")).expect("pod state");
     state["state"].clone()
-}
-
-/// Daemon `n` loses its data dir and is recreated from its recovery phrase, running.
-fn wipe_and_reinit(net: &mut Net, n: usize) {
-    let phrase = phrase_file(net, n);
-    let pass = passphrase_file(net);
-    lose_data_dir(net, n);
-    myco(
-        &net.dir(n),
-        &[
-            "init",
-            "--phrase-file",
-            arg(&phrase),
-            "--passphrase-file",
-            arg(&pass),
-        ],
-    )
-    .ok();
-    net.daemons[n] = net.start_daemon(n);
 }
 
 #[test]

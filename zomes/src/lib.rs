@@ -32,6 +32,7 @@
 // Library code may not unwrap input; tests may.
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+mod claim;
 pub mod codec;
 pub mod content;
 pub mod governance;

@@ -69,6 +69,16 @@ fn listing(pod: &Pod, decision: &Record, retention_days: u32) -> BackupListing {
     }
 }
 
+/// [`media_with_archivist`] with a passed daily schedule (kept 30 days) for archivist 9,
+/// a minute later; returns the pod, the approval and the schedule decision.
+fn with_daily_schedule() -> (Pod, ActionHash, Record) {
+    let (mut pod, approval) = media_with_archivist();
+    let kind = schedule("0 3 * * *", Some(approval), 30);
+    let (_, decision) = pod.pass(1, kind, None, &[1, 2], 3);
+    pod.tick(60_000_000);
+    (pod, approval, decision)
+}
+
 fn list(pod: &mut Pod, seed: u8, listing: &BackupListing) -> Verdict {
     pod.create(seed, "governance", BACKUP_LISTING, Visibility::Pod, listing)
         .1
@@ -118,15 +128,7 @@ fn a_schedule_that_names_an_archivist_needs_its_approval_a_cron_form_and_a_reten
 
 #[test]
 fn only_the_schedules_archivist_lists_a_backup_and_its_figures_must_add_up() {
-    let (mut pod, approval) = media_with_archivist();
-    let (_, decision) = pod.pass(
-        1,
-        schedule("0 3 * * *", Some(approval), 30),
-        None,
-        &[1, 2],
-        3,
-    );
-    pod.tick(60_000_000);
+    let (mut pod, approval, decision) = with_daily_schedule();
 
     let good = listing(&pod, &decision, 30);
     assert_refused(&list(&mut pod, 2, &good), "only it lists backups");
@@ -146,7 +148,10 @@ fn only_the_schedules_archivist_lists_a_backup_and_its_figures_must_add_up() {
     let mut future = good.clone();
     future.taken_at = Timestamp(pod.now + 3_600_000_000);
     future.expires_at = future.taken_at.plus_micros(30 * DAY_MICROS);
-    assert_refused(&list(&mut pod, 9, &future), "taken after the record");
+    assert_refused(
+        &list(&mut pod, 9, &future),
+        "cannot be dated after the record",
+    );
 
     let mut not_a_schedule = good.clone();
     not_a_schedule.schedule = approval;
@@ -176,15 +181,7 @@ fn authorise(listing: String) -> ProposalKind {
 
 #[test]
 fn a_restore_names_a_listed_backup_and_only_its_archivist_signs_the_receipt() {
-    let (mut pod, approval) = media_with_archivist();
-    let (_, decision) = pod.pass(
-        1,
-        schedule("0 3 * * *", Some(approval), 30),
-        None,
-        &[1, 2],
-        3,
-    );
-    pod.tick(60_000_000);
+    let (mut pod, approval, decision) = with_daily_schedule();
     let good = listing(&pod, &decision, 30);
     let (listed, verdict) = pod.create(9, "governance", BACKUP_LISTING, Visibility::Pod, &good);
     assert_eq!(verdict, Verdict::Valid);

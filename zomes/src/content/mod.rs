@@ -85,12 +85,7 @@ fn validate(
             }
             None => Ok(()),
         },
-        RECEIPT => validate_receipt(
-            record,
-            &decode_required(record, "receipt")?,
-            visibility,
-            ctx,
-        ),
+        RECEIPT => validate_receipt(record, &decode_required(record, "receipt")?, ctx),
         MIGRATION => match decode::<Migration>(record, "migration manifest")? {
             Some(migration) => migration::validate_migration(&migration, visibility),
             None => Ok(()),
@@ -104,19 +99,9 @@ fn validate(
 fn validate_receipt(
     record: &Record,
     receipt: &Receipt,
-    visibility: Visibility,
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
-    if visibility != Visibility::Pod {
-        return Err(Verdict::invalid(
-            "a deletion receipt has Pod visibility, so the author and every member can read it",
-        ));
-    }
-    if receipt.purged_at > record.action().timestamp {
-        return Err(Verdict::invalid(
-            "a deletion receipt cannot be dated after the record that carries it",
-        ));
-    }
+    crate::claim::check_claim(record, "a deletion receipt", receipt.purged_at)?;
     let revocation = fetch(ctx, &receipt.revocation)?;
     let revoker = revocation.action().author;
     let revokes = matches!(

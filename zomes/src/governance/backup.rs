@@ -16,7 +16,6 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use myco_dna::Visibility;
 use myco_dna::{ActionBody, ActionHash, AgentKey, Record, Timestamp, ValidationContext, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -191,16 +190,7 @@ pub fn validate_backup_listing(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     let action = record.action();
-    if action.body.entry_ref().map(|e| e.visibility) != Some(Visibility::Pod) {
-        return Err(Verdict::invalid(
-            "a backup listing has Pod visibility, so every member can check it",
-        ));
-    }
-    if listing.taken_at > action.timestamp {
-        return Err(Verdict::invalid(
-            "a backup listing cannot say its backup was taken after the record that lists it",
-        ));
-    }
+    crate::claim::check_claim(record, "a backup listing", listing.taken_at)?;
     if listing.counts.len() > MAX_LISTED_TYPES || listing.heads.len() > MAX_LISTED_CHAINS {
         return Err(Verdict::invalid(format!(
             "a backup listing counts at most {MAX_LISTED_TYPES} record types and {MAX_LISTED_CHAINS} chains"

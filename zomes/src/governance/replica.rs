@@ -1,7 +1,7 @@
 //! Rules for an archivist's replica receipt: written by the archivist a revoked approval
 //! named, after the revocation passed.
 
-use myco_dna::{Record, ValidationContext, Verdict, Visibility};
+use myco_dna::{Record, ValidationContext, Verdict};
 
 use super::roles::decided_proposal;
 use super::types::{ProposalKind, ReplicaReceipt, ReplicaTarget};
@@ -13,16 +13,7 @@ pub fn validate_replica_receipt(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     let action = record.action();
-    if action.body.entry_ref().map(|e| e.visibility) != Some(Visibility::Pod) {
-        return Err(Verdict::invalid(
-            "a replica receipt has Pod visibility, so every member can read it",
-        ));
-    }
-    if receipt.purged_at > action.timestamp {
-        return Err(Verdict::invalid(
-            "a replica receipt cannot be dated after the record that carries it",
-        ));
-    }
+    crate::claim::check_claim(record, "a replica receipt", receipt.purged_at)?;
     let (_, revocation) = decided_proposal(&receipt.revocation, ctx)?;
     let ProposalKind::RevokeReplica { approval } = revocation.kind else {
         return Err(Verdict::invalid(format!(

@@ -12,7 +12,7 @@
 //! assert!(restore_listing("last tuesday's backup").is_err());
 //! ```
 
-use myco_dna::{ActionHash, Record, Timestamp, ValidationContext, Verdict, Visibility};
+use myco_dna::{ActionHash, Record, Timestamp, ValidationContext, Verdict};
 use serde::{Deserialize, Serialize};
 
 use super::backup::{BackupListing, BACKUP_LISTING};
@@ -88,16 +88,7 @@ pub fn validate_restore_receipt(
     ctx: &dyn ValidationContext,
 ) -> Result<(), Verdict> {
     let action = record.action();
-    if action.body.entry_ref().map(|e| e.visibility) != Some(Visibility::Pod) {
-        return Err(Verdict::invalid(
-            "a restore receipt has Pod visibility, so every member can read it",
-        ));
-    }
-    if receipt.restored_at > action.timestamp {
-        return Err(Verdict::invalid(
-            "a restore receipt cannot be dated after the record that carries it",
-        ));
-    }
+    crate::claim::check_claim(record, "a restore receipt", receipt.restored_at)?;
     let authorised = authorised_listing(&receipt.decision, ctx)?;
     if authorised != receipt.listing {
         return Err(Verdict::invalid(format!(
