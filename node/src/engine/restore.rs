@@ -21,7 +21,7 @@ use myco_zomes::governance::{
 
 use super::ingest::Incoming;
 use super::{Engine, Output};
-use crate::store::Store;
+use crate::store::{ChainId, Store};
 
 /// How long a restore waits after a failure before the next try, in µs.
 pub const RESTORE_RETRY_MICROS: u64 = 10 * 60 * 1_000_000;
@@ -118,14 +118,16 @@ impl<S: Store> Engine<S> {
         decision: ActionHash,
         records: Vec<Record>,
     ) {
-        let Some((asked, listed)) = self.restores.asked.get(&pod).copied() else {
+        let Some((_, listed)) = self
+            .restores
+            .asked
+            .get(&pod)
+            .copied()
+            .filter(|(asked, _)| *asked == decision)
+        else {
             tracing::warn!(%pod, "a restore nobody asked for was reported; ignored");
             return;
         };
-        if asked != decision {
-            tracing::warn!(%pod, "a restore nobody asked for was reported; ignored");
-            return;
-        }
         self.restores.asked.remove(&pod);
         if records.len() as u64 != listed {
             let reason = format!(
@@ -143,9 +145,18 @@ impl<S: Store> Engine<S> {
         else {
             return;
         };
+        // Chains are kept whole from Genesis, so a record at or below this node's head of its
+        // chain is held (or forks it, which the backup cannot mend): one read, not one per
+        // record. Ingest screens what remains as it screens a peer's records.
+        let heads = self.store.heads().unwrap_or_default();
+        let held = |record: &Record| {
+            heads
+                .get(&ChainId::of(record))
+                .is_some_and(|head| head.seq >= record.action().seq)
+        };
         let mut batch = Vec::new();
         for record in records {
-            if record.action().pod != pod || matches!(self.store.get(&record.hash()), Ok(Some(_))) {
+            if record.action().pod != pod || held(&record) {
                 continue; // Another pod's record is no part of this restore; a held one is here.
             }
             let purged = self.store.was_purged(&record.hash()).unwrap_or(true);
