@@ -290,6 +290,12 @@ pub fn publish_affirming(
     written.hash
 }
 
+/// Whether daemon `api` stores the record `hash` with its entry.
+pub fn entry_held(api: &ApiClient, hash: &str) -> bool {
+    api.get::<RecordView>(&format!("/records/{hash}"))
+        .is_ok_and(|r| r.stored && r.entry)
+}
+
 /// Whether daemon `api` stores the record `hash`.
 pub fn holds(api: &ApiClient, hash: &str) -> bool {
     api.get::<RecordView>(&format!("/records/{hash}"))

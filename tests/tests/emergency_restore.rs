@@ -3,13 +3,19 @@
 //! decision the archivist serves them nothing of the pod, and their recovery waits; once the
 //! stewards pass a decision authorising the restore of a listed backup, the archivist
 //! restores it through validation, signs a receipt, serves the pod to its members, and both
-//! wiped nodes get their chains back from it with no fork. The transparency page lists the
-//! restore.
+//! wiped nodes get their chains back from it with no fork. A backup damaged on the
+//! archivist's disk is refused, and a story deleted after the backup does not come back. The
+//! transparency page lists the restores.
 
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{JoinRequest, PodSummary, ProposeRequest, StatusView};
+use myco_node::api::types::{
+    DeleteRequest, JoinRequest, PodSummary, ProposeRequest, StatusView, Written,
+};
+use myco_node::daemon::pod_backups::POD_BACKUPS_DIR;
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
-use myco_tests::loopback::{found_pod, holds, pass_alone, pass_by, publish, start_net, wait_until};
+use myco_tests::loopback::{
+    entry_held, found_pod, holds, pass_alone, pass_by, publish, start_net, wait_until,
+};
 use myco_tests::storyteller::{myco, wipe_and_reinit};
 use serde_json::Value;
 
@@ -60,9 +66,20 @@ fn wiped_members_get_the_pod_back_from_an_archivist_only_under_an_emergency_deci
             )
         })
         .collect();
+    // A story the founder deletes once it is in a backup: no restore may bring it back.
+    let doomed = publish(
+        &net.daemons[founder].api,
+        &pod,
+        "A story to be deleted",
+        "restore-marker-doomed, deleted after the backup",
+        "pod",
+    );
     for n in [founder, b, c] {
         wait_until("every member to hold every story", || {
-            stories.iter().all(|s| holds(&net.daemons[n].api, s))
+            stories
+                .iter()
+                .chain([&doomed])
+                .all(|s| holds(&net.daemons[n].api, s))
         });
     }
     for n in [b, c] {
@@ -112,12 +129,69 @@ fn wiped_members_get_the_pod_back_from_an_archivist_only_under_an_emergency_deci
             .as_array()
             .into_iter()
             .flatten()
-            .find(|b| b["counts"]["content/content"].as_u64() >= Some(stories.len() as u64));
+            .find(|b| b["counts"]["content/content"].as_u64() > Some(stories.len() as u64));
         if let Some(whole) = whole {
             listing = whole["listing"].as_str().unwrap_or_default().to_string();
         }
         !listing.is_empty()
     });
+
+    // A later backup, whose file is then damaged on the archivist's disk.
+    let taken = |hash: &str, backups: &Value| {
+        backups
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["listing"] == hash)
+            .and_then(|b| b["taken_at"].as_u64())
+    };
+    let mut damaged = String::new();
+    wait_until("a later backup to be listed", || {
+        let backups = state(&net.daemons[founder].api, &pod)["backups"].clone();
+        let first = taken(&listing, &backups).unwrap_or(u64::MAX);
+        if let Some(later) = backups
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|b| b["taken_at"].as_u64() > Some(first))
+        {
+            damaged = later["listing"].as_str().unwrap_or_default().to_string();
+        }
+        !damaged.is_empty()
+    });
+    let backups = state(&net.daemons[founder].api, &pod)["backups"].clone();
+    let damaged_at = taken(&damaged, &backups).expect("listed");
+    let folder = net.dir(archivist).join(POD_BACKUPS_DIR).join(&pod);
+    let file = std::fs::read_dir(&folder)
+        .expect("the archivist's backups")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{damaged_at}-")))
+        })
+        .expect("the later backup's file");
+    let mut bytes = std::fs::read(&file).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&file, bytes).expect("damage");
+
+    // The founder deletes the doomed story; every node purges its entry.
+    let _: Written = net.daemons[founder]
+        .api
+        .post(
+            &format!("/pods/{pod}/delete"),
+            &DeleteRequest {
+                target: doomed.clone(),
+            },
+        )
+        .expect("deleted");
+    for n in [founder, b, c, archivist] {
+        wait_until("the doomed story's entry to be purged", || {
+            !entry_held(&net.daemons[n].api, &doomed)
+        });
+    }
 
     // The founder goes offline; two of three members lose everything but their phrase.
     net.daemons[founder].process.stop();
@@ -143,6 +217,23 @@ fn wiped_members_get_the_pod_back_from_an_archivist_only_under_an_emergency_deci
         net.daemons[n].process.stop();
     }
     net.daemons[founder] = net.start_daemon(founder);
+    // A restore of the damaged backup: the archivist finds it is not what it listed.
+    let refused_restore = pass_alone(
+        &net.daemons[founder].api,
+        &pod,
+        &ProposeRequest {
+            kind: "emergency_restore".into(),
+            detail: Some(damaged.clone()),
+            text: "the newest backup".into(),
+            ..ProposeRequest::default()
+        },
+    );
+    wait_until("the archivist to refuse the damaged backup", || {
+        net.daemons[archivist]
+            .process
+            .log_tail()
+            .contains("size or blake2b differ")
+    });
     let decision = pass_alone(
         &net.daemons[founder].api,
         &pod,
@@ -191,7 +282,16 @@ fn wiped_members_get_the_pod_back_from_an_archivist_only_under_an_emergency_deci
         "the founder to take the restored member's next story",
         || holds(&net.daemons[founder].api, &next),
     );
+    assert!(
+        holds(&net.daemons[b].api, &doomed) && !entry_held(&net.daemons[b].api, &doomed),
+        "the restore brought back a deleted story's entry"
+    );
     let restores = state(&net.daemons[founder].api, &pod)["restores"].clone();
+    let unfinished = restores
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["decision"] == refused_restore.as_str()))
+        .expect("the damaged backup's restore is listed");
+    assert!(unfinished["receipt"].is_null(), "{unfinished}");
     let restore = restores
         .as_array()
         .and_then(|r| r.iter().find(|r| r["decision"] == decision.as_str()))

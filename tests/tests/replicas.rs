@@ -5,19 +5,14 @@
 //! a replica receipt that the members' transparency state shows.
 
 use myco_node::api::client::ApiClient;
-use myco_node::api::types::{JoinRequest, PodSummary, ProposeRequest, RecordView, StatusView};
+use myco_node::api::types::{JoinRequest, PodSummary, ProposeRequest, StatusView};
 use myco_node::devnet::{dna_with_founders, TEMPLATES};
 use myco_tests::bench::stop;
 use myco_tests::loopback::{
-    found_pod, holds, metric, pass_alone as pass, publish, start_net, wait_until,
+    entry_held, found_pod, holds, metric, pass_alone as pass, publish, start_net, wait_until,
 };
 use myco_tests::scan;
 use serde_json::Value;
-
-fn entry_held(api: &ApiClient, hash: &str) -> bool {
-    api.get::<RecordView>(&format!("/records/{hash}"))
-        .is_ok_and(|r| r.stored && r.entry)
-}
 
 /// The replicas the pod's folded state lists on `api`'s node.
 fn replicas(api: &ApiClient, pod: &str) -> serde_json::Map<String, Value> {
