@@ -48,6 +48,8 @@ pub mod forger;
 #[cfg(unix)]
 pub mod loopback;
 #[cfg(target_os = "linux")]
+pub mod nat;
+#[cfg(target_os = "linux")]
 pub mod netns;
 #[cfg(unix)]
 pub mod probe;

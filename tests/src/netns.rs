@@ -8,7 +8,8 @@
 //! namespace's own 127.0.0.1).
 //!
 //! It needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) and the `ip` tool from iproute2;
-//! [`available`] says whether this machine has both.
+//! [`available`] says whether this machine has both. Routers that translate addresses (NAT)
+//! also need `nft` from nftables ([`nft_available`]).
 
 use std::fs::File;
 use std::net::Ipv4Addr;
@@ -28,6 +29,39 @@ pub fn available() -> bool {
             .arg("-V")
             .output()
             .is_ok_and(|o| o.status.success())
+}
+
+/// Whether nftables' `nft` is installed, for NAT routers ([`Namespace::nft`]).
+pub fn nft_available() -> bool {
+    Command::new("nft")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs `program args` inside `namespace` (`ip netns exec`), feeding it `input`.
+fn exec(namespace: &str, program: &str, args: &[&str], input: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", namespace, program])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run `{program}` in {namespace}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes())?;
+    }
+    let output = child.wait_with_output()?;
+    if !output.status.success() {
+        bail!(
+            "`{program} {}` in {namespace} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 fn ip(args: &[&str]) -> anyhow::Result<()> {
@@ -72,6 +106,85 @@ impl Namespace {
     fn path(&self) -> PathBuf {
         PathBuf::from("/run/netns").join(&self.name)
     }
+
+    /// Makes the namespace a router: it forwards packets between its interfaces.
+    pub fn forward(&self) -> anyhow::Result<()> {
+        exec(
+            &self.name,
+            "sh",
+            &["-c", "echo 1 > /proc/sys/net/ipv4/ip_forward"],
+            "",
+        )
+    }
+
+    /// Sends everything not on a local subnet to `gateway`.
+    pub fn default_route(&self, gateway: Ipv4Addr) -> anyhow::Result<()> {
+        ip(&[
+            "-n",
+            &self.name,
+            "route",
+            "add",
+            "default",
+            "via",
+            &gateway.to_string(),
+        ])
+    }
+
+    /// Loads an nftables ruleset (`nft -f -`) into the namespace.
+    pub fn nft(&self, ruleset: &str) -> anyhow::Result<()> {
+        exec(&self.name, "nft", &["-f", "-"], ruleset)
+    }
+
+    /// Adds an interface of its own that carries multicast, numbered `address/24`: one end of
+    /// a veth pair whose other end stays in the namespace, unnumbered. What is sent on it
+    /// reaches the namespace's own sockets only: a LAN for the processes of one namespace,
+    /// where mDNS works as on a real one.
+    pub fn lan(&self, name: &str, address: Ipv4Addr) -> anyhow::Result<()> {
+        let other = format!("{name}p");
+        ip(&[
+            "-n", &self.name, "link", "add", name, "type", "veth", "peer", "name", &other,
+        ])?;
+        ip(&[
+            "-n",
+            &self.name,
+            "addr",
+            "add",
+            &format!("{address}/24"),
+            "dev",
+            name,
+        ])?;
+        for end in [name, other.as_str()] {
+            ip(&["-n", &self.name, "link", "set", end, "multicast", "on"])?;
+            ip(&["-n", &self.name, "link", "set", end, "up"])?;
+        }
+        Ok(())
+    }
+}
+
+/// Joins `a` and `b` with a veth pair named `end_a` / `end_b`, numbered `address_a/24` and
+/// `address_b/24`: a link between a home and its router, or a router and the internet. It
+/// goes when either namespace does.
+pub fn link(
+    (a, end_a, address_a): (&Namespace, &str, Ipv4Addr),
+    (b, end_b, address_b): (&Namespace, &str, Ipv4Addr),
+) -> anyhow::Result<()> {
+    ip(&[
+        "link", "add", end_a, "netns", &a.name, "type", "veth", "peer", "name", end_b, "netns",
+        &b.name,
+    ])?;
+    for (namespace, end, address) in [(a, end_a, address_a), (b, end_b, address_b)] {
+        ip(&[
+            "-n",
+            &namespace.name,
+            "addr",
+            "add",
+            &format!("{address}/24"),
+            "dev",
+            end,
+        ])?;
+        ip(&["-n", &namespace.name, "link", "set", end, "up"])?;
+    }
+    Ok(())
 }
 
 impl Drop for Namespace {

@@ -78,7 +78,7 @@ fn idle_and_partial_api_connections_are_closed_and_a_proper_client_still_gets_an
     std::fs::write(
         net.dir(0).join("myco.toml"),
         format!(
-            "api_header_timeout_secs = {t}\napi_body_timeout_secs = {t}\napi_max_connections = {CAP}\n",
+            "api_header_timeout_secs = {t}\napi_body_timeout_secs = {t}\napi_max_connections = {CAP}\nmdns = false\n",
             t = TIMEOUT.as_secs()
         ),
     )

@@ -144,7 +144,12 @@ fn create_agent(net: &Net, n: usize) -> KeyHash {
 
 /// Starts daemon `n`, whose agent exists, with `config` as its `myco.toml`.
 fn start_with_config(net: &mut Net, n: usize, config: &str) {
-    std::fs::write(net.dir(n).join("myco.toml"), config).expect("write myco.toml");
+    // Off the machine's LAN, like every devnet daemon.
+    std::fs::write(
+        net.dir(n).join("myco.toml"),
+        format!("{config}mdns = false\n"),
+    )
+    .expect("write myco.toml");
     let daemon = net.start_daemon(n);
     net.daemons.push(daemon);
 }

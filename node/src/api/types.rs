@@ -44,6 +44,10 @@ pub struct StatusView {
     /// users, say).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Whether the node is publicly reachable, the relays holding a slot for it, and each
+    /// open connection's path (direct or relayed).
+    #[serde(default)]
+    pub network: crate::daemon::reach::ReachView,
 }
 
 /// One hosted pod.

@@ -42,6 +42,18 @@ impl fmt::Display for Status {
         for address in &s.listen {
             writeln!(f, "listen:   {address}")?;
         }
+        let n = &s.network;
+        let relayed = n.connections.iter().filter(|c| c.relayed).count();
+        writeln!(
+            f,
+            "reach:    {}   connections: {} direct, {} relayed",
+            n.reachability.name(),
+            n.connections.len() - relayed,
+            relayed
+        )?;
+        for relay in &n.relays {
+            writeln!(f, "relayed:  {relay}")?;
+        }
         for pod in &s.pods {
             writeln!(
                 f,

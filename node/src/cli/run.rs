@@ -27,6 +27,7 @@ Examples:
   MYCO_PASSPHRASE=... myco --data-dir ./alice run --api-port 4780
   RUST_LOG=myco_node=debug myco run                 see why, not only what
   myco --json run                                   each address as a JSON line on stdout
+  myco run --no-mdns                                no LAN discovery (or mdns = false in myco.toml)
 
 Settings come from <data-dir>/myco.toml (or --config), then MYCO_* variables and flags.
 Stop with Ctrl-C or SIGTERM: the daemon flushes and exits cleanly.
@@ -40,6 +41,13 @@ pub(super) const BOOTSTRAP_EXAMPLES: &str = "\
 Examples:
   myco --data-dir /var/lib/myco-bootstrap bootstrap
   myco --data-dir ./boot bootstrap --listen /ip4/0.0.0.0/tcp/4710 --json
+  myco --data-dir ./boot bootstrap --external /ip4/203.0.113.9/tcp/4710
+                                  behind a port forward: the address others dial
+
+It also serves as a circuit relay (v2) and an AutoNAT server for daemons behind NAT: they
+reserve a slot here and are dialled through it until hole punching connects them directly.
+The relay carries noise-encrypted streams only; its limits are settings in myco.toml
+(relay_max_circuits, relay_max_circuit_bytes, ...; relay = false turns it off).
 
 A bootstrap peer needs no agent key and holds no agent data: only registry pointers and pod
 rendezvous. Its address (with /p2p/<peer id>) is written to <data-dir>/listen.addrs, and with
@@ -70,6 +78,9 @@ pub struct PeerArgs {
         value_name = "ADDR"
     )]
     pub external: Vec<Multiaddr>,
+    /// Do not look for pod members on the LAN by mDNS (or set `mdns = false` in myco.toml)
+    #[arg(long, env = "MYCO_NO_MDNS")]
+    pub no_mdns: bool,
 }
 
 /// `myco run`'s settings: the network's, the local API's and the node's region.
@@ -111,6 +122,7 @@ impl PeerArgs {
             external: self.external.clone(),
             api_port: daemon.and_then(|d| d.api_port),
             region: daemon.and_then(|d| d.region.clone()),
+            no_mdns: self.no_mdns,
         };
         Ok(Settings::merge(from_file, overrides, default_port)?)
     }

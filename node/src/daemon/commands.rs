@@ -56,6 +56,7 @@ impl Driver {
                 .collect(),
             uptime_secs: self.started.elapsed().as_secs(),
             warnings: self.warnings.clone(),
+            network: self.reach_view(),
         }
     }
 

@@ -15,6 +15,17 @@
 //! api_header_timeout_secs = 10  # request headers (and the wait between keep-alive requests)
 //! api_body_timeout_secs = 10    # a request body
 //! api_max_connections = 64      # API connections at once (lowered to fit the file limit)
+//! mdns = true                   # find pod members on the LAN by multicast DNS
+//!
+//! # A bootstrap peer's relay (defaults shown; see docs/operations.md)
+//! relay = true                          # serve as a circuit relay for nodes behind NAT
+//! relay_max_reservations = 128          # reservations held at once
+//! relay_max_reservations_per_peer = 4
+//! relay_reservation_secs = 3600         # a reservation's lifetime before renewal
+//! relay_max_circuits = 64               # circuits open at once
+//! relay_max_circuits_per_peer = 8
+//! relay_max_circuit_secs = 1800         # one circuit's lifetime
+//! relay_max_circuit_bytes = 67108864    # bytes one circuit carries each way (64 MiB)
 //! ```
 
 use std::path::Path;
@@ -25,7 +36,7 @@ use libp2p::Multiaddr;
 use serde::Deserialize;
 
 use crate::api::ApiLimits;
-use crate::net::StrangerLimits;
+use crate::net::{RelayLimits, StrangerLimits};
 
 /// The config file's default name inside the data dir.
 pub const CONFIG_FILE: &str = "myco.toml";
@@ -80,6 +91,24 @@ pub struct FileSettings {
     pub api_body_timeout_secs: Option<u64>,
     /// API connections served at once.
     pub api_max_connections: Option<usize>,
+    /// Find pod members on the LAN by mDNS.
+    pub mdns: Option<bool>,
+    /// Serve as a circuit relay (bootstrap peers).
+    pub relay: Option<bool>,
+    /// Relay reservations held at once.
+    pub relay_max_reservations: Option<usize>,
+    /// Relay reservations held at once by one peer.
+    pub relay_max_reservations_per_peer: Option<usize>,
+    /// Seconds a relay reservation lasts before renewal.
+    pub relay_reservation_secs: Option<u64>,
+    /// Relayed circuits open at once.
+    pub relay_max_circuits: Option<usize>,
+    /// Relayed circuits open at once with one peer.
+    pub relay_max_circuits_per_peer: Option<usize>,
+    /// Seconds one relayed circuit may stay open.
+    pub relay_max_circuit_secs: Option<u64>,
+    /// Bytes one relayed circuit may carry each way.
+    pub relay_max_circuit_bytes: Option<u64>,
 }
 
 impl FileSettings {
@@ -132,6 +161,10 @@ pub struct Settings {
     pub strangers: StrangerLimits,
     /// Bounds on the local API's connections.
     pub api: ApiLimits,
+    /// Find pod members on the LAN by mDNS.
+    pub mdns: bool,
+    /// A bootstrap peer's relay limits.
+    pub relay: RelayLimits,
 }
 
 /// The default listen addresses for a port: TCP and QUIC on every IPv4 interface.
@@ -159,6 +192,8 @@ pub struct Overrides {
     pub api_port: Option<u16>,
     /// `--region` / `MYCO_REGION`.
     pub region: Option<String>,
+    /// `--no-mdns` / `MYCO_NO_MDNS`.
+    pub no_mdns: bool,
 }
 
 impl Settings {
@@ -175,6 +210,7 @@ impl Settings {
                 file.unwrap_or(default)
             }
         };
+        let relay = relay_limits(&file)?;
         let settings = Settings {
             listen: pick(flags.listen, file.listen, default_listen(default_port)),
             bootstrap: pick(flags.bootstrap, file.bootstrap, Vec::new()),
@@ -195,6 +231,8 @@ impl Settings {
                 max_connections: positive("api_max_connections", file.api_max_connections)?
                     .unwrap_or(crate::api::API_MAX_CONNECTIONS),
             },
+            mdns: !flags.no_mdns && file.mdns.unwrap_or(true),
+            relay,
         };
         for (what, list) in [
             ("listen", &settings.listen),
@@ -210,6 +248,41 @@ impl Settings {
         }
         Ok(settings)
     }
+}
+
+/// The relay limits the file sets, each over its default.
+fn relay_limits(file: &FileSettings) -> Result<RelayLimits, ConfigError> {
+    let defaults = RelayLimits::default();
+    Ok(RelayLimits {
+        enabled: file.relay.unwrap_or(defaults.enabled),
+        max_reservations: positive("relay_max_reservations", file.relay_max_reservations)?
+            .unwrap_or(defaults.max_reservations),
+        max_reservations_per_peer: positive(
+            "relay_max_reservations_per_peer",
+            file.relay_max_reservations_per_peer,
+        )?
+        .unwrap_or(defaults.max_reservations_per_peer),
+        reservation_duration: seconds("relay_reservation_secs", file.relay_reservation_secs)?
+            .unwrap_or(defaults.reservation_duration),
+        max_circuits: positive("relay_max_circuits", file.relay_max_circuits)?
+            .unwrap_or(defaults.max_circuits),
+        max_circuits_per_peer: positive(
+            "relay_max_circuits_per_peer",
+            file.relay_max_circuits_per_peer,
+        )?
+        .unwrap_or(defaults.max_circuits_per_peer),
+        max_circuit_duration: seconds("relay_max_circuit_secs", file.relay_max_circuit_secs)?
+            .unwrap_or(defaults.max_circuit_duration),
+        max_circuit_bytes: match file.relay_max_circuit_bytes {
+            Some(0) => {
+                return Err(ConfigError::Invalid {
+                    path: "(settings)".into(),
+                    detail: "relay_max_circuit_bytes = 0 would close every circuit at once; give at least 1, set `relay = false` to serve no relay, or leave it out for the default".into(),
+                })
+            }
+            other => other.unwrap_or(defaults.max_circuit_bytes),
+        },
+    })
 }
 
 /// A count that must be at least 1: zero would refuse everyone.
@@ -275,6 +348,39 @@ mod tests {
             let error = Settings::merge(file, Overrides::default(), 4710).expect_err(zero);
             assert!(error.to_string().contains("at least 1"), "{error}");
         }
+    }
+
+    #[test]
+    fn mdns_is_on_unless_the_file_or_a_flag_turns_it_off_and_relay_limits_are_read() {
+        let defaults =
+            Settings::merge(FileSettings::default(), Overrides::default(), 4710).expect("merge");
+        assert!(defaults.mdns);
+        assert_eq!(defaults.relay, RelayLimits::default());
+        let off: FileSettings = toml::from_str("mdns = false").expect("parses");
+        assert!(
+            !Settings::merge(off, Overrides::default(), 0)
+                .expect("merge")
+                .mdns
+        );
+        let flag = Overrides {
+            no_mdns: true,
+            ..Overrides::default()
+        };
+        assert!(
+            !Settings::merge(FileSettings::default(), flag, 0)
+                .expect("merge")
+                .mdns
+        );
+        let file: FileSettings =
+            toml::from_str("relay_max_circuits = 2\nrelay_max_circuit_secs = 60\nrelay = false")
+                .expect("parses");
+        let s = Settings::merge(file, Overrides::default(), 4710).expect("merge");
+        assert_eq!(s.relay.max_circuits, 2);
+        assert_eq!(s.relay.max_circuit_duration, Duration::from_secs(60));
+        assert!(!s.relay.enabled);
+        let zero: FileSettings = toml::from_str("relay_max_circuit_bytes = 0").expect("parses");
+        let error = Settings::merge(zero, Overrides::default(), 4710).expect_err("zero bytes");
+        assert!(error.to_string().contains("at least 1"), "{error}");
     }
 
     #[test]

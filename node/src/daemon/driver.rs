@@ -76,6 +76,8 @@ pub struct Driver {
     pub(super) region: Option<String>,
     /// The registry pointer last published, for the export.
     pub(super) last_pointer: Option<Vec<u8>>,
+    /// Reachability, relay slots and connection paths ([`super::reach`]).
+    pub(super) reach: super::reach::Reach,
 }
 
 /// What a driver starts with besides its swarm.
@@ -137,6 +139,7 @@ impl Driver {
             dna_fetches: Default::default(),
             region: parts.region,
             last_pointer: None,
+            reach: Default::default(),
         };
         for pod in parts.hosted {
             driver.subscribe(pod);
@@ -232,6 +235,7 @@ impl Driver {
             self.discover();
         }
         self.redial(instant);
+        self.reserve_relays();
         self.count_strangers();
         for peer in self.bans.ended(instant) {
             self.unban(peer);

@@ -158,6 +158,7 @@ impl<S: Store> EngineSide<S> {
                 .chain(self.anchoring_warnings())
                 .collect(),
             uptime_secs: view.uptime_secs,
+            network: view.network,
         }
     }
 

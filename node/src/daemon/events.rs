@@ -112,12 +112,35 @@ impl Driver {
                 self.listen.push(full);
                 super::runtime::write_listen_file(self);
             }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                tracing::info!(%address, "no longer listening");
+                self.swarm.remove_external_address(&address);
+                let full = address
+                    .clone()
+                    .with_p2p(*self.swarm.local_peer_id())
+                    .unwrap_or_else(|a| a);
+                self.listen.retain(|a| *a != full);
+                super::runtime::write_addresses(&self.data_dir, &self.listen);
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                reason,
+                ..
+            } => {
+                if let Err(error) = reason {
+                    tracing::info!(%error, "a listener closed (a relay reservation lost or refused?)");
+                }
+                self.reach.listener_closed(listener_id, Instant::now());
+                Metrics::set(&self.metrics.relay_reservations, self.reach.held() as u64);
+            }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
+                connection_id,
                 num_established,
                 endpoint,
                 ..
             } => {
+                self.path_opened(connection_id, peer_id, &endpoint);
                 self.redials.connected(peer_id);
                 if num_established.get() == 1 {
                     self.dna_peer_connected(peer_id);
@@ -140,10 +163,17 @@ impl Driver {
                 }
             }
             SwarmEvent::ConnectionClosed {
+                connection_id,
+                num_established: 1..,
+                ..
+            } => self.path_closed(connection_id),
+            SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 num_established: 0,
                 ..
             } => {
+                self.path_closed(connection_id);
                 Metrics::set(
                     &self.metrics.peers_connected,
                     self.swarm.connected_peers().count() as u64,
@@ -185,6 +215,10 @@ impl Driver {
                 self.lookup_steps(steps);
             }
             BehaviourEvent::Strangers(event) => self.on_stranger(event),
+            BehaviourEvent::AutonatClient(event) => self.on_autonat(event),
+            BehaviourEvent::RelayClient(event) => self.on_relay(event),
+            BehaviourEvent::Dcutr(event) => self.on_hole_punch(event),
+            BehaviourEvent::Mdns(event) => self.on_mdns(event),
             BehaviourEvent::RendezvousClient(rendezvous::client::Event::Discovered {
                 rendezvous_node,
                 registrations,
@@ -262,11 +296,16 @@ impl Driver {
 
     fn on_sync(&mut self, event: request_response::Event<Vec<u8>, Vec<u8>>) {
         match event {
-            request_response::Event::Message { peer, message, .. } => match message {
+            request_response::Event::Message {
+                peer,
+                connection_id,
+                message,
+            } => match message {
                 request_response::Message::Request {
                     request, channel, ..
                 } => {
                     Metrics::inc(&self.metrics.sync_requests_total);
+                    self.count_sync_bytes(connection_id, request.len());
                     self.stranger_requested(&peer);
                     if self.inbound.len() >= MAX_INBOUND_REQUESTS {
                         Metrics::inc(&self.metrics.sync_requests_dropped_total);
@@ -294,6 +333,7 @@ impl Driver {
                     request_id,
                     response,
                 } => {
+                    self.count_sync_bytes(connection_id, response.len());
                     if self.on_dna_answer(&request_id, &response) {
                         return;
                     }

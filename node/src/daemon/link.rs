@@ -60,6 +60,8 @@ pub struct NetView {
     pub uptime_secs: u64,
     /// What the daemon found wrong at start.
     pub warnings: Vec<String>,
+    /// Reachability, relays and connection paths.
+    pub network: super::reach::ReachView,
 }
 
 /// From the swarm loop to the engine thread.

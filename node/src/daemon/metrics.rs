@@ -60,6 +60,14 @@ metrics! {
     lookups_ok_total: "counter", "Registry lookups that found a pointer.";
     lookups_failed_total: "counter", "Registry lookups that found nothing valid.";
     profile_forgeries_total: "counter", "Profile answers refused as forgeries (the provider is not asked again).";
+    reachability: "gauge", "Whether AutoNAT found this node publicly reachable: 0 unknown, 1 public, 2 private (behind NAT; reached through relays).";
+    relay_reservations: "gauge", "Relay slots this node holds at bootstrap peers.";
+    connections_direct: "gauge", "Open connections that run directly between the two peers.";
+    connections_relayed: "gauge", "Open connections that run through a relay.";
+    hole_punches_succeeded_total: "counter", "Relayed connections upgraded to direct ones by hole punching.";
+    hole_punches_failed_total: "counter", "Hole punches that failed; those connections stay relayed.";
+    sync_bytes_direct_total: "counter", "Sync request and response bytes received over direct connections.";
+    sync_bytes_relayed_total: "counter", "Sync request and response bytes received through relays.";
     api_requests_total: "counter", "Local API requests served.";
     api_unauthorized_total: "counter", "Local API requests refused for a missing or wrong token.";
     api_connections: "gauge", "Local API connections open.";

@@ -33,12 +33,14 @@ mod ledger;
 mod link;
 mod lookup;
 pub mod metrics;
+mod nat;
 #[cfg(test)]
 mod off_loop_tests;
 pub mod pod_backups;
 pub mod pods;
 mod prepare;
 mod profiles;
+pub mod reach;
 pub mod recovery;
 mod redial;
 mod residency;

@@ -24,7 +24,7 @@ use super::pods::PodsList;
 use super::runtime::LISTEN_FILE;
 use super::Command;
 use crate::engine::{Engine, EngineConfig};
-use crate::net::{self, BehaviourEvent, RegistryStore, Role, StrangerLimits};
+use crate::net::{self, BehaviourEvent, RegistryStore, Role};
 use crate::store::{ChainHead, ChainId, MemoryStore, Store, StoreError, ValidRecord};
 
 /// Long enough for anything that works; reached only by a broken build.
@@ -184,7 +184,7 @@ fn start(store: GatedStore) -> Node {
         node_key,
         Role::Daemon,
         RegistryStore::in_memory(peer),
-        StrangerLimits::default(),
+        net::NetOptions::default(),
     )
     .expect("swarm");
     swarm
@@ -281,7 +281,7 @@ fn client(address: Multiaddr) -> libp2p::Swarm<net::Behaviour> {
         key,
         Role::Daemon,
         RegistryStore::in_memory(local),
-        StrangerLimits::default(),
+        net::NetOptions::default(),
     )
     .expect("client swarm");
     client.dial(address).expect("dial");

@@ -151,7 +151,7 @@ pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     fs::rename(&tmp, path)
 }
 
-fn write_addresses(dir: &Path, addresses: &[Multiaddr]) {
+pub(super) fn write_addresses(dir: &Path, addresses: &[Multiaddr]) {
     let text: String = addresses.iter().map(|a| format!("{a}\n")).collect();
     if let Err(error) = write_private(&dir.join(LISTEN_FILE), &text) {
         tracing::warn!(%error, "cannot write the listen addresses file");
@@ -241,7 +241,11 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         node_key,
         Role::Daemon,
         RegistryStore::in_memory(peer),
-        settings.strangers,
+        net::NetOptions {
+            strangers: settings.strangers,
+            relay: settings.relay,
+            mdns: settings.mdns,
+        },
     )?;
     listen(&mut swarm, &settings)?;
     for (peer, address) in &bootstrap {
@@ -337,7 +341,10 @@ pub async fn run_bootstrap(options: BootstrapOptions) -> Result<(), DaemonError>
         node_key,
         Role::Bootstrap,
         store,
-        net::StrangerLimits::default(),
+        net::NetOptions {
+            relay: settings.relay,
+            ..net::NetOptions::default()
+        },
     )?;
     listen(&mut swarm, &settings)?;
     for (other, address) in bootstrap_peers(&settings)? {

@@ -226,8 +226,10 @@ pub fn loopback_tcp() -> Multiaddr {
 /// connects from 127.0.0.1, so the per-address bound on strangers
 /// ([`MAX_STRANGERS_PER_IP`](crate::net::strangers::MAX_STRANGERS_PER_IP)), meant for one host
 /// on the internet, would hold back the pod peers of a larger devnet until they show their
-/// bindings; here one address may hold as many strangers as there are daemons.
-pub const LOOPBACK_CONFIG: &str = "strangers_per_ip = 64\n";
+/// bindings; here one address may hold as many strangers as there are daemons. Devnet daemons
+/// meet through their bootstrap peer, so mDNS is off: it would also send multicast queries to
+/// the machine's LAN and meet other devnets' daemons there.
+pub const LOOPBACK_CONFIG: &str = "strangers_per_ip = 64\nmdns = false\n";
 
 /// Starts `myco run` on `dir` (which `init_agent` prepared), listening on `listen` (such as
 /// [`loopback_tcp`]) and declaring `region`. A data dir without a `myco.toml` gets
@@ -282,5 +284,6 @@ mod tests {
         let file: FileSettings = toml::from_str(LOOPBACK_CONFIG).expect("parses");
         let settings = Settings::merge(file, Overrides::default(), 0).expect("merge");
         assert_eq!(settings.strangers.per_ip, super::super::MAX_DAEMONS);
+        assert!(!settings.mdns, "devnet daemons stay off the LAN");
     }
 }

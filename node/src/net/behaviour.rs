@@ -6,8 +6,8 @@
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{
-    allow_block_list, connection_limits, gossipsub, identify, kad, ping, rendezvous,
-    request_response,
+    allow_block_list, autonat, connection_limits, dcutr, gossipsub, identify, kad, mdns, ping,
+    relay, rendezvous, request_response,
 };
 
 use super::{strangers, BytesCodec, RegistryStore};
@@ -37,4 +37,19 @@ pub struct Behaviour {
     pub rendezvous_server: Toggle<rendezvous::server::Behaviour>,
     /// Rendezvous registration and discovery (daemons only).
     pub rendezvous_client: Toggle<rendezvous::client::Behaviour>,
+    /// Circuit relay v2 server: carries noise streams between nodes that cannot dial each
+    /// other (bootstrap peers only, unless `relay = false`).
+    pub relay_server: Toggle<relay::Behaviour>,
+    /// Circuit relay v2 client: reserves a slot at a relay when this node is not publicly
+    /// reachable, and dials peers through relays (daemons only).
+    pub relay_client: Toggle<relay::client::Behaviour>,
+    /// Upgrades relayed connections to direct ones by hole punching (daemons only).
+    pub dcutr: Toggle<dcutr::Behaviour>,
+    /// AutoNAT v2 client: asks servers to dial this node's observed addresses back, to learn
+    /// whether it is publicly reachable (daemons only).
+    pub autonat_client: Toggle<autonat::v2::client::Behaviour>,
+    /// AutoNAT v2 server: dials back the addresses nodes ask about (bootstrap peers only).
+    pub autonat_server: Toggle<autonat::v2::server::Behaviour>,
+    /// Local network discovery by multicast DNS (daemons only, unless `mdns = false`).
+    pub mdns: Toggle<mdns::tokio::Behaviour>,
 }

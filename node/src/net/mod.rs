@@ -12,6 +12,10 @@
 //! | [`PROFILE_PROTOCOL`] | request-response | cross-pod profile lookup ([`profile`]) |
 //! | [`KAD_PROTOCOL`] | Kademlia | the registry: signed pointers ([`records`]) and pod providers |
 //! | `/rendezvous/1.0.0` | rendezvous | pod rendezvous at bootstrap peers |
+//! | `/libp2p/circuit/relay/0.2.0/{hop,stop}` | relay v2 | bootstrap peers relay for nodes behind NAT ([`relay`]) |
+//! | `/libp2p/dcutr` | DCUtR | hole punching: a relayed connection upgraded to a direct one |
+//! | `/libp2p/autonat/2/{dial-request,dial-back}` | AutoNAT v2 | bootstrap peers tell daemons whether they are publicly reachable |
+//! | `_p2p._udp.local` | mDNS | daemons on one LAN find each other with no bootstrap peer |
 //!
 //! Connections are bounded in all ([`MAX_ESTABLISHED`]), per peer, and, on a daemon, for
 //! strangers: inbound peers that are no proven pod member and no bootstrap peer
@@ -26,6 +30,7 @@ mod codec;
 pub mod identity;
 pub mod profile;
 pub mod records;
+pub mod relay;
 pub mod strangers;
 
 use std::collections::HashSet;
@@ -35,8 +40,8 @@ use std::time::Duration;
 use libp2p::identity::Keypair;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    connection_limits, gossipsub, identify, kad, noise, ping, rendezvous, request_response, tcp,
-    yamux, StreamProtocol, Swarm,
+    autonat, connection_limits, dcutr, gossipsub, identify, kad, mdns, noise, ping, rendezvous,
+    request_response, tcp, yamux, StreamProtocol, Swarm,
 };
 use myco_dna::DnaHash;
 
@@ -44,6 +49,7 @@ pub use behaviour::{Behaviour, BehaviourEvent};
 pub use codec::BytesCodec;
 pub use profile::{ProfileRequest, ProfileResponse, MAX_PROFILE_BYTES, PROFILE_PROTOCOL};
 pub use records::RegistryStore;
+pub use relay::RelayLimits;
 pub use strangers::StrangerLimits;
 
 use crate::engine::{MAX_GOSSIP_BYTES, MAX_SYNC_BYTES};
@@ -54,8 +60,13 @@ pub const SYNC_PROTOCOL: &str = "/myco/sync/1";
 pub const KAD_PROTOCOL: &str = "/myco/kad/1.0.0";
 /// The identify protocol version Myco nodes announce.
 pub const IDENTIFY_PROTOCOL: &str = "/myco/id/1.0.0";
-/// Connections to one peer: one each way is enough; more is a misbehaving or looping dialer.
-pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
+/// Connections to one peer: one each way, and a third while hole punching replaces a relayed
+/// connection with a direct one; more is a misbehaving or looping dialer.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 3;
+/// How often mDNS asks the LAN for Myco nodes; answers arrive at once, so this only matters
+/// when a query or an answer was lost.
+pub const MDNS_QUERY_INTERVAL: Duration = Duration::from_secs(30);
+
 /// Established connections in all: a pod mesh needs ~12, the DHT a few dozen; 256 leaves room
 /// for a bootstrap peer serving many nodes at once. On a daemon, at most
 /// [`strangers::MAX_STRANGERS`] of them are strangers, so members always find a slot.
@@ -88,6 +99,17 @@ pub enum Role {
     Daemon,
     /// A bootstrap peer: Kademlia server and rendezvous point, with no agent data.
     Bootstrap,
+}
+
+/// How a node's swarm is set up beyond its role.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NetOptions {
+    /// Bounds on inbound strangers (daemons only; a bootstrap peer serves strangers).
+    pub strangers: StrangerLimits,
+    /// Relay limits (bootstrap peers only).
+    pub relay: RelayLimits,
+    /// Find peers on the LAN by mDNS (daemons only).
+    pub mdns: bool,
 }
 
 /// Why the swarm could not be built.
@@ -183,14 +205,28 @@ fn request_response(protocol: &'static str, max: usize) -> request_response::Beh
     )
 }
 
+fn mdns(local: libp2p::PeerId) -> Result<mdns::tokio::Behaviour, NetError> {
+    let config = mdns::Config {
+        query_interval: MDNS_QUERY_INTERVAL,
+        ..mdns::Config::default()
+    };
+    mdns::tokio::Behaviour::new(config, local).map_err(|e| NetError::Config {
+        what: "mDNS (set `mdns = false` in myco.toml to run without LAN discovery)",
+        detail: e.to_string(),
+    })
+}
+
 fn behaviour(
     key: &Keypair,
     role: Role,
     store: RegistryStore,
-    strangers: StrangerLimits,
+    options: NetOptions,
+    relay_client: libp2p::relay::client::Behaviour,
 ) -> Result<Behaviour, NetError> {
     let local = key.public().to_peer_id();
     let daemon = role == Role::Daemon;
+    let strangers = options.strangers;
+    let relay_server = !daemon && options.relay.enabled;
     let mut kad_config = kad::Config::new(StreamProtocol::new(KAD_PROTOCOL));
     kad_config
         .set_record_filtering(kad::StoreInserts::FilterBoth)
@@ -228,17 +264,31 @@ fn behaviour(
         rendezvous_client: Toggle::from(
             daemon.then(|| rendezvous::client::Behaviour::new(key.clone())),
         ),
+        relay_server: Toggle::from(
+            relay_server.then(|| libp2p::relay::Behaviour::new(local, options.relay.config())),
+        ),
+        relay_client: Toggle::from(daemon.then_some(relay_client)),
+        dcutr: Toggle::from(daemon.then(|| dcutr::Behaviour::new(local))),
+        // Probes every 5 s, one untested address each, from the OS's randomness.
+        autonat_client: Toggle::from(daemon.then(autonat::v2::client::Behaviour::default)),
+        autonat_server: Toggle::from((!daemon).then(autonat::v2::server::Behaviour::default)),
+        mdns: Toggle::from(if daemon && options.mdns {
+            Some(mdns(local)?)
+        } else {
+            None
+        }),
     })
 }
 
 /// Builds a swarm for `role` with identity `key` and registry store `store`. A daemon bounds
-/// inbound connections from strangers by `strangers`; a bootstrap peer, whose job is to serve
-/// nodes it does not know, ignores it.
+/// inbound connections from strangers by `options.strangers` and looks for LAN peers if
+/// `options.mdns`; a bootstrap peer, whose job is to serve nodes it does not know, relays
+/// within `options.relay`.
 pub fn build_swarm(
     key: Keypair,
     role: Role,
     store: RegistryStore,
-    strangers: StrangerLimits,
+    options: NetOptions,
 ) -> Result<Swarm<Behaviour>, NetError> {
     let transport = |e: &dyn std::fmt::Display| NetError::Transport(e.to_string());
     let mut built: Option<NetError> = None;
@@ -253,12 +303,16 @@ pub fn build_swarm(
         .with_quic()
         .with_dns()
         .map_err(|e| transport(&e))?
-        .with_behaviour(|key| match behaviour(key, role, store, strangers) {
-            Ok(b) => Ok(b),
-            Err(e) => {
-                let text = e.to_string();
-                built = Some(e);
-                Err(text.into())
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| transport(&e))?
+        .with_behaviour(|key, relay_client| {
+            match behaviour(key, role, store, options, relay_client) {
+                Ok(b) => Ok(b),
+                Err(e) => {
+                    let text = e.to_string();
+                    built = Some(e);
+                    Err(text.into())
+                }
             }
         });
     let swarm = match swarm {

@@ -1,0 +1,280 @@
+//! Reachable from home: real daemons behind two NAT routers, in network namespaces
+//! ([`myco_tests::nat`]), and two daemons on one LAN with no bootstrap peer.
+//!
+//! - Behind routers that keep source ports, each home daemon learns from AutoNAT that it is
+//!   private, reserves a slot at the bootstrap peer's relay, and the two replicate both ways;
+//!   hole punching then makes their connection direct, which the test reads from the
+//!   connection's remote address (the other router's public address, no `/p2p-circuit`).
+//! - Behind routers that pick a random port for every mapping, hole punching cannot work,
+//!   and the two still replicate both ways, through the relay.
+//! - On one LAN, mDNS alone brings two daemons of a pod together.
+//!
+//! It needs root, iproute2 and nftables (`.ci/run` installs nftables); elsewhere each test
+//! says so and does nothing.
+#![cfg(target_os = "linux")]
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use libp2p::Multiaddr;
+use myco_node::daemon::reach::Reachability;
+use myco_node::devnet::process::{init_agent, Daemon};
+use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
+use myco_tests::loopback::{
+    found_pod, holds, metric, peer_of, peers_in, publish, start_bootstrap_on, PATIENCE,
+};
+use myco_tests::myco_binary;
+use myco_tests::nat::{self, public_address, router_address, start_member, Internet, Mapping};
+use myco_tests::netns::{within, Namespace};
+
+/// A daemon and the namespace it runs in.
+struct Member<'a> {
+    daemon: Daemon,
+    home: &'a Namespace,
+    peer: String,
+}
+
+impl Member<'_> {
+    fn publish(&self, pod: &str, title: &str) -> String {
+        within(self.home, || {
+            publish(&self.daemon.api, pod, title, "written at home", "public")
+        })
+    }
+
+    fn holds(&self, hash: &str) -> bool {
+        within(self.home, || holds(&self.daemon.api, hash))
+    }
+
+    fn peers(&self, pod: &str) -> usize {
+        within(self.home, || peers_in(&self.daemon.api, pod))
+    }
+
+    fn metric(&self, name: &str) -> u64 {
+        within(self.home, || metric(&self.daemon.api, name))
+    }
+
+    fn reachability(&self) -> Option<Reachability> {
+        nat::status(self.home, &self.daemon.api).map(|s| s.network.reachability)
+    }
+
+    /// The remote addresses and paths of its connections to `other`.
+    fn paths_to(&self, other: &Member) -> Vec<(String, bool)> {
+        nat::paths_to(self.home, &self.daemon.api, &other.peer)
+    }
+}
+
+fn skip() -> bool {
+    if let Err(why) = nat::available() {
+        eprintln!("skipped: the NAT test {why}");
+        return true;
+    }
+    false
+}
+
+fn wait_for(what: &str, members: &[&Member], mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        if started.elapsed() > PATIENCE {
+            for m in members {
+                eprintln!("--- {} ---\n{}", m.peer, m.daemon.process.log_tail());
+            }
+            panic!("timed out waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Two agents in `root`, each a founder of one pod, started in `homes` and dialling
+/// `bootstrap`; returns them and the pod.
+fn two_founders<'a>(
+    root: &Path,
+    homes: [&'a Namespace; 2],
+    bootstrap: Option<&Multiaddr>,
+    mdns: bool,
+    tag: &str,
+) -> ([Member<'a>; 2], String) {
+    let binary = myco_binary();
+    let dirs = [root.join("a"), root.join("b")];
+    let keys = dirs
+        .each_ref()
+        .map(|dir| init_agent(&binary, dir, DEVNET_PASSPHRASE).expect("init"));
+    let members = [0, 1].map(|i| {
+        let daemon = start_member(
+            homes[i],
+            &binary,
+            &format!("home{i}"),
+            &dirs[i],
+            keys[i],
+            bootstrap,
+            mdns,
+        )
+        .expect("daemon starts");
+        let peer = nat::status(homes[i], &daemon.api).expect("status").peer_id;
+        Member {
+            daemon,
+            home: homes[i],
+            peer,
+        }
+    });
+    let manifest = dna_with_founders(TEMPLATES[0].1, &keys, tag);
+    let mut pod = String::new();
+    for m in &members {
+        pod = within(m.home, || found_pod(&m.daemon.api, &manifest));
+    }
+    (members, pod)
+}
+
+/// Each writes a record and the other receives it.
+fn replicate_both_ways(members: &[Member; 2], pod: &str, title: &str) {
+    let [a, b] = members;
+    let from_a = a.publish(pod, &format!("{title} from A"));
+    let from_b = b.publish(pod, &format!("{title} from B"));
+    wait_for("records to cross both ways", &[a, b], || {
+        b.holds(&from_a) && a.holds(&from_b)
+    });
+}
+
+/// Starts the bootstrap peer and relay in the public network.
+fn bootstrap_in(
+    internet: &Internet,
+    root: &Path,
+) -> (myco_node::devnet::process::Process, Multiaddr) {
+    let listen: Multiaddr = format!("/ip4/{}/tcp/0", public_address())
+        .parse()
+        .expect("address");
+    within(&internet.public, || {
+        start_bootstrap_on(&root.join("boot"), &listen)
+    })
+}
+
+/// Both home daemons find themselves private and hold a relay slot.
+fn wait_until_relayed(members: &[Member; 2]) {
+    let [a, b] = members;
+    wait_for("AutoNAT to find both homes private", &[a, b], || {
+        members
+            .iter()
+            .all(|m| m.reachability() == Some(Reachability::Private))
+    });
+    wait_for("both homes to reserve a relay slot", &[a, b], || {
+        members.iter().all(|m| m.metric("relay_reservations") >= 1)
+    });
+}
+
+#[test]
+fn two_homes_behind_nat_replicate_through_the_relay_and_hole_punching_makes_them_direct() {
+    if skip() {
+        return;
+    }
+    let internet = Internet::build("hp", Mapping::PortPreserving).expect("internet");
+    let root = tempfile::tempdir().expect("tempdir");
+    let (_boot, bootstrap) = bootstrap_in(&internet, root.path());
+    let (members, pod) = two_founders(
+        root.path(),
+        [&internet.homes[0], &internet.homes[1]],
+        Some(&bootstrap),
+        false,
+        "nat-hp",
+    );
+    let [a, b] = &members;
+    wait_until_relayed(&members);
+    wait_for("the homes to meet in the pod", &[a, b], || {
+        a.peers(&pod) == 1 && b.peers(&pod) == 1
+    });
+    replicate_both_ways(&members, &pod, "first");
+
+    // The connection is direct once hole punching succeeds: its remote address is the other
+    // router's public address, and the relayed one is closed.
+    wait_for(
+        "hole punching to make the connection direct",
+        &[a, b],
+        || {
+            let paths = a.paths_to(b);
+            !paths.is_empty()
+                && paths.iter().all(|(address, relayed)| {
+                    !relayed && address.contains(&format!("/ip4/{}/", router_address(1)))
+                })
+        },
+    );
+    let back = b.paths_to(a);
+    assert!(
+        back.iter().all(|(address, relayed)| !relayed
+            && address.contains(&format!("/ip4/{}/", router_address(0)))),
+        "B's side of the connection is not direct: {back:?}"
+    );
+    assert!(
+        a.metric("hole_punches_succeeded_total") + b.metric("hole_punches_succeeded_total") >= 1,
+        "no hole punch was counted"
+    );
+
+    // What is written now crosses the direct connection.
+    let direct_before = b.metric("sync_bytes_direct_total") + a.metric("sync_bytes_direct_total");
+    replicate_both_ways(&members, &pod, "after the punch");
+    wait_for("sync to run over the direct connection", &[a, b], || {
+        b.metric("sync_bytes_direct_total") + a.metric("sync_bytes_direct_total") > direct_before
+    });
+}
+
+#[test]
+fn when_hole_punching_cannot_work_the_homes_still_replicate_through_the_relay() {
+    if skip() {
+        return;
+    }
+    let internet = Internet::build("rl", Mapping::RandomPorts).expect("internet");
+    let root = tempfile::tempdir().expect("tempdir");
+    let (_boot, bootstrap) = bootstrap_in(&internet, root.path());
+    let boot_peer = peer_of(&bootstrap).to_string();
+    let (members, pod) = two_founders(
+        root.path(),
+        [&internet.homes[0], &internet.homes[1]],
+        Some(&bootstrap),
+        false,
+        "nat-rl",
+    );
+    let [a, b] = &members;
+    wait_until_relayed(&members);
+    wait_for("the homes to meet in the pod", &[a, b], || {
+        a.peers(&pod) == 1 && b.peers(&pod) == 1
+    });
+    replicate_both_ways(&members, &pod, "first");
+    wait_for("the hole punch to be tried and fail", &[a, b], || {
+        a.metric("hole_punches_failed_total") + b.metric("hole_punches_failed_total") >= 1
+    });
+    replicate_both_ways(&members, &pod, "after the failed punch");
+    let paths = a.paths_to(b);
+    assert!(
+        !paths.is_empty()
+            && paths
+                .iter()
+                .all(|(address, relayed)| *relayed && address.contains(&boot_peer)),
+        "A reaches B other than through the bootstrap peer's relay: {paths:?}"
+    );
+    assert!(
+        b.metric("sync_bytes_relayed_total") > 0 && b.metric("sync_bytes_direct_total") == 0,
+        "sync did not run through the relay alone"
+    );
+}
+
+#[test]
+fn two_daemons_on_one_lan_find_each_other_by_mdns_with_no_bootstrap_peer() {
+    if skip() {
+        return;
+    }
+    let lan = Namespace::create("myco-lan-md").expect("namespace");
+    lan.lan("lanmd", std::net::Ipv4Addr::new(10, 234, 0, 1))
+        .expect("LAN interface");
+    let root = tempfile::tempdir().expect("tempdir");
+    let (members, pod) = two_founders(root.path(), [&lan, &lan], None, true, "nat-mdns");
+    let [a, b] = &members;
+    wait_for("mDNS to bring the pod's members together", &[a, b], || {
+        a.peers(&pod) == 1 && b.peers(&pod) == 1
+    });
+    replicate_both_ways(&members, &pod, "on the LAN");
+    assert_eq!(
+        nat::status(&lan, &a.daemon.api)
+            .expect("status")
+            .network
+            .reachability,
+        Reachability::Unknown,
+        "with no bootstrap peer, nobody can tell the node whether it is reachable"
+    );
+}
