@@ -195,6 +195,11 @@ pub fn peer_of(address: &Multiaddr) -> PeerId {
 
 /// Starts a bootstrap peer on `dir` listening on exactly `listen` (a restart keeps its port).
 pub fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr) {
+    start_bootstrap_with(&myco_binary(), dir, listen)
+}
+
+/// [`start_bootstrap_on`] with the `myco` binary at `binary` (a bench's, say).
+pub fn start_bootstrap_with(binary: &Path, dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr) {
     // A peer that was killed leaves its listen file behind; it must not be read as fresh.
     let _ = std::fs::remove_file(dir.join(LISTEN_FILE));
     let args = vec![
@@ -203,7 +208,7 @@ pub fn start_bootstrap_on(dir: &Path, listen: &Multiaddr) -> (Process, Multiaddr
         listen.to_string(),
     ];
     let mut process =
-        Process::spawn(&myco_binary(), "bootstrap", dir, &args, "").expect("bootstrap spawns");
+        Process::spawn(binary, "bootstrap", dir, &args, "").expect("bootstrap spawns");
     wait_for_file(&mut process, LISTEN_FILE, START_TIMEOUT).expect("bootstrap listens");
     let transport = if listen.to_string().contains("/quic") {
         "/quic-v1"

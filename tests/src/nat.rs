@@ -25,7 +25,9 @@ use myco_node::api::types::StatusView;
 use myco_node::devnet::process::{wait_for_file, Daemon, Process, START_TIMEOUT};
 use myco_node::devnet::DEVNET_PASSPHRASE;
 
+use crate::loopback::{holds, metric, peers_in, publish};
 use crate::netns::{self, link, within, Namespace};
+use myco_node::daemon::reach::Reachability;
 
 /// How a home router maps a connection's source port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,7 +150,7 @@ pub fn start_member(
     let _ = std::fs::remove_file(dir.join(myco_node::api::ADDR_FILE));
     std::fs::write(
         dir.join("myco.toml"),
-        format!("strangers_per_ip = 64\nmdns = {mdns}\n"),
+        format!("strangers_per_ip = 64\nmdns = {mdns}\nregion = \"DK\"\n"),
     )?;
     let mut args = vec![
         "run".to_string(),
@@ -190,4 +192,48 @@ pub fn paths_to(namespace: &Namespace, api: &ApiClient, peer: &str) -> Vec<(Stri
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A daemon and the namespace it runs in.
+pub struct Member<'a> {
+    /// The daemon.
+    pub daemon: Daemon,
+    /// Its namespace.
+    pub home: &'a Namespace,
+    /// Its libp2p peer id.
+    pub peer: String,
+}
+
+impl Member<'_> {
+    /// Publishes a public story titled `title`; returns its record's hash.
+    pub fn publish(&self, pod: &str, title: &str) -> String {
+        within(self.home, || {
+            publish(&self.daemon.api, pod, title, "written at home", "public")
+        })
+    }
+
+    /// Whether it stores the record `hash`.
+    pub fn holds(&self, hash: &str) -> bool {
+        within(self.home, || holds(&self.daemon.api, hash))
+    }
+
+    /// Its peers in `pod`.
+    pub fn peers(&self, pod: &str) -> usize {
+        within(self.home, || peers_in(&self.daemon.api, pod))
+    }
+
+    /// One of its counters or gauges, by name without `myco_`.
+    pub fn metric(&self, name: &str) -> u64 {
+        within(self.home, || metric(&self.daemon.api, name))
+    }
+
+    /// What AutoNAT found (`None` if its API does not answer).
+    pub fn reachability(&self) -> Option<Reachability> {
+        status(self.home, &self.daemon.api).map(|s| s.network.reachability)
+    }
+
+    /// The remote addresses and paths of its connections to `other`.
+    pub fn paths_to(&self, other: &Member) -> Vec<(String, bool)> {
+        paths_to(self.home, &self.daemon.api, &other.peer)
+    }
 }

@@ -18,50 +18,14 @@ use std::time::{Duration, Instant};
 
 use libp2p::Multiaddr;
 use myco_node::daemon::reach::Reachability;
-use myco_node::devnet::process::{init_agent, Daemon};
+use myco_node::devnet::process::init_agent;
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
-use myco_tests::loopback::{
-    found_pod, holds, metric, peer_of, peers_in, publish, start_bootstrap_on, PATIENCE,
-};
+use myco_tests::loopback::{found_pod, peer_of, start_bootstrap_on, PATIENCE};
 use myco_tests::myco_binary;
-use myco_tests::nat::{self, public_address, router_address, start_member, Internet, Mapping};
+use myco_tests::nat::{
+    self, public_address, router_address, start_member, Internet, Mapping, Member,
+};
 use myco_tests::netns::{within, Namespace};
-
-/// A daemon and the namespace it runs in.
-struct Member<'a> {
-    daemon: Daemon,
-    home: &'a Namespace,
-    peer: String,
-}
-
-impl Member<'_> {
-    fn publish(&self, pod: &str, title: &str) -> String {
-        within(self.home, || {
-            publish(&self.daemon.api, pod, title, "written at home", "public")
-        })
-    }
-
-    fn holds(&self, hash: &str) -> bool {
-        within(self.home, || holds(&self.daemon.api, hash))
-    }
-
-    fn peers(&self, pod: &str) -> usize {
-        within(self.home, || peers_in(&self.daemon.api, pod))
-    }
-
-    fn metric(&self, name: &str) -> u64 {
-        within(self.home, || metric(&self.daemon.api, name))
-    }
-
-    fn reachability(&self) -> Option<Reachability> {
-        nat::status(self.home, &self.daemon.api).map(|s| s.network.reachability)
-    }
-
-    /// The remote addresses and paths of its connections to `other`.
-    fn paths_to(&self, other: &Member) -> Vec<(String, bool)> {
-        nat::paths_to(self.home, &self.daemon.api, &other.peer)
-    }
-}
 
 fn skip() -> bool {
     if let Err(why) = nat::available() {

@@ -159,7 +159,7 @@ impl<S: Store> EngineSide<S> {
                         self.send(FromEngine::Outputs { outputs, served });
                     }
                 }
-                ToEngine::Command(command, view) => self.on_command(command, view),
+                ToEngine::Command(command, view) => self.on_command(command, *view),
                 ToEngine::Profile { id, request } => {
                     let subscribed = &self.subscribed;
                     let answer = net::profile::answer(

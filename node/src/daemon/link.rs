@@ -75,7 +75,7 @@ pub enum ToEngine {
         input: Input,
     },
     /// An API command that needs the engine or its store.
-    Command(Command, NetView),
+    Command(Command, Box<NetView>),
     /// A profile request (from a peer, or a lookup's own) to answer from the store.
     Profile {
         /// The swarm loop's id for it.
@@ -179,7 +179,7 @@ impl EngineLink {
     /// An API command: queued, or false (drop it to answer 503).
     pub fn command(&mut self, command: Command, view: NetView) -> bool {
         self.queue
-            .try_send(ToEngine::Command(command, view))
+            .try_send(ToEngine::Command(command, Box::new(view)))
             .is_ok()
     }
 
