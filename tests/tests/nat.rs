@@ -41,6 +41,7 @@ fn wait_for(what: &str, members: &[&Member], mut done: impl FnMut() -> bool) {
         if started.elapsed() > PATIENCE {
             for m in members {
                 eprintln!("--- {} ---\n{}", m.peer, m.daemon.process.log_tail());
+                eprintln!("status: {:?}", nat::status(m.home, &m.daemon.api));
             }
             panic!("timed out waiting for {what}");
         }

@@ -5,6 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use libp2p::core::transport::ListenerId;
 use libp2p::futures::StreamExt;
 use libp2p::gossipsub::{MessageAcceptance, MessageId, TopicHash};
 use libp2p::kad::{self, Quorum, RecordKey};
@@ -30,10 +31,16 @@ use crate::registry::{pod_key, registry_key, Pointer, PointerTerms, POINTER_TTL_
 pub const MAX_INBOUND_REQUESTS: usize = 1024;
 /// Timers the engine may have pending: it keeps two kinds, so a handful is plenty.
 pub const MAX_TIMERS: usize = 64;
+/// The longest the swarm loop goes between two ticks (timers, discovery, publishing, paths).
+pub const TICK: Duration = Duration::from_secs(1);
 /// How often pods are rediscovered (rendezvous and providers) while a pod has no peers.
 pub const DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
 /// How often pods are rediscovered once they have peers.
 pub const SETTLED_DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
+/// How long bootstrap peers wait for the node's listeners to come up before they are dialled
+/// anyway. Dialling from a listening TCP port lets a NAT router keep that port, which is what
+/// the bootstrap peer then sees and tells others for hole punching ([`super::nat`]).
+pub const LISTEN_GRACE: Duration = Duration::from_secs(2);
 /// Rendezvous registration lifetime, in seconds.
 const RENDEZVOUS_TTL: u64 = 2 * 3600;
 
@@ -78,6 +85,10 @@ pub struct Driver {
     pub(super) last_pointer: Option<Vec<u8>>,
     /// Reachability, relay slots and connection paths ([`super::reach`]).
     pub(super) reach: super::reach::Reach,
+    /// When [`Driver::on_tick`] last ran.
+    pub(super) last_tick: Instant,
+    /// The configured listeners that have not reported a usable address yet.
+    pub(super) unheard_listeners: super::runtime::Listeners,
 }
 
 /// What a driver starts with besides its swarm.
@@ -94,8 +105,10 @@ pub struct DriverParts {
     pub key: SigningKey,
     /// The node's metrics.
     pub metrics: Arc<Metrics>,
-    /// The bootstrap peers.
+    /// The bootstrap peers (not dialled yet: the driver dials them once `listeners` are up).
     pub bootstrap: Vec<(PeerId, Multiaddr)>,
+    /// The configured listeners.
+    pub listeners: super::runtime::Listeners,
     /// The data dir, for the listen file.
     pub data_dir: std::path::PathBuf,
     /// What opening the data dir found wrong, for `myco status`.
@@ -138,6 +151,8 @@ impl Driver {
             bans: Bans::default(),
             dna_fetches: Default::default(),
             region: parts.region,
+            unheard_listeners: parts.listeners,
+            last_tick: now,
             last_pointer: None,
             reach: Default::default(),
         };
@@ -157,6 +172,10 @@ impl Driver {
     ) -> Result<(), EngineStopped> {
         tokio::pin!(shutdown);
         loop {
+            // A busy swarm could otherwise keep the sleep below from ever winning.
+            if self.last_tick.elapsed() >= TICK {
+                self.on_tick();
+            }
             let now = now_micros();
             let next_timer = self
                 .timers
@@ -164,7 +183,7 @@ impl Driver {
                 .map_or(Duration::from_secs(1), |(at, _)| {
                     Duration::from_micros(at.saturating_sub(now))
                 });
-            let wake = next_timer.min(Duration::from_secs(1));
+            let wake = next_timer.min(TICK);
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm(event),
                 message = self.from_engine.recv() => match message {
@@ -215,6 +234,7 @@ impl Driver {
     }
 
     pub(super) fn on_tick(&mut self) {
+        self.last_tick = Instant::now();
         let now = now_micros();
         while let Some(&(at, timer)) = self.timers.first() {
             if at > now {
@@ -227,6 +247,7 @@ impl Driver {
         self.lookups.sweep();
         self.finish_dna_fetches(true);
         self.refresh_pod_peers();
+        self.close_superseded();
         let instant = Instant::now();
         if instant >= self.next_publish {
             self.publish_pointer();
@@ -491,6 +512,41 @@ impl Driver {
         }
     }
 
+    /// Dials the bootstrap peers it is not connected to, once every configured listener has
+    /// an address (or [`LISTEN_GRACE`] has passed): a TCP dial then leaves from the listening
+    /// port, which a port-preserving NAT router keeps, so the address the bootstrap peer
+    /// observes is one a hole punch can reach.
+    pub(super) fn dial_bootstraps(&mut self) {
+        if !self.unheard_listeners.is_empty() && self.started.elapsed() < LISTEN_GRACE {
+            self.next_discovery = self.next_discovery.min(self.started + LISTEN_GRACE);
+            return;
+        }
+        for (peer, address) in self.bootstrap.clone() {
+            if !self.swarm.is_connected(&peer) {
+                if let Err(error) = self.swarm.dial(address.clone()) {
+                    tracing::warn!(%address, %error, "cannot dial a bootstrap peer");
+                }
+            }
+        }
+    }
+
+    /// `listener` reported `address` (`None`: it closed). Once every configured listener has
+    /// a usable address, the bootstrap peers are dialled.
+    pub(super) fn listener_heard(&mut self, listener: ListenerId, address: Option<&Multiaddr>) {
+        let Some(&everywhere) = self.unheard_listeners.get(&listener) else {
+            return;
+        };
+        if everywhere && address.is_some_and(super::runtime::is_loopback) {
+            // 127.0.0.1 comes first; a dial to another machine needs the port on a real
+            // interface, which the next address brings.
+            return;
+        }
+        self.unheard_listeners.remove(&listener);
+        if self.unheard_listeners.is_empty() {
+            self.dial_bootstraps();
+        }
+    }
+
     /// Looks for peers of every hosted pod: rendezvous at bootstrap peers, and providers.
     pub(super) fn discover(&mut self) {
         let lonely = self.pod_peers.values().any(HashSet::is_empty);
@@ -507,11 +563,7 @@ impl Driver {
             .map(|(p, _)| *p)
             .filter(|p| self.swarm.is_connected(p))
             .collect();
-        for (peer, address) in self.bootstrap.clone() {
-            if !self.swarm.is_connected(&peer) {
-                let _ = self.swarm.dial(address);
-            }
-        }
+        self.dial_bootstraps();
         for pod in pods {
             let behaviour = self.swarm.behaviour_mut();
             behaviour.kad.get_providers(RecordKey::new(&pod_key(&pod)));

@@ -102,15 +102,19 @@ impl Driver {
     pub(super) fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::Behaviour(event) => self.on_behaviour(event),
-            SwarmEvent::NewListenAddr { address, .. } => {
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
                 let full = address
                     .clone()
                     .with_p2p(*self.swarm.local_peer_id())
                     .unwrap_or_else(|a| a);
                 tracing::info!(address = %full, "listening");
                 self.swarm.add_external_address(address);
-                self.listen.push(full);
+                self.listen.push(full.clone());
                 super::runtime::write_listen_file(self);
+                self.listener_heard(listener_id, Some(&full));
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 tracing::info!(%address, "no longer listening");
@@ -131,6 +135,7 @@ impl Driver {
                     tracing::info!(%error, "a listener closed (a relay reservation lost or refused?)");
                 }
                 self.reach.listener_closed(listener_id, Instant::now());
+                self.listener_heard(listener_id, None);
                 Metrics::set(&self.metrics.relay_reservations, self.reach.held() as u64);
             }
             SwarmEvent::ConnectionEstablished {

@@ -122,7 +122,8 @@ impl Driver {
         }
     }
 
-    /// A connection opened: direct ones supersede relayed ones to the same peer.
+    /// A connection opened: direct ones supersede relayed ones to the same peer (at the tick
+    /// after [`super::reach::SUPERSEDE_GRACE`], see [`Driver::close_superseded`]).
     pub(super) fn path_opened(
         &mut self,
         connection: ConnectionId,
@@ -137,14 +138,22 @@ impl Driver {
             }
             _ => endpoint.get_remote_address().clone(),
         };
-        for superseded in self
-            .reach
-            .connected(connection, peer, address, endpoint.is_relayed())
-        {
+        self.reach.connected(
+            connection,
+            peer,
+            address,
+            endpoint.is_relayed(),
+            Instant::now(),
+        );
+        self.count_paths();
+    }
+
+    /// Closes relayed connections a settled direct one supersedes.
+    pub(super) fn close_superseded(&mut self) {
+        for (superseded, peer) in self.reach.superseded(Instant::now()) {
             tracing::info!(%peer, "a direct connection replaces a relayed one");
             self.swarm.close_connection(superseded);
         }
-        self.count_paths();
     }
 
     /// A connection closed.

@@ -213,6 +213,7 @@ fn start(store: GatedStore) -> Node {
             key: key.clone(),
             metrics: metrics.clone(),
             bootstrap: Vec::new(),
+            listeners: Default::default(),
             data_dir: dir.path().to_path_buf(),
             warnings: Vec::new(),
             announce_json: false,

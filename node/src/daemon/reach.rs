@@ -9,8 +9,12 @@
 //!   what its rendezvous registrations and provider records then carry. A refused or lost
 //!   reservation is asked again after [`RESERVATION_RETRY`].
 //! - **Paths.** Every connection is direct or relayed. Once a direct connection to a peer
-//!   exists (hole punching, or a dial that went through), its relayed ones are closed, so
-//!   sync and gossip run over the direct one and the relay's slot is freed.
+//!   has been open for [`SUPERSEDE_GRACE`] (hole punching, or a dial that went through), its
+//!   relayed ones are closed, so sync and gossip run over the direct one and the relay's slot
+//!   is freed. The grace lets the other side see the direct connection too before the relayed
+//!   one goes: closed at once, the peer could be left with no connection for an instant, and
+//!   gossipsub forgets the topics of a peer it has no connection to, which the peer does not
+//!   send again over a connection it already had.
 //!
 //! The book keeps no socket: the driver tells it what the swarm reported and carries out what
 //! it answers.
@@ -27,6 +31,8 @@ use crate::net::relay::circuit_listen_address;
 
 /// How long after a refused or lost reservation it is asked again.
 pub const RESERVATION_RETRY: Duration = Duration::from_secs(10);
+/// How long a direct connection to a peer is open before its relayed ones are closed.
+pub const SUPERSEDE_GRACE: Duration = Duration::from_secs(3);
 
 /// Whether this node can be dialled from the internet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +100,9 @@ struct Path {
     peer: PeerId,
     address: Multiaddr,
     relayed: bool,
+    opened: Instant,
+    /// Superseded: asked to close.
+    closing: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -206,33 +215,46 @@ impl Reach {
             .count()
     }
 
-    /// A connection opened to `peer`, at `address` (for a relayed one, the circuit's address)
-    /// and relayed or not. Returns the connections to close: the peer's relayed ones once a
-    /// direct one exists.
+    /// A connection opened at `now` to `peer`, at `address` (for a relayed one, the circuit's
+    /// address), relayed or not.
     pub fn connected(
         &mut self,
         connection: ConnectionId,
         peer: PeerId,
         address: Multiaddr,
         relayed: bool,
-    ) -> Vec<ConnectionId> {
+        now: Instant,
+    ) {
         self.paths.insert(
             connection,
             Path {
                 peer,
                 address,
                 relayed,
+                opened: now,
+                closing: false,
             },
         );
-        let has_direct = self.paths.values().any(|p| p.peer == peer && !p.relayed);
-        if !has_direct {
-            return Vec::new();
+    }
+
+    /// The relayed connections to close at `now`: those to a peer with a direct connection
+    /// open for at least [`SUPERSEDE_GRACE`]. Each is answered once.
+    pub fn superseded(&mut self, now: Instant) -> Vec<(ConnectionId, PeerId)> {
+        let settled: BTreeSet<PeerId> = self
+            .paths
+            .values()
+            .filter(|p| !p.relayed && now.saturating_duration_since(p.opened) >= SUPERSEDE_GRACE)
+            .map(|p| p.peer)
+            .collect();
+        let mut close = Vec::new();
+        for (id, path) in &mut self.paths {
+            if path.relayed && !path.closing && settled.contains(&path.peer) {
+                path.closing = true;
+                close.push((*id, path.peer));
+            }
         }
-        self.paths
-            .iter()
-            .filter(|(_, p)| p.peer == peer && p.relayed)
-            .map(|(id, _)| *id)
-            .collect()
+        close.sort_by_key(|(id, _)| *id);
+        close
     }
 
     /// A connection closed.
@@ -339,19 +361,32 @@ mod tests {
             ConnectionId::new_unchecked(2),
             ConnectionId::new_unchecked(3),
         );
-        assert!(reach
-            .connected(first, peer, relayed.clone(), true)
-            .is_empty());
-        assert!(reach
-            .connected(third, other, address("/ip4/192.0.2.9/tcp/5"), false)
-            .is_empty());
+        let start = Instant::now();
+        reach.connected(first, peer, relayed.clone(), true, start);
+        reach.connected(third, other, address("/ip4/192.0.2.9/tcp/5"), false, start);
         assert_eq!(reach.relayed(first), Some(true));
-        let close = reach.connected(second, peer, address("/ip4/198.51.100.2/tcp/9"), false);
-        assert_eq!(close, vec![first]);
+        assert!(reach.superseded(start + SUPERSEDE_GRACE).is_empty());
+        let punched = start + Duration::from_secs(1);
+        reach.connected(
+            second,
+            peer,
+            address("/ip4/198.51.100.2/tcp/9"),
+            false,
+            punched,
+        );
+        // Not at once: the other side needs the grace to see the direct connection too.
+        assert!(reach.superseded(punched).is_empty());
+        assert_eq!(
+            reach.superseded(punched + SUPERSEDE_GRACE),
+            vec![(first, peer)]
+        );
+        assert!(reach.superseded(punched + SUPERSEDE_GRACE).is_empty());
         reach.closed(first);
         assert_eq!(reach.counts(), (2, 0));
         let later = ConnectionId::new_unchecked(4);
-        assert_eq!(reach.connected(later, peer, relayed, true), vec![later]);
+        let again = punched + SUPERSEDE_GRACE * 2;
+        reach.connected(later, peer, relayed, true, again);
+        assert_eq!(reach.superseded(again), vec![(later, peer)]);
         let view = reach.view(std::iter::empty());
         assert_eq!(view.connections.len(), 3);
     }

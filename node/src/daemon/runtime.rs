@@ -1,10 +1,12 @@
 //! Starting and stopping a daemon or a bootstrap peer: data dir files, swarm, API, signals.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use libp2p::core::transport::ListenerId;
 use libp2p::futures::StreamExt;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
@@ -118,22 +120,46 @@ fn bootstrap_peers(settings: &Settings) -> Result<Vec<(PeerId, Multiaddr)>, Daem
         .collect()
 }
 
+/// The configured listeners, each with whether it listens on every interface (so only a
+/// non-loopback address tells that it can serve dials to other machines).
+pub type Listeners = HashMap<ListenerId, bool>;
+
+/// Whether `address` is `0.0.0.0` or `::`.
+fn listens_everywhere(address: &Multiaddr) -> bool {
+    match address.iter().next() {
+        Some(Protocol::Ip4(ip)) => ip.is_unspecified(),
+        Some(Protocol::Ip6(ip)) => ip.is_unspecified(),
+        _ => false,
+    }
+}
+
+/// Whether `address` is on a loopback interface.
+pub(crate) fn is_loopback(address: &Multiaddr) -> bool {
+    match address.iter().next() {
+        Some(Protocol::Ip4(ip)) => ip.is_loopback(),
+        Some(Protocol::Ip6(ip)) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
 fn listen(
     swarm: &mut libp2p::Swarm<net::Behaviour>,
     settings: &Settings,
-) -> Result<(), DaemonError> {
+) -> Result<Listeners, DaemonError> {
+    let mut listeners = Listeners::new();
     for address in &settings.listen {
-        swarm
+        let listener = swarm
             .listen_on(address.clone())
             .map_err(|e| DaemonError::Listen {
                 address: address.clone(),
                 detail: e.to_string(),
             })?;
+        listeners.insert(listener, listens_everywhere(address));
     }
     for address in &settings.external {
         swarm.add_external_address(address.clone());
     }
-    Ok(())
+    Ok(listeners)
 }
 
 /// Writes a file atomically with mode 0600.
@@ -247,15 +273,13 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
             mdns: settings.mdns,
         },
     )?;
-    listen(&mut swarm, &settings)?;
+    let listeners = listen(&mut swarm, &settings)?;
+    // The driver dials them once its listeners are up (see `Driver::dial_bootstraps`).
     for (peer, address) in &bootstrap {
         if let Some(strangers) = swarm.behaviour_mut().strangers.as_mut() {
             strangers.trust_bootstrap(*peer);
         }
         swarm.behaviour_mut().kad.add_address(peer, address.clone());
-        if let Err(error) = swarm.dial(address.clone()) {
-            tracing::warn!(%address, %error, "cannot dial a bootstrap peer");
-        }
     }
     let metrics = Arc::new(Metrics::default());
     let (commands, receiver) = mpsc::channel(super::MAX_QUEUED_COMMANDS);
@@ -296,6 +320,7 @@ pub async fn run_daemon(options: DaemonOptions) -> Result<(), DaemonError> {
         key,
         metrics,
         bootstrap,
+        listeners,
         data_dir: root.clone(),
         warnings: data_dir.warnings(),
         announce_json,
