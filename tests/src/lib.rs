@@ -42,6 +42,8 @@ pub mod bench;
 /// browser test: finding and starting the driver, the session, signing in.
 #[cfg(unix)]
 pub mod browser;
+#[cfg(target_os = "linux")]
+pub mod capture;
 pub mod decoders;
 #[cfg(unix)]
 pub mod forger;

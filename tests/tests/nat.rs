@@ -6,7 +6,8 @@
 //!   hole punching then makes their connection direct, which the test reads from the
 //!   connection's remote address (the other router's public address, no `/p2p-circuit`).
 //! - Behind routers that pick a random port for every mapping, hole punching cannot work,
-//!   and the two still replicate both ways, through the relay.
+//!   and the two still replicate both ways, through the relay; a capture of every frame in
+//!   the public network shows the records' text never crossed it in plaintext.
 //! - On one LAN, mDNS alone brings two daemons of a pod together.
 //!
 //! It needs root, iproute2 and nftables (`.ci/run` installs nftables); elsewhere each test
@@ -20,6 +21,7 @@ use libp2p::Multiaddr;
 use myco_node::daemon::reach::Reachability;
 use myco_node::devnet::process::init_agent;
 use myco_node::devnet::{dna_with_founders, DEVNET_PASSPHRASE, TEMPLATES};
+use myco_tests::capture::{contains, Capture};
 use myco_tests::loopback::{found_pod, peer_of, start_bootstrap_on, PATIENCE};
 use myco_tests::myco_binary;
 use myco_tests::nat::{
@@ -204,7 +206,30 @@ fn when_hole_punching_cannot_work_the_homes_still_replicate_through_the_relay() 
     wait_for("the hole punch to be tried and fail", &[a, b], || {
         a.metric("hole_punches_failed_total") + b.metric("hole_punches_failed_total") >= 1
     });
-    replicate_both_ways(&members, &pod, "after the failed punch");
+    // What the relay's machine carries: every frame in the public network while records
+    // cross through it. Their text must not be there; a datagram sent in the clear from a
+    // home shows the capture sees what crosses the homes' routers.
+    let capture = Capture::start(&internet.public).expect("capture in the public network");
+    let canary = format!("relay-canary-{}", peer_of(&bootstrap).to_base58());
+    replicate_both_ways(&members, &pod, &canary);
+    let control = format!("in-the-clear-{}", peer_of(&bootstrap).to_base58());
+    within(&internet.homes[0], || {
+        let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("udp socket");
+        socket
+            .send_to(control.as_bytes(), (public_address(), 9))
+            .expect("datagram");
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = capture.stop();
+    assert!(
+        contains(&seen, control.as_bytes()),
+        "the capture in the public network missed a datagram from a home ({} bytes captured)",
+        seen.len()
+    );
+    assert!(
+        !contains(&seen, canary.as_bytes()),
+        "a record's text crossed the relay's network in plaintext"
+    );
     let paths = a.paths_to(b);
     assert!(
         !paths.is_empty()
