@@ -232,6 +232,13 @@ impl Member<'_> {
         status(self.home, &self.daemon.api).map(|s| s.network.reachability)
     }
 
+    /// The relayed addresses it listens on: one per relay slot it holds.
+    pub fn relay_addresses(&self) -> Vec<String> {
+        status(self.home, &self.daemon.api)
+            .map(|s| s.network.relays)
+            .unwrap_or_default()
+    }
+
     /// The remote addresses and paths of its connections to `other`.
     pub fn paths_to(&self, other: &Member) -> Vec<(String, bool)> {
         paths_to(self.home, &self.daemon.api, &other.peer)

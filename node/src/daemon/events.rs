@@ -19,6 +19,7 @@ use super::metrics::Metrics;
 use super::profiles::Asker;
 use crate::engine::Input;
 use crate::net::records::{check_found, check_provider, check_put};
+use crate::net::relay::is_relayed;
 use crate::net::{self, Behaviour, BehaviourEvent};
 use crate::registry::{pod_key, POD_KEY_PREFIX};
 
@@ -115,6 +116,11 @@ impl Driver {
                 self.listen.push(full.clone());
                 super::runtime::write_listen_file(self);
                 self.listener_heard(listener_id, Some(&full));
+                if is_relayed(&full) {
+                    // A relay slot: register the relayed address at rendezvous now, not at
+                    // the next round.
+                    self.discover();
+                }
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 tracing::info!(%address, "no longer listening");
@@ -198,10 +204,15 @@ impl Driver {
 
     fn on_behaviour(&mut self, event: BehaviourEvent) {
         match event {
-            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+            BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                connection_id,
+                info,
+            }) => {
                 for address in info.listen_addrs.iter().take(MAX_IDENTIFY_ADDRESSES) {
                     self.redials.add_address(peer_id, address.clone());
                 }
+                self.observed_by(peer_id, connection_id, &info.observed_addr);
                 on_identify(&mut self.swarm, peer_id, info)
             }
             BehaviourEvent::Ping(event) => on_ping(&mut self.swarm, event, &self.metrics),

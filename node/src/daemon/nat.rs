@@ -32,6 +32,29 @@ impl Driver {
             let now = self.reach.reachability();
             tracing::info!(reachability = now.name(), "reachability changed");
             Metrics::set(&self.metrics.reachability, now.gauge());
+            for listener in self.reach.release() {
+                tracing::info!("publicly reachable: releasing a relay slot");
+                self.swarm.remove_listener(listener);
+            }
+            self.reserve_relays();
+        }
+    }
+
+    /// Identify told what address `peer` sees this node at, on `connection`. A bootstrap
+    /// peer that sees it at an IP address it does not listen on shows address translation:
+    /// the node reserves relay slots now rather than after AutoNAT's verdict.
+    pub(super) fn observed_by(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        observed: &Multiaddr,
+    ) {
+        let from_bootstrap = self.bootstrap.iter().any(|(p, _)| *p == peer);
+        if !from_bootstrap || self.reach.relayed(connection) != Some(false) {
+            return;
+        }
+        if self.reach.observed(observed, &self.listen) {
+            tracing::info!(%observed, "behind address translation: reserving relay slots before AutoNAT's verdict");
             self.reserve_relays();
         }
     }
@@ -65,8 +88,6 @@ impl Driver {
             relay::client::Event::ReservationReqAccepted { relay_peer_id, .. } => {
                 if self.reach.reserved(relay_peer_id) {
                     tracing::info!(relay = %relay_peer_id, "relay slot reserved: peers can reach this node through it");
-                    // Register the relayed address at rendezvous now, not at the next round.
-                    self.next_discovery = Instant::now();
                 }
                 Metrics::set(&self.metrics.relay_reservations, self.reach.held() as u64);
             }

@@ -8,6 +8,12 @@
 //!   (circuit relay v2): it listens on `<bootstrap>/p2p-circuit`, and the relayed address is
 //!   what its rendezvous registrations and provider records then carry. A refused or lost
 //!   reservation is asked again after [`RESERVATION_RETRY`].
+//! - **Reserving early.** AutoNAT's verdict takes seconds (its first probe, then a dial-back
+//!   that a home router drops until it times out). A node that a bootstrap peer observed at
+//!   an IP address it does not listen on is behind address translation, and most such nodes
+//!   cannot be dialled: it reserves as soon as it learns this, before any verdict, so pod
+//!   peers can reach it at once. If AutoNAT then finds it public (a forwarded port, a 1:1
+//!   NAT), its reservations are released.
 //! - **Paths.** Every connection is direct or relayed. Once a direct connection to a peer
 //!   has been open for [`SUPERSEDE_GRACE`] (hole punching, or a dial that went through), its
 //!   relayed ones are closed, so sync and gossip run over the direct one and the relay's slot
@@ -27,7 +33,8 @@ use libp2p::swarm::ConnectionId;
 use libp2p::{Multiaddr, PeerId};
 use serde::{Deserialize, Serialize};
 
-use crate::net::relay::circuit_listen_address;
+use crate::net::relay::{circuit_listen_address, is_relayed};
+use crate::net::strangers::ip_of;
 
 /// How long after a refused or lost reservation it is asked again.
 pub const RESERVATION_RETRY: Duration = Duration::from_secs(10);
@@ -117,6 +124,8 @@ enum Slot {
 #[derive(Debug, Default)]
 pub struct Reach {
     reachability: Reachability,
+    /// A bootstrap peer saw this node at an IP address it does not listen on.
+    translated: bool,
     confirmed: BTreeSet<Multiaddr>,
     failed: BTreeSet<Multiaddr>,
     paths: HashMap<ConnectionId, Path>,
@@ -150,15 +159,47 @@ impl Reach {
         changed
     }
 
+    /// A bootstrap peer observed this node at `observed` (identify), over a direct
+    /// connection; `own` are the addresses it listens on. True if this is the first sign of
+    /// address translation.
+    pub fn observed<'a>(
+        &mut self,
+        observed: &Multiaddr,
+        own: impl IntoIterator<Item = &'a Multiaddr>,
+    ) -> bool {
+        if self.translated || is_relayed(observed) {
+            return false;
+        }
+        let Some(seen) = ip_of(observed) else {
+            return false;
+        };
+        if own.into_iter().any(|a| ip_of(a) == Some(seen)) {
+            return false;
+        }
+        self.translated = true;
+        true
+    }
+
+    /// Whether this node should hold relay slots: it is private, or it is behind address
+    /// translation and AutoNAT has not answered yet.
+    pub fn wants_relays(&self) -> bool {
+        match self.reachability {
+            Reachability::Private => true,
+            Reachability::Unknown => self.translated,
+            Reachability::Public => false,
+        }
+    }
+
     /// The relays (among `connected` bootstrap peers) to reserve a slot at now: all of them
-    /// while this node is private, except those holding or asked for one, or waiting out a
-    /// retry. The caller listens on each address returned and reports the listener.
+    /// while this node [wants relays](Reach::wants_relays), except those holding or asked for
+    /// one, or waiting out a retry. The caller listens on each address returned and reports
+    /// the listener.
     pub fn relays_to_reserve(
         &self,
         connected: &[(PeerId, Multiaddr)],
         now: Instant,
     ) -> Vec<(PeerId, Multiaddr)> {
-        if self.reachability != Reachability::Private {
+        if !self.wants_relays() {
             return Vec::new();
         }
         connected
@@ -205,6 +246,21 @@ impl Reach {
     pub fn reservation_failed(&mut self, relay: PeerId, now: Instant) {
         self.slots
             .insert(relay, Slot::Retry(now + RESERVATION_RETRY));
+    }
+
+    /// The relay listeners to close now that this node is public (each returned once): peers
+    /// dial it directly, and the relays' slots go to nodes that need them.
+    pub fn release(&mut self) -> Vec<ListenerId> {
+        if self.wants_relays() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.slots)
+            .into_values()
+            .filter_map(|slot| match slot {
+                Slot::Listening { listener, .. } => Some(listener),
+                Slot::Retry(_) => None,
+            })
+            .collect()
     }
 
     /// Reservations held.
@@ -345,6 +401,51 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn a_translated_node_reserves_before_the_verdict_and_releases_once_public() {
+        let mut reach = Reach::default();
+        let relay = PeerId::random();
+        let at = address(&format!("/ip4/192.0.2.7/tcp/4710/p2p/{relay}"));
+        let connected = [(relay, at)];
+        let now = Instant::now();
+        let own = [
+            address("/ip4/127.0.0.1/tcp/4711"),
+            address("/ip4/10.0.0.5/tcp/4711"),
+        ];
+        assert!(!reach.observed(&address("/ip4/10.0.0.5/tcp/4711"), &own));
+        assert!(
+            !reach.observed(
+                &address(&format!(
+                    "/ip4/198.51.100.9/tcp/4710/p2p/{relay}/p2p-circuit"
+                )),
+                &own
+            ),
+            "a circuit's address says nothing of this node's"
+        );
+        assert!(reach.relays_to_reserve(&connected, now).is_empty());
+        assert!(reach.observed(&address("/ip4/203.0.113.4/tcp/4711"), &own));
+        assert!(!reach.observed(&address("/ip4/203.0.113.4/tcp/4712"), &own));
+        assert_eq!(reach.reachability(), Reachability::Unknown);
+        assert_eq!(reach.relays_to_reserve(&connected, now).len(), 1);
+        let listener = ListenerId::next();
+        reach.reserving(relay, listener);
+        assert!(reach.release().is_empty(), "kept while unknown");
+        reach.probed(address("/ip4/203.0.113.4/tcp/4711"), true);
+        assert_eq!(reach.release(), vec![listener]);
+        assert!(reach.release().is_empty(), "released once");
+        assert!(reach.relays_to_reserve(&connected, now).is_empty());
+    }
+
+    #[test]
+    fn a_node_that_sees_its_own_address_waits_for_the_verdict() {
+        let mut reach = Reach::default();
+        let own = [address("/ip4/192.0.2.1/tcp/4711")];
+        assert!(!reach.observed(&address("/ip4/192.0.2.1/tcp/50000"), &own));
+        assert!(!reach.wants_relays());
+        reach.probed(address("/ip4/192.0.2.1/tcp/4711"), false);
+        assert!(reach.wants_relays());
     }
 
     #[test]

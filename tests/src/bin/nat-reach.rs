@@ -9,9 +9,11 @@
 //!   punching cannot work and everything goes through the relay;
 //! - **direct**: each in a home whose router keeps source ports, so hole punching works.
 //!
-//! In each, daemon A founds the pod and writes `MYCO_NAT_RECORDS` stories (20 by default);
-//! then daemon B starts, and the clock runs until B holds A's first story
-//! (`first_record_ms`) and all of them (`all_records_ms`). A then writes as many again, and B's
+//! In each, daemon A founds the pod and writes `MYCO_NAT_RECORDS` stories (20 by default).
+//! Behind NAT, A is reachable once it holds a relay slot: `reachable_ms` is how long that took
+//! from A's start, and B starts only then, as it would join a member already online. Then
+//! daemon B starts, and the clock runs until B holds A's first story (`first_record_ms`) and
+//! all of them (`all_records_ms`). A then writes as many again, and B's
 //! `/metrics` give the share of the sync bytes it received that came over a direct
 //! connection (`direct_share`). For **direct**, `direct_ms` is when B's connection to A
 //! became direct. Each time is also given as a `ratio` to the baseline's.
@@ -63,6 +65,7 @@ fn run() -> anyhow::Result<serde_json::Value> {
     };
     let row = |s: &Measured| {
         serde_json::json!({
+            "reachable_ms": s.reachable_ms,
             "first_record_ms": s.first_record_ms,
             "first_record_ratio": ratio(s, |m| m.first_record_ms),
             "all_records_ms": s.all_records_ms,
@@ -80,6 +83,7 @@ fn run() -> anyhow::Result<serde_json::Value> {
 }
 
 struct Measured {
+    reachable_ms: Option<u64>,
     first_record_ms: u64,
     all_records_ms: u64,
     direct_ms: Option<u64>,
@@ -140,11 +144,19 @@ fn scenario(name: &str, mapping: Option<Mapping>, records: usize) -> anyhow::Res
             peer,
         })
     };
+    let a_started = Instant::now();
     let a = start(0)?;
     let pod = within(a.home, || found_pod(&a.daemon.api, &manifest));
     let written: Vec<String> = (0..records)
         .map(|n| a.publish(&pod, &format!("story {n}")))
         .collect();
+    let reachable_ms = match mapping {
+        Some(_) => {
+            wait("A's relay slot", || !a.relay_addresses().is_empty())?;
+            Some(a_started.elapsed().as_millis() as u64)
+        }
+        None => None,
+    };
 
     let started = Instant::now();
     let b = start(1)?;
@@ -179,9 +191,10 @@ fn scenario(name: &str, mapping: Option<Mapping>, records: usize) -> anyhow::Res
     let relayed = b.metric("sync_bytes_relayed_total");
     let direct_share = (direct as f64 / (direct + relayed).max(1) as f64 * 1000.0).round() / 1000.0;
     eprintln!(
-        "nat-reach: {name}: first record {first_record_ms} ms, all {all_records_ms} ms, direct at {direct_ms:?} ms, {direct} B direct / {relayed} B relayed"
+        "nat-reach: {name}: A reachable at {reachable_ms:?} ms, first record at B {first_record_ms} ms, all {all_records_ms} ms, direct at {direct_ms:?} ms, {direct} B direct / {relayed} B relayed"
     );
     Ok(Measured {
+        reachable_ms,
         first_record_ms,
         all_records_ms,
         direct_ms,
