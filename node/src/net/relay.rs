@@ -1,10 +1,10 @@
 //! Circuit relay v2 on bootstrap peers, and how nodes reach each other through it.
 //!
-//! A daemon that finds itself behind NAT (AutoNAT, see [`crate::daemon`]) reserves a slot at
-//! its bootstrap peers; others then dial it at `<relay address>/p2p-circuit/p2p/<its id>`. The
-//! relay forwards the bytes of a noise-encrypted stream: it sees which peers talk, when, and
-//! how much, never what they say. Hole punching (DCUtR) then tries to replace the relayed
-//! connection with a direct one.
+//! A daemon that finds itself behind NAT (AutoNAT, or the address translation identify shows;
+//! see [`crate::daemon::reach`]) reserves a slot at its bootstrap peers; others then dial it
+//! at `<relay address>/p2p-circuit/p2p/<its id>`. The relay forwards the bytes of a
+//! noise-encrypted stream: it sees which peers talk, when, and how much, never what they say.
+//! Hole punching (DCUtR) then tries to replace the relayed connection with a direct one.
 //!
 //! A relay's limits bound what one operator gives away: reservations held, circuits open,
 //! and each circuit's lifetime and bytes. A circuit that reaches a limit is closed, and the
