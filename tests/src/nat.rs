@@ -12,7 +12,9 @@
 //! Every address exists only inside the namespaces, which go when the [`Internet`] is dropped.
 //! [`Mapping::PortPreserving`] keeps a connection's source port through the router, so a peer
 //! seen at `router:port` by the bootstrap peer can be reached there by a hole punch;
-//! [`Mapping::RandomPorts`] picks a fresh port for every mapping, which defeats hole punching.
+//! [`Mapping::RandomPorts`] picks a fresh port for every mapping, which defeats hole punching;
+//! [`Mapping::ExposedHost`] keeps ports and also forwards every inbound connection to the
+//! home's machine, as a port forward does.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -36,6 +38,10 @@ pub enum Mapping {
     PortPreserving,
     /// Every mapping gets a random port: hole punching cannot work, relays must carry.
     RandomPorts,
+    /// Ports are kept, and the router forwards every connection arriving from the WAN to the
+    /// home's machine (a "DMZ host", or a port forward of every port): the home daemon is
+    /// publicly reachable at the router's address.
+    ExposedHost,
 }
 
 /// The public address of the bootstrap peer's network.
@@ -99,7 +105,7 @@ impl Internet {
             router.default_route(wan(i, 1))?;
             home.default_route(lan(i, 1))?;
             router
-                .nft(&router_rules(&wan_end, mapping))
+                .nft(&router_rules(&wan_end, lan(i, 2), mapping))
                 .context("cannot set up the router's NAT")?;
             routers.push(router);
             homes.push(home);
@@ -116,16 +122,24 @@ impl Internet {
 
 /// A home router's rules: translate what leaves by the WAN to the router's address, and drop
 /// new connections arriving from the WAN (dropped unconfirmed, they leave no mapping behind,
-/// so they do not spoil a hole punch).
-fn router_rules(wan: &str, mapping: Mapping) -> String {
+/// so they do not spoil a hole punch), except, for [`Mapping::ExposedHost`], those it forwards
+/// to `host`.
+fn router_rules(wan: &str, host: Ipv4Addr, mapping: Mapping) -> String {
     let flags = match mapping {
-        Mapping::PortPreserving => "",
+        Mapping::PortPreserving | Mapping::ExposedHost => "",
         Mapping::RandomPorts => " random",
     };
+    let (forward, accept_forwarded) = match mapping {
+        Mapping::ExposedHost => (
+            format!("  chain pre {{\n    type nat hook prerouting priority -100;\n    iifname \"{wan}\" meta l4proto tcp dnat to {host}\n  }}\n"),
+            "    ct status dnat accept\n",
+        ),
+        Mapping::PortPreserving | Mapping::RandomPorts => (String::new(), ""),
+    };
     format!(
-        "table ip nat {{\n  chain post {{\n    type nat hook postrouting priority 100;\n    oifname \"{wan}\" masquerade{flags}\n  }}\n}}\n\
+        "table ip nat {{\n{forward}  chain post {{\n    type nat hook postrouting priority 100;\n    oifname \"{wan}\" masquerade{flags}\n  }}\n}}\n\
          table inet filter {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n    iifname \"{wan}\" ct state new drop\n  }}\n  \
-         chain forward {{\n    type filter hook forward priority 0; policy accept;\n    iifname \"{wan}\" ct state new drop\n  }}\n}}\n"
+         chain forward {{\n    type filter hook forward priority 0; policy accept;\n{accept_forwarded}    iifname \"{wan}\" ct state new drop\n  }}\n}}\n"
     )
 }
 

@@ -1,13 +1,16 @@
 //! Reachable from home: real daemons behind two NAT routers, in network namespaces
 //! ([`myco_tests::nat`]), and two daemons on one LAN with no bootstrap peer.
 //!
-//! - Behind routers that keep source ports, each home daemon learns from AutoNAT that it is
-//!   private, reserves a slot at the bootstrap peer's relay, and the two replicate both ways;
+//! - Behind routers that keep source ports, each home daemon reserves a slot at the
+//!   bootstrap peer's relay, AutoNAT finds it private, and the two replicate both ways;
 //!   hole punching then makes their connection direct, which the test reads from the
 //!   connection's remote address (the other router's public address, no `/p2p-circuit`).
 //! - Behind routers that pick a random port for every mapping, hole punching cannot work,
 //!   and the two still replicate both ways, through the relay; a capture of every frame in
 //!   the public network shows the records' text never crossed it in plaintext.
+//! - Behind a router that forwards inbound connections to it, a home daemon reserves a relay
+//!   slot as soon as it sees its address translated, and gives it back once AutoNAT finds
+//!   it public.
 //! - On one LAN, mDNS alone brings two daemons of a pod together.
 //!
 //! It needs root, iproute2 and nftables (`.ci/run` installs nftables); elsewhere each test
@@ -241,6 +244,48 @@ fn when_hole_punching_cannot_work_the_homes_still_replicate_through_the_relay() 
     assert!(
         b.metric("sync_bytes_relayed_total") > 0 && b.metric("sync_bytes_direct_total") == 0,
         "sync did not run through the relay alone"
+    );
+}
+
+#[test]
+fn a_home_with_its_ports_forwarded_is_found_public_and_gives_back_its_early_relay_slot() {
+    if skip() {
+        return;
+    }
+    let internet = Internet::build("pf", Mapping::ExposedHost).expect("internet");
+    let root = tempfile::tempdir().expect("tempdir");
+    let (_boot, bootstrap) = bootstrap_in(&internet, root.path());
+    let binary = myco_binary();
+    let dir = root.path().join("a");
+    let key = init_agent(&binary, &dir, DEVNET_PASSPHRASE).expect("init");
+    let home = &internet.homes[0];
+    let daemon = start_member(home, &binary, "home0", &dir, key, Some(&bootstrap), false)
+        .expect("daemon starts");
+    let peer = nat::status(home, &daemon.api).expect("status").peer_id;
+    let a = Member { daemon, home, peer };
+    // The bootstrap peer sees the home at its router's address, so the daemon reserves a
+    // slot at once; the dial-back AutoNAT then asks for arrives through the forward.
+    let mut held_a_slot = false;
+    wait_for("AutoNAT to find the forwarded home public", &[&a], || {
+        held_a_slot |= !a.relay_addresses().is_empty();
+        a.reachability() == Some(Reachability::Public)
+    });
+    assert!(
+        held_a_slot,
+        "the daemon behind address translation did not reserve a relay slot before AutoNAT's verdict"
+    );
+    wait_for("the relay slot to be given back", &[&a], || {
+        a.relay_addresses().is_empty() && a.metric("relay_reservations") == 0
+    });
+    let confirmed = nat::status(home, &a.daemon.api)
+        .expect("status")
+        .network
+        .confirmed;
+    assert!(
+        confirmed
+            .iter()
+            .any(|address| address.contains(&format!("/ip4/{}/", router_address(0)))),
+        "AutoNAT confirmed no address at the router: {confirmed:?}"
     );
 }
 

@@ -100,6 +100,21 @@ pub fn on_ping(swarm: &mut Swarm<Behaviour>, event: ping::Event, metrics: &Metri
 }
 
 impl Driver {
+    /// This node stopped listening on `address`: it is no longer advertised, or listed.
+    fn no_longer_listening(&mut self, address: &Multiaddr) {
+        tracing::info!(%address, "no longer listening");
+        self.swarm.remove_external_address(address);
+        let full = address
+            .clone()
+            .with_p2p(*self.swarm.local_peer_id())
+            .unwrap_or_else(|a| a);
+        let before = self.listen.len();
+        self.listen.retain(|a| *a != full);
+        if self.listen.len() != before {
+            super::runtime::write_addresses(&self.data_dir, &self.listen);
+        }
+    }
+
     pub(super) fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
         match event {
             SwarmEvent::Behaviour(event) => self.on_behaviour(event),
@@ -122,23 +137,19 @@ impl Driver {
                     self.discover();
                 }
             }
-            SwarmEvent::ExpiredListenAddr { address, .. } => {
-                tracing::info!(%address, "no longer listening");
-                self.swarm.remove_external_address(&address);
-                let full = address
-                    .clone()
-                    .with_p2p(*self.swarm.local_peer_id())
-                    .unwrap_or_else(|a| a);
-                self.listen.retain(|a| *a != full);
-                super::runtime::write_addresses(&self.data_dir, &self.listen);
-            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => self.no_longer_listening(&address),
             SwarmEvent::ListenerClosed {
                 listener_id,
+                addresses,
                 reason,
-                ..
             } => {
                 if let Err(error) = reason {
                     tracing::info!(%error, "a listener closed (a relay reservation lost or refused?)");
+                }
+                // No `ExpiredListenAddr` comes for these: a released or lost relay slot's
+                // address must leave the external addresses, or peers keep being told it.
+                for address in &addresses {
+                    self.no_longer_listening(address);
                 }
                 self.reach.listener_closed(listener_id, Instant::now());
                 self.listener_heard(listener_id, None);

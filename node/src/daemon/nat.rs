@@ -36,6 +36,7 @@ impl Driver {
                 tracing::info!("publicly reachable: releasing a relay slot");
                 self.swarm.remove_listener(listener);
             }
+            Metrics::set(&self.metrics.relay_reservations, self.reach.held() as u64);
             self.reserve_relays();
         }
     }
