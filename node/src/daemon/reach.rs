@@ -160,8 +160,9 @@ impl Reach {
     }
 
     /// A bootstrap peer observed this node at `observed` (identify), over a direct
-    /// connection; `own` are the addresses it listens on. True if this is the first sign of
-    /// address translation.
+    /// connection; `own` are the addresses it listens on (its relayed ones, which carry a
+    /// relay's IP address, do not count). True if this is the first sign of address
+    /// translation.
     pub fn observed<'a>(
         &mut self,
         observed: &Multiaddr,
@@ -173,7 +174,10 @@ impl Reach {
         let Some(seen) = ip_of(observed) else {
             return false;
         };
-        if own.into_iter().any(|a| ip_of(a) == Some(seen)) {
+        if own
+            .into_iter()
+            .any(|a| !is_relayed(a) && ip_of(a) == Some(seen))
+        {
             return false;
         }
         self.translated = true;
@@ -441,7 +445,17 @@ mod tests {
     #[test]
     fn a_node_that_sees_its_own_address_waits_for_the_verdict() {
         let mut reach = Reach::default();
-        let own = [address("/ip4/192.0.2.1/tcp/4711")];
+        let relay = PeerId::random();
+        let own = [
+            address("/ip4/192.0.2.1/tcp/4711"),
+            address(&format!(
+                "/ip4/198.51.100.9/tcp/4710/p2p/{relay}/p2p-circuit"
+            )),
+        ];
+        assert!(
+            Reach::default().observed(&address("/ip4/198.51.100.9/tcp/4711"), &own),
+            "a relay's IP address in a circuit address is not this node's"
+        );
         assert!(!reach.observed(&address("/ip4/192.0.2.1/tcp/50000"), &own));
         assert!(!reach.wants_relays());
         reach.probed(address("/ip4/192.0.2.1/tcp/4711"), false);
