@@ -104,16 +104,33 @@ fn replicate_both_ways(members: &[Member; 2], pod: &str, title: &str) {
     });
 }
 
-/// Starts the bootstrap peer and relay in the public network.
-fn bootstrap_in(
-    internet: &Internet,
-    root: &Path,
-) -> (myco_node::devnet::process::Process, Multiaddr) {
+/// The small internet of `mapping`, with a bootstrap peer and relay in its public network.
+/// Fields drop in order: the bootstrap peer stops before its data dir and the namespaces go.
+struct Relayed {
+    bootstrap: Multiaddr,
+    _boot: myco_node::devnet::process::Process,
+    root: tempfile::TempDir,
+    internet: Internet,
+}
+
+/// Builds it (`tag` keeps concurrent tests apart), or `None` where the test must skip.
+fn internet_with_relay(tag: &str, mapping: Mapping) -> Option<Relayed> {
+    if skip() {
+        return None;
+    }
+    let internet = Internet::build(tag, mapping).expect("internet");
+    let root = tempfile::tempdir().expect("tempdir");
     let listen: Multiaddr = format!("/ip4/{}/tcp/0", public_address())
         .parse()
         .expect("address");
-    within(&internet.public, || {
-        start_bootstrap_on(&root.join("boot"), &listen)
+    let (boot, bootstrap) = within(&internet.public, || {
+        start_bootstrap_on(&root.path().join("boot"), &listen)
+    });
+    Some(Relayed {
+        bootstrap,
+        _boot: boot,
+        root,
+        internet,
     })
 }
 
@@ -132,16 +149,13 @@ fn wait_until_relayed(members: &[Member; 2]) {
 
 #[test]
 fn two_homes_behind_nat_replicate_through_the_relay_and_hole_punching_makes_them_direct() {
-    if skip() {
+    let Some(world) = internet_with_relay("hp", Mapping::PortPreserving) else {
         return;
-    }
-    let internet = Internet::build("hp", Mapping::PortPreserving).expect("internet");
-    let root = tempfile::tempdir().expect("tempdir");
-    let (_boot, bootstrap) = bootstrap_in(&internet, root.path());
+    };
     let (members, pod) = two_founders(
-        root.path(),
-        [&internet.homes[0], &internet.homes[1]],
-        Some(&bootstrap),
+        world.root.path(),
+        [&world.internet.homes[0], &world.internet.homes[1]],
+        Some(&world.bootstrap),
         false,
         "nat-hp",
     );
@@ -186,17 +200,14 @@ fn two_homes_behind_nat_replicate_through_the_relay_and_hole_punching_makes_them
 
 #[test]
 fn when_hole_punching_cannot_work_the_homes_still_replicate_through_the_relay() {
-    if skip() {
+    let Some(world) = internet_with_relay("rl", Mapping::RandomPorts) else {
         return;
-    }
-    let internet = Internet::build("rl", Mapping::RandomPorts).expect("internet");
-    let root = tempfile::tempdir().expect("tempdir");
-    let (_boot, bootstrap) = bootstrap_in(&internet, root.path());
-    let boot_peer = peer_of(&bootstrap).to_string();
+    };
+    let boot_peer = peer_of(&world.bootstrap).to_string();
     let (members, pod) = two_founders(
-        root.path(),
-        [&internet.homes[0], &internet.homes[1]],
-        Some(&bootstrap),
+        world.root.path(),
+        [&world.internet.homes[0], &world.internet.homes[1]],
+        Some(&world.bootstrap),
         false,
         "nat-rl",
     );
@@ -212,11 +223,11 @@ fn when_hole_punching_cannot_work_the_homes_still_replicate_through_the_relay() 
     // What the relay's machine carries: every frame in the public network while records
     // cross through it. Their text must not be there; a datagram sent in the clear from a
     // home shows the capture sees what crosses the homes' routers.
-    let capture = Capture::start(&internet.public).expect("capture in the public network");
-    let canary = format!("relay-canary-{}", peer_of(&bootstrap).to_base58());
+    let capture = Capture::start(&world.internet.public).expect("capture in the public network");
+    let canary = format!("relay-canary-{}", peer_of(&world.bootstrap).to_base58());
     replicate_both_ways(&members, &pod, &canary);
-    let control = format!("in-the-clear-{}", peer_of(&bootstrap).to_base58());
-    within(&internet.homes[0], || {
+    let control = format!("in-the-clear-{}", peer_of(&world.bootstrap).to_base58());
+    within(&world.internet.homes[0], || {
         let socket = std::net::UdpSocket::bind("0.0.0.0:0").expect("udp socket");
         socket
             .send_to(control.as_bytes(), (public_address(), 9))
@@ -249,18 +260,23 @@ fn when_hole_punching_cannot_work_the_homes_still_replicate_through_the_relay() 
 
 #[test]
 fn a_home_with_its_ports_forwarded_is_found_public_and_gives_back_its_early_relay_slot() {
-    if skip() {
+    let Some(world) = internet_with_relay("pf", Mapping::ExposedHost) else {
         return;
-    }
-    let internet = Internet::build("pf", Mapping::ExposedHost).expect("internet");
-    let root = tempfile::tempdir().expect("tempdir");
-    let (_boot, bootstrap) = bootstrap_in(&internet, root.path());
+    };
     let binary = myco_binary();
-    let dir = root.path().join("a");
+    let dir = world.root.path().join("a");
     let key = init_agent(&binary, &dir, DEVNET_PASSPHRASE).expect("init");
-    let home = &internet.homes[0];
-    let daemon = start_member(home, &binary, "home0", &dir, key, Some(&bootstrap), false)
-        .expect("daemon starts");
+    let home = &world.internet.homes[0];
+    let daemon = start_member(
+        home,
+        &binary,
+        "home0",
+        &dir,
+        key,
+        Some(&world.bootstrap),
+        false,
+    )
+    .expect("daemon starts");
     let peer = nat::status(home, &daemon.api).expect("status").peer_id;
     let a = Member { daemon, home, peer };
     // The bootstrap peer sees the home at its router's address, so the daemon reserves a
