@@ -530,6 +530,11 @@ impl Driver {
         }
     }
 
+    /// Whether `peer` is one of the configured bootstrap peers.
+    pub(super) fn is_bootstrap(&self, peer: &PeerId) -> bool {
+        self.bootstrap.iter().any(|(p, _)| p == peer)
+    }
+
     /// `listener` reported `address` (`None`: it closed). Once every configured listener has
     /// a usable address, the bootstrap peers are dialled.
     pub(super) fn listener_heard(&mut self, listener: ListenerId, address: Option<&Multiaddr>) {

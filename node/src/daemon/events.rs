@@ -174,7 +174,7 @@ impl Driver {
                     &self.metrics.peers_connected,
                     self.swarm.connected_peers().count() as u64,
                 );
-                if num_established.get() == 1 && self.bootstrap.iter().any(|(p, _)| p == &peer_id) {
+                if num_established.get() == 1 && self.is_bootstrap(&peer_id) {
                     tracing::info!(peer = %peer_id, "connected to a bootstrap peer");
                     self.next_discovery = Instant::now();
                     if self.swarm.behaviour_mut().kad.bootstrap().is_ok() {

@@ -34,9 +34,9 @@ impl Driver {
             Metrics::set(&self.metrics.reachability, now.gauge());
             for listener in self.reach.release() {
                 tracing::info!("publicly reachable: releasing a relay slot");
+                // `ListenerClosed` follows, and updates `myco_relay_reservations`.
                 self.swarm.remove_listener(listener);
             }
-            Metrics::set(&self.metrics.relay_reservations, self.reach.held() as u64);
             self.reserve_relays();
         }
     }
@@ -50,8 +50,7 @@ impl Driver {
         connection: ConnectionId,
         observed: &Multiaddr,
     ) {
-        let from_bootstrap = self.bootstrap.iter().any(|(p, _)| *p == peer);
-        if !from_bootstrap || self.reach.relayed(connection) != Some(false) {
+        if !self.is_bootstrap(&peer) || self.reach.relayed(connection) != Some(false) {
             return;
         }
         if self.reach.observed(observed, &self.listen) {

@@ -178,7 +178,7 @@ impl Driver {
 
     /// A peer connected: ask it for every DNA still wanted.
     pub(super) fn dna_peer_connected(&mut self, peer: PeerId) {
-        if self.bootstrap.iter().any(|(p, _)| *p == peer) {
+        if self.is_bootstrap(&peer) {
             return;
         }
         let wanted: Vec<DnaHash> = self
